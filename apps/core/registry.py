@@ -1,0 +1,37 @@
+"""Hooks that apps fill at start-up, so that lower layers never import higher ones.
+
+Provisioning (platform) runs the tenant initialisers that tenant apps register (identity creates
+the super admin; an app may seed defaults) without importing them (DESIGN.md §2).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TenantInitialiser:
+    name: str
+    run: Callable[..., None]
+    order: int = 100
+
+
+@dataclass
+class Registry:
+    tenant_initialisers: list[TenantInitialiser] = field(default_factory=list)
+    #: Called as fn(tenant=..., demo=DemoTenant, password=...) inside the tenant's schema.
+    demo_seeders: list[TenantInitialiser] = field(default_factory=list)
+
+    def register_demo_seeder(self, name: str, run: Callable[..., None], order: int = 100):
+        if any(existing.name == name for existing in self.demo_seeders):
+            return
+        self.demo_seeders.append(TenantInitialiser(name, run, order))
+        self.demo_seeders.sort(key=lambda item: item.order)
+
+    def register_tenant_initialiser(self, name: str, run: Callable[..., None], order: int = 100):
+        if any(existing.name == name for existing in self.tenant_initialisers):
+            return
+        self.tenant_initialisers.append(TenantInitialiser(name, run, order))
+        self.tenant_initialisers.sort(key=lambda item: item.order)
+
+
+registry = Registry()

@@ -1,0 +1,47 @@
+from django.db import connection
+from rest_framework import serializers
+from rest_framework_simplejwt.serializers import (
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.identity.authentication import TENANT_CLAIM, assert_token_tenant
+from apps.identity.models import User
+
+
+class TenantTokenObtainPairSerializer(TokenObtainPairSerializer):
+    """Username + password → access and refresh tokens that carry the tenant's schema."""
+
+    @classmethod
+    def get_token(cls, user):
+        token = super().get_token(user)
+        token[TENANT_CLAIM] = connection.schema_name
+        return token
+
+
+class TenantTokenRefreshSerializer(TokenRefreshSerializer):
+    """Rotate a refresh token, refusing one issued by another tenant."""
+
+    def validate(self, attrs):
+        assert_token_tenant(RefreshToken(attrs["refresh"], verify=True))
+        return super().validate(attrs)
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class MeSerializer(serializers.ModelSerializer):
+    tenant = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id", "username", "email", "first_name", "last_name", "is_superuser", "last_login",
+            "tenant",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_tenant(self, user) -> str:
+        return connection.schema_name

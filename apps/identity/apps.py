@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class IdentityConfig(AppConfig):
+    name = "apps.identity"
+    label = "identity"
+    verbose_name = "Identity"
+
+    def ready(self):
+        from apps.core.registry import registry
+        from apps.identity import services
+
+        registry.register_tenant_initialiser(
+            "identity.super_admin", services.tenant_super_admin_ensure, order=10
+        )
+        registry.register_demo_seeder("identity.demo_users", services.demo_users_ensure, order=10)

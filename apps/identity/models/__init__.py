@@ -1,0 +1,3 @@
+from apps.identity.models.users import User
+
+__all__ = ["User"]

@@ -1,0 +1,54 @@
+from django.db import transaction
+
+from apps.identity.models import User
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    email: str = "",
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    is_superuser: bool = False,
+) -> User:
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_superuser=is_superuser,
+        is_staff=is_superuser,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user
+
+
+def tenant_super_admin_ensure(
+    *, tenant, admin_username: str, admin_email: str, admin_password: str, **_
+) -> User:
+    """Tenant initialiser: the tenant's super admin exists (created once, never duplicated)."""
+    existing = User.objects.filter(username=admin_username).first()
+    if existing is not None:
+        return existing
+    return user_create(
+        username=admin_username, email=admin_email, password=admin_password, is_superuser=True
+    )
+
+
+def demo_users_ensure(*, tenant, demo, password: str, **_) -> None:
+    """Demo seeder: the demo tenant's users exist with the demo password (DESIGN.md §10)."""
+    for person in demo.users:
+        if User.objects.filter(username=person.username).exists():
+            continue
+        user_create(
+            username=person.username,
+            email=f"{person.username}@{tenant.slug}.example.com",
+            password=password,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            is_superuser=person.is_super_admin,
+        )

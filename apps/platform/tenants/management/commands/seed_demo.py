@@ -1,0 +1,48 @@
+"""Create (or complete) the demo installation of DESIGN.md §10. Safe to run again."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django_tenants.utils import schema_context
+
+from apps.core.demo import DEMO_TENANTS, PLATFORM_ADMIN
+from apps.core.registry import registry
+from apps.platform.tenants import services
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenants, hosts and users (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default="8000", help="Port printed in the URLs.")
+
+    def handle(self, *args, port, **options):
+        from django.contrib.auth import get_user_model
+
+        password = settings.DEMO_PASSWORD
+        services.public_tenant_ensure()
+        User = get_user_model()
+        if not User.objects.filter(username=PLATFORM_ADMIN).exists():
+            User.objects.create_superuser(PLATFORM_ADMIN, f"admin@{settings.BASE_DOMAIN}", password)
+
+        for demo in DEMO_TENANTS:
+            owner = demo.super_admin
+            tenant = services.tenant_provision(
+                name=demo.name,
+                slug=demo.slug,
+                admin_username=owner.username,
+                admin_email=f"{owner.username}@{demo.slug}.example.com",
+                admin_password=password,
+            )
+            with schema_context(tenant.schema_name):
+                for seeder in registry.demo_seeders:
+                    seeder.run(tenant=tenant, demo=demo, password=password)
+
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(
+            f"  Platform  http://{settings.BASE_DOMAIN}:{port}/admin/   {PLATFORM_ADMIN}"
+        )
+        for demo in DEMO_TENANTS:
+            users = ", ".join(user.username for user in demo.users)
+            host = services.tenant_host(demo.slug)
+            self.stdout.write(f"  {demo.name:<16}http://{host}:{port}/   {users}")
+        self.stdout.write(f"  Password for every demo login: {password}")

@@ -1,0 +1,21 @@
+"""The tenant-aware Celery app: a task runs in the schema it was sent from (DESIGN.md §6, §9)."""
+
+import os
+
+from celery.schedules import crontab
+from tenant_schemas_celery.app import CeleryApp
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dotmac.settings")
+
+app = CeleryApp("dotmac")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Periodic work is declared here, in code (STYLE.md §19). A task that concerns every tenant
+# runs in the public schema and fans out one task per tenant.
+app.conf.beat_schedule = {
+    "heartbeat-every-tenant": {
+        "task": "core.fan_out_heartbeats",
+        "schedule": crontab(minute="*/5"),
+    },
+}

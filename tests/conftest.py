@@ -1,0 +1,103 @@
+"""Suite-wide fixtures: two tenants provisioned once per session, host-bound clients, tokens.
+
+Tenant schemas are created once (schema creation is DDL and slow) and committed, so that other
+processes (gunicorn, Celery workers) started by tests see them too. Tests that run inside a
+transaction leave no trace; tests that need committed rows clean up after themselves.
+"""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+PASSWORD = "correct-horse-battery"
+TENANTS = {"a": "tenant-a", "b": "tenant-b"}
+
+
+def host_of(slug: str) -> str:
+    return f"{slug}.{settings.BASE_DOMAIN}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from apps.platform.tenants import services
+
+    with django_db_blocker.unblock():
+        services.public_tenant_ensure()
+        for slug in TENANTS.values():
+            services.tenant_provision(
+                name=f"Tenant {slug[-1].upper()}",
+                slug=slug,
+                admin_username="owner",
+                admin_email=f"owner@{slug}.example.com",
+                admin_password=PASSWORD,
+            )
+        connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant_a(db):
+    from apps.platform.tenants.models import Tenant
+
+    return Tenant.objects.get(slug=TENANTS["a"])
+
+
+@pytest.fixture
+def tenant_b(db):
+    from apps.platform.tenants.models import Tenant
+
+    return Tenant.objects.get(slug=TENANTS["b"])
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public_schema():
+    """A test that switched the connection to a tenant must not leak it into the next one."""
+    yield
+    connection.set_schema_to_public()
+
+
+class HostClient(Client):
+    """A Django test client bound to one host, sending and reading JSON."""
+
+    def __init__(self, host: str, **defaults):
+        super().__init__(HTTP_HOST=host, **defaults)
+        self.host = host
+
+    def authenticate(self, token: str) -> "HostClient":
+        self.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return self
+
+    def post_json(self, path, data=None, **extra):
+        return self.post(path, data or {}, content_type="application/json", **extra)
+
+
+@pytest.fixture
+def public_client(db):
+    return HostClient(settings.BASE_DOMAIN)
+
+
+@pytest.fixture
+def client_a(db):
+    return HostClient(host_of(TENANTS["a"]))
+
+
+@pytest.fixture
+def client_b(db):
+    return HostClient(host_of(TENANTS["b"]))
+
+
+def obtain_tokens(client: HostClient, username: str = "owner", password: str = PASSWORD) -> dict:
+    response = client.post_json("/api/v1/auth/token/", {"username": username, "password": password})
+    assert response.status_code == 200, response.content
+    return response.json()["data"]["attributes"]
+
+
+@pytest.fixture
+def tokens_a(client_a):
+    return obtain_tokens(client_a)
+
+
+@pytest.fixture
+def api_a(client_a, tokens_a):
+    """Tenant A's super admin, authenticated with a bearer token."""
+    return HostClient(client_a.host).authenticate(tokens_a["access"])

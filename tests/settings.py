@@ -1,0 +1,36 @@
+"""Test settings: the production settings, with a test secret, a fast password hasher and a
+Redis database of their own (so that a `make run` on the same Redis is never disturbed)."""
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("SECURE_COOKIES", "0")
+
+from dotmac.settings import *  # noqa: E402,F403
+from dotmac.settings import CACHES, REDIS_URL, env  # noqa: E402
+
+TEST_REDIS_DB = env.int("TEST_REDIS_DB", default=15)
+
+
+def _with_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+REDIS_URL = _with_db(REDIS_URL, TEST_REDIS_DB)
+CACHES["default"]["LOCATION"] = REDIS_URL
+CACHES["default"]["KEY_PREFIX"] = "dotmac-test"
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# Servers started by tests (gunicorn) may mount test-only views.
+if env.bool("DOTMAC_TEST_URLS", default=False):
+    PUBLIC_SCHEMA_URLCONF = "tests.urls_public"
+
+
+# Static files come from the finders; no collectstatic before tests.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
