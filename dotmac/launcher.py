@@ -205,7 +205,8 @@ def run(port: int) -> int:
 
 def test(pytest_args: list[str]) -> int:
     with Services() as service_env:
-        env = {**os.environ, **service_env}
+        # Importing this package set DJANGO_SETTINGS_MODULE (dotmac.celery); tests have their own.
+        env = {**os.environ, **service_env, "DJANGO_SETTINGS_MODULE": "tests.settings"}
         command = [sys.executable, "-m", "pytest", *pytest_args]
         return subprocess.call(command, cwd=BASE_DIR, env=env)
 

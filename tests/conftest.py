@@ -67,6 +67,12 @@ class HostClient(Client):
         self.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         return self
 
+    def sign_in(self, username: str = "owner", password: str = PASSWORD) -> "HostClient":
+        """Sign in through the real login form of this host (session cookie, host-only)."""
+        response = self.post("/admin/login/", {"username": username, "password": password})
+        assert response.status_code == 302, "login failed"
+        return self
+
     def post_json(self, path, data=None, **extra):
         return self.post(path, data or {}, content_type="application/json", **extra)
 

@@ -91,12 +91,13 @@ def ready(request) -> JsonResponse:
 
 
 def startup(request) -> JsonResponse:
-    checks = {"initialised": _check_initialised, "database": check_database}
-    if not _state["migrated"]:
-        checks["migrations"] = check_migrations
-    results, failures = _run(checks)
-    if not failures:
-        _state["migrated"] = True
+    results, failures = _run({"initialised": _check_initialised, "database": check_database})
+    if not failures and not _state["migrated"]:
+        # Only meaningful once the database answers; cached once true (migrations only grow
+        # while a process runs, and a new deploy is a new process).
+        more_results, failures = _run({"migrations": check_migrations})
+        results.update(more_results)
+        _state["migrated"] = not failures
     return _respond(results, failures)
 
 

@@ -8,7 +8,7 @@ class IdentityConfig(AppConfig):
 
     def ready(self):
         from apps.core.registry import registry
-        from apps.identity import services
+        from apps.identity import schema, services  # noqa: F401  (schema registers itself)
 
         registry.register_tenant_initialiser(
             "identity.super_admin", services.tenant_super_admin_ensure, order=10

@@ -1,0 +1,119 @@
+"""Real servers for tests that must cross a process boundary (probes, shutdown, workers)."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_database_url() -> str:
+    """The URL of the database the test session created (test_<name>), for child processes."""
+    db = connection.settings_dict
+    host = db["HOST"] or db["OPTIONS"].get("host", "")
+    if host.startswith("/"):
+        return f"postgresql://{db['USER']}@/{db['NAME']}?host={host}"
+    return f"postgresql://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def http_get(url: str, host: str | None = None, timeout: float = 10, headers=None):
+    """GET returning (status, headers, body) without raising on 4xx/5xx."""
+    request = urllib.request.Request(
+        url, headers={**({"Host": host} if host else {}), **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+class Gunicorn:
+    """gunicorn with DotMac's production config, serving the test database."""
+
+    def __init__(self, *, workers: int = 1, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "WEB_CONCURRENCY": str(workers),
+            "LOG_LEVEL": "INFO",
+            "LOG_FORMAT": "json",
+            "DOTMAC_TEST_URLS": "1",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+        self.log_path = None
+
+    def __enter__(self) -> "Gunicorn":
+        import tempfile
+
+        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
+        self.log_path = self.log.name
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:dotmac.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "dotmac.wsgi",
+            ],  # fmt: skip
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited early:\n{self.output()}")
+            with contextlib.suppress(OSError):
+                status, _, _ = http_get(f"{self.url}/health/live", timeout=1)
+                if status == 200:
+                    return self
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not come up:\n{self.output()}")
+
+    def get(self, path: str, host: str = "localhost", **kwargs):
+        return http_get(f"{self.url}{path}", host=host, **kwargs)
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log_path).read_text(errors="replace")
+
+    def terminate(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(40)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.log_path)
