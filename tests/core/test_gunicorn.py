@@ -50,6 +50,7 @@ def test_new_connections_are_refused_while_draining():
 
 def test_shutdown_is_capped_at_the_graceful_timeout():
     with Gunicorn(workers=1, env={"GUNICORN_GRACEFUL_TIMEOUT": "2"}) as web:
+
         def abandoned_request():
             # Cut off by the shutdown: its connection is dropped, which is the point.
             with contextlib.suppress(OSError, urllib.error.URLError):
