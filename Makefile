@@ -16,6 +16,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+bench: $(STAMP)  ## Tenant API throughput against bare Django (needs wrk: apt-get install wrk)
+	$(PY) benchmarks/api_throughput.py
+
 services: $(STAMP)  ## Only PostgreSQL and Redis (prints their URLs)
 	$(PY) -m dotmac.launcher services
 

@@ -3,7 +3,6 @@
 import time
 
 from django.http import HttpResponse
-from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
@@ -11,11 +10,12 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from apps.core.api import exceptions
+from apps.core.api.serializers import ModelSerializer
 from apps.core.api.viewsets import ModelViewSet
 from apps.core.models import WorkerHeartbeat
 
 
-class HeartbeatSerializer(serializers.ModelSerializer):
+class HeartbeatSerializer(ModelSerializer):
     class Meta:
         model = WorkerHeartbeat
         fields = ["id", "source", "schema_name", "task_id", "created_at"]

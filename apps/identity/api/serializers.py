@@ -6,6 +6,7 @@ from rest_framework_simplejwt.serializers import (
 )
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.core.api.serializers import ModelSerializer
 from apps.identity.authentication import TENANT_CLAIM, assert_token_tenant
 from apps.identity.models import User
 
@@ -32,7 +33,7 @@ class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ModelSerializer):
     tenant = serializers.SerializerMethodField()
 
     class Meta:

