@@ -155,3 +155,17 @@ def test_public_host_token_is_useless_on_tenant_host(db, client_a):
     response = client_a.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
 
     assert response.status_code == 401
+
+
+def test_tenant_admin_refuses_a_user_who_is_not_staff(client_a, tenant_a):
+    from apps.identity.models import User
+
+    with schema_context(tenant_a.schema_name):
+        User.objects.create_user("clerk", password="clerk-password-1")
+
+    login = client_a.post("/admin/login/", {"username": "clerk", "password": "clerk-password-1"})
+    index = client_a.get("/admin/")
+
+    assert login.status_code == 200  # the form again, with an error
+    assert index.status_code == 302
+    assert "/admin/login/" in index["Location"]
