@@ -14,6 +14,10 @@ app.autodiscover_tasks()
 # Periodic work is declared here, in code (STYLE.md §19). A task that concerns every tenant
 # runs in the public schema and fans out one task per tenant.
 app.conf.beat_schedule = {
+    "replenish-spare-schemas": {
+        "task": "tenants.replenish_spares",
+        "schedule": 60.0,
+    },
     "heartbeat-every-tenant": {
         "task": "core.fan_out_heartbeats",
         "schedule": crontab(minute="*/5"),

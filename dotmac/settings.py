@@ -33,9 +33,12 @@ if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
 # Public schema only: the management platform. Both: core, identity (platform staff are users
 # of the public schema; each tenant has its own user base) and Django's plumbing.
 SHARED_APPS = [
+    # Before django_tenants: its migrate_schemas command overrides theirs.
+    "apps.platform.tenants",
     "django_tenants",
     "apps.core",
-    "apps.platform.tenants",
+    "apps.platform.catalog",
+    "apps.platform.licensing",
     "apps.identity",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -66,6 +69,10 @@ INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in S
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
+# New tenant schemas are cloned from this migrated template (kept current by migrate_schemas)
+# or, faster, renamed from a pool of spares cloned from it ahead of time.
+TENANT_BASE_SCHEMA = "tenant_template"
+SPARE_SCHEMAS = env.int("SPARE_SCHEMAS", default=2)
 # Each request sets search_path once, not before every query.
 TENANT_LIMIT_SET_CALLS = True
 
@@ -75,6 +82,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.OperationsMiddleware",
     "apps.platform.tenants.middleware.TenantRoutingMiddleware",
+    "apps.platform.licensing.middleware.LicenseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -292,6 +300,10 @@ LOGGING = {
         "django.security.DisallowedHost": {"level": "CRITICAL"},
     },
 }
+
+# --- Licensing ---------------------------------------------------------------------------------
+# Days a past-due subscription stays usable before its app switches off.
+LICENSE_GRACE_DAYS = env.int("LICENSE_GRACE_DAYS", default=7)
 
 # --- Demo -------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="dotmac-demo")

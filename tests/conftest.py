@@ -12,6 +12,8 @@ from django.test import Client
 
 PASSWORD = "correct-horse-battery"
 TENANTS = {"a": "tenant-a", "b": "tenant-b"}
+# Like the demo: A has ISP, CRM and E-commerce; B has ISP and Project Management (no CRM).
+TENANT_APPS = {"tenant-a": ("isp", "crm", "commerce"), "tenant-b": ("isp", "projects")}
 
 
 def host_of(slug: str) -> str:
@@ -25,12 +27,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         services.public_tenant_ensure()
         for slug in TENANTS.values():
-            services.tenant_provision(
+            services.tenant_create_now(
                 name=f"Tenant {slug[-1].upper()}",
                 slug=slug,
                 admin_username="owner",
                 admin_email=f"owner@{slug}.example.com",
                 admin_password=PASSWORD,
+                apps=TENANT_APPS[slug],
             )
         connection.set_schema_to_public()
 
@@ -51,9 +54,13 @@ def tenant_b(db):
 
 @pytest.fixture(autouse=True)
 def _back_to_public_schema():
-    """A test that switched the connection to a tenant must not leak it into the next one."""
+    """A test that switched the connection to a tenant must not leak it into the next one,
+    nor leave cached routes or entitlements of rows its rolled-back transaction created."""
     yield
     connection.set_schema_to_public()
+    from apps.platform.tenants.routing import tenancy_cache
+
+    tenancy_cache.invalidate()
 
 
 class HostClient(Client):

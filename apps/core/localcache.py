@@ -7,9 +7,11 @@ cache keeps its entries in process memory, tagged with a generation number that 
 trusting its copy. If Redis cannot be reached, the cache is bypassed, never trusted blindly.
 """
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import redis
@@ -40,6 +42,7 @@ class GenerationalCache:
         self._entries: dict[Any, Any] = {}
         self._generation: bytes | None = None
         self._lock = threading.Lock()
+        self._pinned: ContextVar[bytes | None] = ContextVar(f"pinned-{namespace}", default=None)
 
     @property
     def generation_key(self) -> str:
@@ -52,8 +55,24 @@ class GenerationalCache:
             logger.warning("generation of %s unavailable: %s", self.namespace, exc)
             return None
 
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Read the generation once for a whole request, however many lookups it makes.
+
+        Changes committed by other processes while the request runs are seen by the next one.
+        """
+        token = self._pinned.set(self._current_generation())
+        try:
+            yield
+        finally:
+            self._pinned.reset(token)
+
+    def generation(self) -> bytes | None:
+        """The generation in force for this request (None when Redis cannot be reached)."""
+        return self._pinned.get() or self._current_generation()
+
     def get_or_load(self, key, loader: Callable[[], Any]):
-        generation = self._current_generation()
+        generation = self.generation()
         if generation is None:
             return loader()
         with self._lock:

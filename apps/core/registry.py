@@ -21,6 +21,12 @@ class Registry:
     #: Called as fn(tenant=..., demo=DemoTenant, password=...) inside the tenant's schema.
     demo_seeders: list[TenantInitialiser] = field(default_factory=list)
 
+    #: limit key ("isp.max_customers") → fn() counting current usage, run in the tenant's schema.
+    usage_counters: dict[str, Callable[[], int]] = field(default_factory=dict)
+
+    def register_usage_counter(self, limit_key: str, count: Callable[[], int]) -> None:
+        self.usage_counters[limit_key] = count
+
     def register_demo_seeder(self, name: str, run: Callable[..., None], order: int = 100):
         if any(existing.name == name for existing in self.demo_seeders):
             return

@@ -27,16 +27,27 @@ def user_create(
     return user
 
 
+@transaction.atomic
 def tenant_super_admin_ensure(
-    *, tenant, admin_username: str, admin_email: str, admin_password: str, **_
+    *, tenant, admin_username: str, admin_email: str, admin_password_hash: str, **_
 ) -> User:
-    """Tenant initialiser: the tenant's super admin exists (created once, never duplicated)."""
+    """Tenant initialiser: the tenant's super admin exists (created once, never duplicated).
+
+    Receives the password already hashed: provisioning never holds it in clear.
+    """
     existing = User.objects.filter(username=admin_username).first()
     if existing is not None:
         return existing
-    return user_create(
-        username=admin_username, email=admin_email, password=admin_password, is_superuser=True
+    user = User(
+        username=admin_username,
+        email=admin_email,
+        password=admin_password_hash,
+        is_superuser=True,
+        is_staff=True,
     )
+    user.full_clean()
+    user.save()
+    return user
 
 
 def demo_users_ensure(*, tenant, demo, password: str, **_) -> None:

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from apps.core.errors import STATUS_OF, ErrorCode, error_body
+from apps.core.exceptions import DomainError
 
 logger = logging.getLogger("apps.core.api")
 
@@ -97,6 +98,9 @@ def envelope_exception_handler(exc, context):
         logger.warning("integrity error answered as conflict: %s", exc)
         exc = Conflict()
 
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response(error_body(exc.code, exc.message, exc.details), status=STATUS_OF[exc.code])
     if isinstance(exc, DotMacAPIException):
         code, details = exc.error_code, exc.details
         message = str(exc.detail)

@@ -1,17 +1,30 @@
-"""Tenant lifecycle. Provisioning runs the initialisers that tenant apps register (core registry),
-so this module never imports a tenant app."""
+"""Tenant lifecycle: request → provision (Celery) → active; suspend, resume, offboard.
+
+Provisioning runs the initialisers that tenant apps register (core registry), so this module
+never imports a tenant app. Every step is idempotent and recorded, so that a retry after a
+failure picks up where it stopped and running the task twice creates nothing twice.
+"""
 
 import logging
+import time
 
 from django.conf import settings
-from django.db import transaction
-from django_tenants.utils import schema_context
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context, schema_exists
 
+from apps.core.exceptions import ConflictError
 from apps.core.registry import registry
+from apps.platform.tenants import schemas
 from apps.platform.tenants.models import Domain, Tenant
 from apps.platform.tenants.models.tenants import schema_name_for
 
 logger = logging.getLogger(__name__)
+
+Status = Tenant.Status
 
 
 def tenant_host(slug: str) -> str:
@@ -22,39 +35,204 @@ def public_tenant_ensure() -> Tenant:
     """The row that stands for the public schema (the management platform)."""
     tenant, _ = Tenant.objects.get_or_create(
         schema_name=settings.PUBLIC_SCHEMA_NAME,
-        defaults={"name": "DotMac platform", "slug": "public", "status": Tenant.Status.ACTIVE},
+        defaults={"name": "DotMac platform", "slug": "public", "status": Status.ACTIVE},
     )
     return tenant
 
 
-def tenant_provision(
-    *, name: str, slug: str, admin_username: str, admin_email: str, admin_password: str
-) -> Tenant:
-    """Create a tenant with its schema, host and super admin; safe to call again for the same slug.
+def slug_is_available(slug: str) -> bool:
+    return not Tenant.objects.filter(slug=slug).exists()
 
-    A second call finds the tenant and re-runs only what is missing (the initialisers are
-    idempotent), so a crash half-way is repaired by calling it again.
+
+@transaction.atomic
+def tenant_request(
+    *,
+    name: str,
+    slug: str,
+    admin_email: str,
+    admin_password: str,
+    apps: list[str] | tuple[str, ...] = (),
+    admin_username: str = "",
+    source: str = Tenant.Source.SYSTEM,
+    dispatch: bool = True,
+) -> Tenant:
+    """Record a new tenant as pending and hand its provisioning to a Celery task.
+
+    The slug must be free (409 otherwise: the same request twice creates one tenant), the apps
+    must be on sale and the password must pass the password validators.
     """
-    with transaction.atomic():
-        tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is None:
-            tenant = Tenant(name=name, slug=slug, schema_name=schema_name_for(slug))
-            tenant.full_clean()
-            tenant.status = Tenant.Status.PROVISIONING
-            tenant.save()  # creates and migrates the schema (auto_create_schema)
-        Domain.objects.get_or_create(
-            domain=tenant_host(slug), defaults={"tenant": tenant, "is_primary": True}
+    from apps.platform.catalog.models import App
+
+    slug = (slug or "").strip().lower()
+    if not slug_is_available(slug):
+        raise ConflictError(
+            f"The address {tenant_host(slug)} is taken.", [{"field": "slug", "message": "taken"}]
         )
-    with schema_context(tenant.schema_name):
-        for initialiser in registry.tenant_initialisers:
-            initialiser.run(
-                tenant=tenant,
-                admin_username=admin_username,
-                admin_email=admin_email,
-                admin_password=admin_password,
-            )
-    if tenant.status != Tenant.Status.ACTIVE:
-        tenant.status, tenant.status_reason = Tenant.Status.ACTIVE, ""
-        tenant.save(update_fields=["status", "status_reason", "updated_at"])
-    logger.info("tenant %s provisioned", slug)
+    apps = list(dict.fromkeys(apps))
+    on_sale = set(App.objects.filter(is_active=True).values_list("key", flat=True))
+    unknown = [key for key in apps if key not in on_sale]
+    if unknown:
+        raise ValidationError({"apps": f"Not in the catalog: {', '.join(unknown)}."})
+    admin_username = admin_username or admin_email.split("@", 1)[0]
+    validate_password(admin_password)
+    tenant = Tenant(
+        name=name,
+        slug=slug,
+        schema_name=schema_name_for(slug),
+        status=Status.PENDING,
+        source=source,
+        admin_email=admin_email,
+        admin_username=admin_username,
+        admin_password_hash=make_password(admin_password),
+        requested_apps=apps,
+    )
+    tenant.full_clean()
+    try:
+        with transaction.atomic():
+            tenant.save()
+    except IntegrityError as exc:  # a concurrent request took the slug first
+        raise ConflictError(f"The address {tenant_host(slug)} is taken.") from exc
+    if dispatch:
+        from apps.platform.tenants.tasks import provision_tenant
+
+        transaction.on_commit(lambda: provision_tenant.delay(tenant.pk))
+    return tenant
+
+
+def _try_lock(tenant: Tenant) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"provision:{tenant.pk}"])
+        return cursor.fetchone()[0]
+
+
+def _unlock(tenant: Tenant) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"provision:{tenant.pk}"])
+
+
+def _step(tenant: Tenant, name: str) -> None:
+    tenant.provisioning_step = name
+    tenant.save(update_fields=["provisioning_step", "updated_at"])
+
+
+def tenant_provision_run(tenant_id: int) -> Tenant:
+    """Do (or finish) a tenant's provisioning. Safe to run twice, or twice at once."""
+    connection.set_schema_to_public()
+    tenant = Tenant.objects.get(pk=tenant_id)
+    if tenant.status in (Status.ACTIVE, Status.SUSPENDED, Status.OFFBOARDED):
+        return tenant
+    if not _try_lock(tenant):
+        logger.info("tenant %s is being provisioned by another worker", tenant.slug)
+        return tenant
+    started = time.perf_counter()
+    step = "start"
+    try:
+        tenant.refresh_from_db()
+        if tenant.status == Status.ACTIVE:
+            return tenant
+        tenant.status, tenant.status_reason = Status.PROVISIONING, ""
+        tenant.provisioning_attempts += 1
+        tenant.save(update_fields=["status", "status_reason", "provisioning_attempts"])
+
+        step = "schema"
+        if not schema_exists(tenant.schema_name):
+            how = schemas.schema_create(tenant.schema_name)
+            logger.info("schema %s created by %s", tenant.schema_name, how)
+        _step(tenant, step)
+
+        step = "initialisers"
+        with schema_context(tenant.schema_name):
+            for initialiser in registry.tenant_initialisers:
+                initialiser.run(
+                    tenant=tenant,
+                    admin_username=tenant.admin_username,
+                    admin_email=tenant.admin_email,
+                    admin_password_hash=tenant.admin_password_hash,
+                )
+        _step(tenant, step)
+
+        step = "subscriptions"
+        from apps.platform.licensing.services import subscription_ensure_trial
+
+        for app_key in tenant.requested_apps:
+            subscription_ensure_trial(tenant=tenant, app_key=app_key, actor="provisioning")
+        _step(tenant, step)
+
+        step = "domain"
+        Domain.objects.get_or_create(
+            domain=tenant_host(tenant.slug), defaults={"tenant": tenant, "is_primary": True}
+        )
+        _step(tenant, step)
+
+        tenant.status = Status.ACTIVE
+        tenant.provisioned_at = timezone.now()
+        tenant.admin_password_hash = ""  # the user holds it now; keep no copy
+        tenant.save(update_fields=["status", "provisioned_at", "admin_password_hash", "updated_at"])
+        logger.info("tenant %s provisioned in %.3f s", tenant.slug, time.perf_counter() - started)
+        return tenant
+    except Exception as exc:
+        connection.set_schema_to_public()
+        Tenant.objects.filter(pk=tenant.pk).update(
+            status=Status.FAILED,
+            status_reason=f"{step}: {type(exc).__name__}: {exc}"[:2000],
+            updated_at=timezone.now(),
+        )
+        logger.exception("provisioning of tenant %s failed at %s", tenant.slug, step)
+        raise
+    finally:
+        connection.set_schema_to_public()
+        _unlock(tenant)
+
+
+def tenant_retry(*, tenant: Tenant, dispatch: bool = True) -> Tenant:
+    """Provision a failed (or stuck pending) tenant again, from the step where it stopped."""
+    if tenant.status not in (Status.FAILED, Status.PENDING, Status.PROVISIONING):
+        raise ConflictError(
+            f"{tenant.name} is {tenant.get_status_display().lower()}; nothing to retry."
+        )
+    Tenant.objects.filter(pk=tenant.pk).update(status=Status.PENDING, status_reason="")
+    tenant.refresh_from_db()
+    if dispatch:
+        from apps.platform.tenants.tasks import provision_tenant
+
+        transaction.on_commit(lambda: provision_tenant.delay(tenant.pk))
+    return tenant
+
+
+def tenant_create_now(
+    *, name: str, slug: str, admin_username: str, admin_email: str, admin_password: str,
+    apps: list[str] | tuple[str, ...] = (), source: str = Tenant.Source.SYSTEM,
+) -> Tenant:  # fmt: skip
+    """Request and provision in this process (seeding, tests, management commands).
+
+    Returns the existing tenant when the slug is taken, so seeding can run again.
+    """
+    existing = Tenant.objects.filter(slug=slug).first()
+    if existing is None:
+        existing = tenant_request(
+            name=name, slug=slug, admin_email=admin_email, admin_password=admin_password,
+            apps=apps, admin_username=admin_username, source=source, dispatch=False,
+        )  # fmt: skip
+    return tenant_provision_run(existing.pk)
+
+
+@transaction.atomic
+def tenant_suspend(*, tenant: Tenant, reason: str = "") -> Tenant:
+    if tenant.status != Status.ACTIVE:
+        raise ConflictError(
+            f"Only an active tenant can be suspended; {tenant.name} is {tenant.status}."
+        )
+    tenant.status, tenant.status_reason = Status.SUSPENDED, reason
+    tenant.save(update_fields=["status", "status_reason", "updated_at"])
+    return tenant
+
+
+@transaction.atomic
+def tenant_resume(*, tenant: Tenant) -> Tenant:
+    if tenant.status != Status.SUSPENDED:
+        raise ConflictError(
+            f"Only a suspended tenant can be resumed; {tenant.name} is {tenant.status}."
+        )
+    tenant.status, tenant.status_reason = Status.ACTIVE, ""
+    tenant.save(update_fields=["status", "status_reason", "updated_at"])
     return tenant

@@ -3,11 +3,11 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from apps.platform.tenants.models import Domain, Tenant
-from apps.platform.tenants.routing import tenant_routes
+from apps.platform.tenants.routing import tenancy_cache
 
 
 @receiver([post_save, post_delete], sender=Tenant)
 @receiver([post_save, post_delete], sender=Domain)
 def _forget_routes(sender, **kwargs):
     # After commit: another worker must not reload the old row before the change is visible.
-    transaction.on_commit(tenant_routes.invalidate)
+    transaction.on_commit(tenancy_cache.invalidate)

@@ -1,3 +1,3 @@
-from apps.platform.tenants.models.tenants import Domain, Tenant
+from apps.platform.tenants.models.tenants import Domain, SpareSchema, Tenant
 
-__all__ = ["Domain", "Tenant"]
+__all__ = ["Domain", "SpareSchema", "Tenant"]

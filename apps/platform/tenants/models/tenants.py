@@ -4,7 +4,7 @@ from django_tenants.models import DomainMixin, TenantMixin
 
 from apps.platform.tenants.constants import RESERVED_SLUGS
 
-__all__ = ["Domain", "Tenant"]
+__all__ = ["Domain", "SpareSchema", "Tenant"]
 
 # A slug is a DNS label: it becomes <slug>.<BASE_DOMAIN>.
 slug_validator = RegexValidator(
@@ -34,6 +34,13 @@ class Tenant(TenantMixin):
         ACTIVE = "active", "Active"
         FAILED = "failed", "Failed"
         SUSPENDED = "suspended", "Suspended"
+        OFFBOARDED = "offboarded", "Offboarded"
+
+    class Source(models.TextChoices):
+        CONSOLE = "console", "Platform console"
+        API = "api", "Management API"
+        SIGNUP = "signup", "Self-service signup"
+        SYSTEM = "system", "System"
 
     name = models.CharField("organisation name", max_length=200)
     slug = models.CharField(
@@ -49,10 +56,30 @@ class Tenant(TenantMixin):
     status_reason = models.TextField(
         "status reason", blank=True, help_text="Why the tenant is in its status (e.g. an error)."
     )
+    source = models.CharField(
+        "created through", max_length=20, choices=Source.choices, default=Source.SYSTEM
+    )
+    # What provisioning needs, recorded with the request so that a retry can finish the job.
+    admin_email = models.EmailField("super admin email", blank=True)
+    admin_username = models.CharField("super admin username", max_length=150, blank=True)
+    admin_password_hash = models.CharField(
+        "super admin password hash", max_length=256, blank=True, editable=False,
+        help_text="Kept hashed until provisioning creates the user, then erased.",
+    )  # fmt: skip
+    requested_apps = models.JSONField("apps to trial", default=list, blank=True)
+    provisioning_step = models.CharField("last step done", max_length=30, blank=True)
+    provisioning_attempts = models.PositiveSmallIntegerField("provisioning attempts", default=0)
+    provisioned_at = models.DateTimeField("provisioned", null=True, blank=True)
+    export_archive = models.CharField(
+        "data export", max_length=300, blank=True,
+        help_text="The archive of the tenant's data written when it was offboarded.",
+    )  # fmt: skip
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
 
-    auto_create_schema = True
+    # Schemas are created by the provisioning service (from a spare or the template), never as
+    # a side effect of saving a row.
+    auto_create_schema = False
     auto_drop_schema = False
 
     class Meta:
@@ -76,3 +103,22 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class SpareSchema(models.Model):
+    """A schema cloned from the template ahead of time, waiting to be renamed for a new tenant.
+
+    `fingerprint` names the migration state it was cloned at; a spare from an older state is
+    never handed out (the replenisher drops it and clones a fresh one).
+    """
+
+    schema_name = models.CharField("schema", max_length=63, unique=True)
+    fingerprint = models.CharField("migration state", max_length=64, db_index=True)
+    created_at = models.DateTimeField("cloned", auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = "spare schema"
+
+    def __str__(self) -> str:
+        return self.schema_name

@@ -24,15 +24,21 @@ class Command(BaseCommand):
         if not User.objects.filter(username=PLATFORM_ADMIN).exists():
             User.objects.create_superuser(PLATFORM_ADMIN, f"admin@{settings.BASE_DOMAIN}", password)
 
+        from apps.platform.licensing.models import Subscription
+        from apps.platform.licensing.services import subscription_activate
+
         for demo in DEMO_TENANTS:
             owner = demo.super_admin
-            tenant = services.tenant_provision(
+            tenant = services.tenant_create_now(
                 name=demo.name,
                 slug=demo.slug,
                 admin_username=owner.username,
                 admin_email=f"{owner.username}@{demo.slug}.example.com",
                 admin_password=password,
+                apps=demo.apps,
             )
+            for subscription in tenant.subscriptions.filter(status=Subscription.Status.TRIAL):
+                subscription_activate(subscription=subscription, actor="demo")
             with schema_context(tenant.schema_name):
                 for seeder in registry.demo_seeders:
                     seeder.run(tenant=tenant, demo=demo, password=password)

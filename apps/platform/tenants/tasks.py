@@ -1,0 +1,27 @@
+"""Thin Celery wrappers around the tenant lifecycle services (ids in, idempotent)."""
+
+from celery import shared_task
+
+from apps.platform.tenants import offboarding, schemas, services
+
+
+@shared_task(
+    name="tenants.provision",
+    autoretry_for=(Exception,),
+    retry_backoff=2,
+    retry_kwargs={"max_retries": 2},
+)
+def provision_tenant(tenant_id: int) -> str:
+    tenant = services.tenant_provision_run(tenant_id)
+    replenish_spares.delay()
+    return tenant.status
+
+
+@shared_task(name="tenants.offboard")
+def offboard_tenant(tenant_id: int) -> str:
+    return offboarding.tenant_offboard(tenant_id).status
+
+
+@shared_task(name="tenants.replenish_spares")
+def replenish_spares() -> dict:
+    return schemas.spares_replenish()
