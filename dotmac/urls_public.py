@@ -9,6 +9,7 @@ from dotmac.urls_common import urlpatterns as common_urlpatterns
 urlpatterns = [
     path("", PlatformHomeView.as_view(), name="home"),
     path("signup/", include("apps.platform.tenants.urls")),
+    path("api/v1/platform/", include("apps.platform.api_urls")),
     *common_urlpatterns,
     *api_fallback,
 ]

@@ -3,11 +3,13 @@
 from django.urls import path
 
 from apps.core.pages import TenantHomeView
+from apps.platform.licensing.api.tenant_views import LicenceView
 from dotmac.urls_common import api_fallback, handler400, handler403, handler404, handler500  # noqa: F401
 from dotmac.urls_common import urlpatterns as common_urlpatterns
 
 urlpatterns = [
     path("", TenantHomeView.as_view(), name="home"),
+    path("api/v1/licence/", LicenceView.as_view(), name="licence"),
     *common_urlpatterns,
     *api_fallback,
 ]

@@ -10,3 +10,4 @@ class CoreConfig(AppConfig):
         from apps.core import health, signals  # noqa: F401  (connect receivers)
 
         health.mark_initialised()
+

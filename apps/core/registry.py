@@ -21,6 +21,8 @@ class Registry:
     #: Called as fn(tenant=..., demo=DemoTenant, password=...) inside the tenant's schema.
     demo_seeders: list[TenantInitialiser] = field(default_factory=list)
 
+    #: fn(request, app_label) -> bool; an admin app is listed only if every filter agrees.
+    admin_app_filters: list[Callable[..., bool]] = field(default_factory=list)
     #: limit key ("isp.max_customers") → fn() counting current usage, run in the tenant's schema.
     usage_counters: dict[str, Callable[[], int]] = field(default_factory=dict)
 

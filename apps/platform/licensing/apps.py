@@ -5,3 +5,10 @@ class LicensingConfig(AppConfig):
     name = "apps.platform.licensing"
     label = "licensing"
     verbose_name = "Licensing"
+
+    def ready(self):
+        from apps.core.registry import registry
+        from apps.platform.licensing.guards import admin_app_visible
+
+        if admin_app_visible not in registry.admin_app_filters:
+            registry.admin_app_filters.append(admin_app_visible)

@@ -116,3 +116,12 @@ def within_limit(limit_key: str, adding: int = 1) -> Iterator[None]:
                     [{"field": limit_key, "message": f"limit {limit}, in use {used}"}],
                 )
         yield
+
+
+def admin_app_visible(request, app_label: str) -> bool:
+    """Tenant admin menus list a catalog app's models only while the tenant may use the app."""
+    from apps.platform.catalog.constants import APP_KEYS
+
+    if app_label not in APP_KEYS or connection.schema_name == "public":
+        return True
+    return current_entitlements().has_app(app_label)

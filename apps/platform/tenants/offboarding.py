@@ -52,13 +52,28 @@ def tenant_export(tenant: Tenant) -> Path:
     return path
 
 
+OFFBOARDABLE = (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED, Tenant.Status.FAILED)
+
+
+def tenant_offboard_request(tenant: Tenant) -> Tenant:
+    """Check the tenant can be offboarded and hand the work to a Celery task (on commit)."""
+    from django.db import transaction
+
+    from apps.platform.tenants.tasks import offboard_tenant
+
+    if tenant.status not in OFFBOARDABLE:
+        raise ConflictError(f"{tenant.name} is {tenant.status}; it cannot be offboarded now.")
+    transaction.on_commit(lambda: offboard_tenant.delay(tenant.pk))
+    return tenant
+
+
 def tenant_offboard(tenant_id: int) -> Tenant:
     """Export, then drop the schema and the hosts. The tenant row stays, as a record."""
     connection.set_schema_to_public()
     tenant = Tenant.objects.get(pk=tenant_id)
     if tenant.status == Tenant.Status.OFFBOARDED:
         return tenant
-    if tenant.status not in (Tenant.Status.SUSPENDED, Tenant.Status.ACTIVE, Tenant.Status.FAILED):
+    if tenant.status not in OFFBOARDABLE:
         raise ConflictError(f"{tenant.name} is {tenant.status}; it cannot be offboarded now.")
     archive = tenant_export(tenant) if schema_exists(tenant.schema_name) else None
     connection.set_schema_to_public()

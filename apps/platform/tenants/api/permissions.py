@@ -1,0 +1,27 @@
+"""Who may call the management API: platform staff (public-schema users with is_staff) signed in
+with a JWT or a session, or a holder of a platform API key."""
+
+from django.db import connection
+from rest_framework.permissions import BasePermission
+from rest_framework_api_key.permissions import HasAPIKey
+
+
+class IsPlatformStaff(BasePermission):
+    message = "Only platform staff may use the management API."
+
+    def has_permission(self, request, view) -> bool:
+        if connection.schema_name != "public":
+            return False
+        user = request.user
+        if user and user.is_authenticated and user.is_active and user.is_staff:
+            return True
+        return HasAPIKey().has_permission(request, view)
+
+
+def actor_of(request) -> str:
+    """The name recorded in histories for a change made through the API."""
+    user = request.user
+    if user and user.is_authenticated:
+        return user.get_username()
+    key = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Api-Key ").split(".", 1)[0]
+    return f"api-key:{key}" if key else "api-key"
