@@ -29,6 +29,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Servers started by tests (gunicorn) may mount test-only views.
 if env.bool("DOTMAC_TEST_URLS", default=False):
     PUBLIC_SCHEMA_URLCONF = "tests.urls_public"
+    ROOT_URLCONF = "tests.urls_tenant"
 
 
 # Static files come from the finders; no collectstatic before tests.
