@@ -38,6 +38,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connection.set_schema_to_public()
 
 
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker (solo pool, in a thread) consuming from Redis, for the session.
+
+    Session-scoped so that it starts before any test transaction: Celery's Django fix-up closes
+    the database connections of the process when a worker starts.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from dotmac.celery import app
+
+    with (
+        django_db_blocker.unblock(),
+        start_worker(
+            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
+        ) as worker,
+    ):
+        yield worker
+
+
 @pytest.fixture
 def tenant_a(db):
     from apps.platform.tenants.models import Tenant

@@ -1,27 +1,14 @@
 """Tenant-aware Celery (DESIGN.md §6, §9) with a real worker consuming from Redis."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connection
 from django_tenants.utils import schema_context
 
 from apps.core.models import WorkerHeartbeat
 from apps.core.tasks import fan_out_heartbeats, record_heartbeat
 from apps.platform.tenants.models import Tenant
-from dotmac.celery import app
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker):
-    with (
-        django_db_blocker.unblock(),
-        start_worker(
-            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
-        ) as running,
-    ):
-        yield running
 
 
 def purge_heartbeats() -> None:
@@ -38,7 +25,7 @@ def purge_heartbeats() -> None:
 
 
 @pytest.fixture
-def committed(worker):
+def committed(celery_worker):
     purge_heartbeats()
     yield
     purge_heartbeats()

@@ -115,6 +115,9 @@ def drop_schema(schema_name: str) -> None:
     if schema_name in ("public", template_schema()):
         raise ValueError(f"refusing to drop {schema_name}")
     with connection.cursor() as cursor:
+        # Inside a transaction that also wrote to the schema, deferred foreign-key checks
+        # must fire before its tables can go.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
 
 
