@@ -112,7 +112,11 @@ def test_session_of_one_tenant_is_not_valid_on_another_tenants_host(client_a, cl
     assert "/admin/login/" in response["Location"]
 
 
-@pytest.mark.parametrize("slug", ["www", "admin", "Bad_Slug", "-x", "ab", "a" * 64])
+@pytest.mark.parametrize(
+    "slug",
+    ["www", "admin", "Bad_Slug", "-x", "ab", "a" * 64, "tenant-template", "spare-0a1b2c",
+     "pg-catalog"],
+)  # fmt: skip
 def test_reserved_or_malformed_slugs_are_refused(slug):
     from django.core.exceptions import ValidationError
 

@@ -14,9 +14,17 @@ slug_validator = RegexValidator(
 
 
 def validate_not_reserved(value: str) -> None:
+    """Refuse names of platform hosts, and slugs whose schema would be one the platform uses
+    (the template, spare schemas, PostgreSQL's own pg_ schemas)."""
+    from django.conf import settings
     from django.core.exceptions import ValidationError
 
-    if value in RESERVED_SLUGS:
+    schema = schema_name_for(value)
+    if (
+        value in RESERVED_SLUGS
+        or schema == settings.TENANT_BASE_SCHEMA
+        or schema.startswith(("spare_", "pg_"))
+    ):
         raise ValidationError("This name is reserved.", code="reserved")
 
 
