@@ -447,3 +447,24 @@ def _remove_tenant(pk: int) -> None:
     for spare in schemas.SpareSchema.objects.all():
         schemas.drop_schema(spare.schema_name)
         spare.delete()
+
+
+def test_admin_username_is_derived_safely_from_the_email(staff, dispatched):
+    response = staff.post_json(
+        "/api/v1/platform/tenants/",
+        {**NEW_TENANT, "slug": "golf-net", "admin_email": "o'neil@golf.example.com"},
+    )
+
+    assert response.status_code == 202
+    assert Tenant.objects.get(slug="golf-net").admin_username == "oneil"
+
+
+def test_password_similar_to_the_admin_email_is_refused(staff):
+    response = staff.post_json(
+        "/api/v1/platform/tenants/",
+        {**NEW_TENANT, "admin_email": "lanternharbour@delta.example.com",
+         "admin_password": "lanternharbour"},
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert "too similar" in str(response.json()["error"]["details"])

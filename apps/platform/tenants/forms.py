@@ -4,9 +4,8 @@ The form checks what it can tell the person about field by field (address format
 taken, password strength); `tenant_request` re-checks the rules that matter when it writes.
 """
 
-from types import SimpleNamespace
-
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import (
     password_validators_help_texts,
     validate_password,
@@ -109,6 +108,7 @@ class SignupForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["apps"].queryset = apps_for_trial()
 
@@ -133,10 +133,8 @@ class SignupForm(forms.Form):
         confirm = cleaned.get("admin_password_confirm")
         if password:
             email = cleaned.get("admin_email", "")
-            # What the administrator will be called, so that a password like the email is weak.
-            future_admin = SimpleNamespace(
-                username=email.split("@", 1)[0], email=email, first_name="", last_name=""
-            )
+            # The administrator-to-be (never saved), so that a password like the email is weak.
+            future_admin = get_user_model()(username=email.split("@", 1)[0], email=email)
             try:
                 validate_password(password, user=future_admin)
             except ValidationError as exc:

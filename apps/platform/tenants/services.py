@@ -6,11 +6,14 @@ failure picks up where it stopped and running the task twice creates nothing twi
 """
 
 import logging
+import re
 import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -38,6 +41,13 @@ def public_tenant_ensure() -> Tenant:
         defaults={"name": "DotMac platform", "slug": "public", "status": Status.ACTIVE},
     )
     return tenant
+
+
+def username_from_email(email: str) -> str:
+    """A valid username from an email's local part ("o'neil@x" → "oneil"); "admin" if none."""
+    local = email.split("@", 1)[0]
+    cleaned = re.sub(r"[^\w.+-]", "", local)[:150]
+    return cleaned or "admin"
 
 
 def slug_is_available(slug: str) -> bool:
@@ -73,8 +83,12 @@ def tenant_request(
     unknown = [key for key in apps if key not in on_sale]
     if unknown:
         raise ValidationError({"apps": f"Not in the catalog: {', '.join(unknown)}."})
-    admin_username = admin_username or admin_email.split("@", 1)[0]
-    validate_password(admin_password)
+    admin_username = admin_username or username_from_email(admin_email)
+    UnicodeUsernameValidator()(admin_username)
+    # Checked as the user it will be, so "too similar to your email" is caught here too.
+    validate_password(
+        admin_password, user=get_user_model()(username=admin_username, email=admin_email)
+    )
     tenant = Tenant(
         name=name,
         slug=slug,

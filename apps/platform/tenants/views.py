@@ -41,20 +41,24 @@ STEPS = [
 STATUS_MESSAGES = {
     Status.PENDING: "Your request is in the queue; preparation starts in a moment.",
     Status.PROVISIONING: "We are preparing your workspace. This usually takes a few seconds.",
-    Status.ACTIVE: "Your workspace is ready.",
-    Status.FAILED: (
-        "We could not prepare your workspace; our team has been notified "
-        "and will get back to you."
-    ),
+    Status.ACTIVE: "Your administrator account and your free trials are waiting for you.",
+    Status.FAILED: "We could not prepare your workspace; our team has been notified.",
 }
 CLOSED_MESSAGE = "This workspace is not available any more. Contact our team for help."
+HEADLINES = {
+    Status.PENDING: "We are preparing your workspace",
+    Status.PROVISIONING: "We are preparing your workspace",
+    Status.ACTIVE: "Your workspace is ready",
+    Status.FAILED: "Something went wrong",
+}
 
 
 # --- status token -----------------------------------------------------------------------------
 
 
 def _signer() -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=STATUS_SALT)
+    # "." rather than ":" between the parts: the token goes in URLs as it is.
+    return signing.TimestampSigner(salt=STATUS_SALT, sep=".")
 
 
 def _signed_value(tenant: Tenant) -> str:
@@ -73,7 +77,7 @@ def status_token(tenant: Tenant) -> str:
 
 def _token_is_valid(tenant: Tenant, token: str) -> bool:
     try:
-        _signer().unsign(f"{_signed_value(tenant)}:{token}", max_age=STATUS_MAX_AGE)
+        _signer().unsign(f"{_signed_value(tenant)}.{token}", max_age=STATUS_MAX_AGE)
     except signing.BadSignature:  # includes SignatureExpired
         return False
     return True
@@ -127,6 +131,7 @@ def signup_status(request, tenant: Tenant) -> dict:
         "slug": tenant.slug,
         "status": shown,
         "label": dict(Status.choices).get(shown, "Not available"),
+        "headline": HEADLINES.get(status, "This workspace is not available"),
         "message": STATUS_MESSAGES.get(status, CLOSED_MESSAGE),
         "steps_done": _steps_done(tenant),
         "steps_total": len(STEPS),
