@@ -8,11 +8,13 @@ def user_create(
     *,
     username: str,
     email: str = "",
-    password: str,
+    password: str | None = None,
+    password_hash: str | None = None,
     first_name: str = "",
     last_name: str = "",
     is_superuser: bool = False,
 ) -> User:
+    """Create a user from a password, or from a hash made elsewhere (never both)."""
     user = User(
         username=username,
         email=email,
@@ -21,7 +23,10 @@ def user_create(
         is_superuser=is_superuser,
         is_staff=is_superuser,
     )
-    user.set_password(password)
+    if password_hash is not None:
+        user.password = password_hash
+    else:
+        user.set_password(password)
     user.full_clean()
     user.save()
     return user
@@ -38,16 +43,12 @@ def tenant_super_admin_ensure(
     existing = User.objects.filter(username=admin_username).first()
     if existing is not None:
         return existing
-    user = User(
+    return user_create(
         username=admin_username,
         email=admin_email,
-        password=admin_password_hash,
+        password_hash=admin_password_hash,
         is_superuser=True,
-        is_staff=True,
     )
-    user.full_clean()
-    user.save()
-    return user
 
 
 def demo_users_ensure(*, tenant, demo, password: str, **_) -> None:

@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from apps.core.api.viewsets import BaseViewSet
 from apps.platform.licensing import services
@@ -30,15 +29,6 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Base
         "status": ["exact", "in"],
     }  # fmt: skip
     ordering_fields = ["created_at", "status"]
-
-    def respond(self, subscription, status_code=status.HTTP_200_OK):
-        subscription = self.get_queryset().get(pk=subscription.pk)
-        return Response(SubscriptionSerializer(subscription).data, status=status_code)
-
-    def validated(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     @extend_schema(request=SubscriptionCreateSerializer, responses={201: SubscriptionSerializer})
     def create(self, request):

@@ -87,16 +87,6 @@ class TenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
         lines = usage_for_tenant(self.get_object())
         return Response(UsageLineSerializer(lines, many=True).data)
 
-    # --- helpers ---------------------------------------------------------------------------
-    def validated(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-    def respond(self, tenant, status_code=status.HTTP_200_OK):
-        tenant = self.get_queryset().get(pk=tenant.pk)
-        return Response(TenantSerializer(tenant).data, status=status_code)
-
     def accepted(self, tenant):
         response = self.respond(tenant, status.HTTP_202_ACCEPTED)
         response["Location"] = f"/api/v1/platform/tenants/{tenant.pk}/"
