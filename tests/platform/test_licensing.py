@@ -310,3 +310,16 @@ def test_stand_in_rows_do_not_leak_between_tests(tenant_a):
 
     with schema_context(tenant_a.schema_name):
         assert not WorkerHeartbeat.objects.filter(source="customer").exists()
+
+
+def test_editing_a_plan_applies_to_its_subscribers_on_the_next_request(
+    api_a, django_capture_on_commit_callbacks
+):
+    assert api_a.get("/api/v1/crm/test-forecast/").status_code == 403
+    basic = plan("crm", "basic")
+    basic.features = [*basic.features, "crm.forecasting"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        basic.save()  # as the console does; no service call needed
+
+    assert api_a.get("/api/v1/crm/test-forecast/").status_code == 200

@@ -8,6 +8,7 @@ class LicensingConfig(AppConfig):
 
     def ready(self):
         from apps.core.registry import registry
+        from apps.platform.licensing import signals  # noqa: F401  (connect receivers)
         from apps.platform.licensing.guards import admin_app_visible
 
         if admin_app_visible not in registry.admin_app_filters:

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from apps.core.exceptions import ConflictError
 from apps.platform.catalog.models import Plan
-from apps.platform.licensing import entitlements
 from apps.platform.licensing.models import Subscription, SubscriptionEvent
 from apps.platform.tenants.models import Tenant
 
@@ -28,7 +27,6 @@ def _record(
     changes: dict | None = None,
     note: str = "",
 ) -> SubscriptionEvent:
-    transaction.on_commit(entitlements.invalidate)
     return SubscriptionEvent.objects.create(
         subscription=subscription,
         action=action,
@@ -228,8 +226,7 @@ def subscription_set_overrides(
 
 
 def catalog_changed() -> None:
-    """A plan or app was edited: entitlements computed from it are stale everywhere."""
-    transaction.on_commit(entitlements.invalidate)
+    """Kept for callers; saving an App or Plan already invalidates entitlements (signals)."""
 
 
 __all__ = [
