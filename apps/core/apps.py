@@ -10,4 +10,3 @@ class CoreConfig(AppConfig):
         from apps.core import health, signals  # noqa: F401  (connect receivers)
 
         health.mark_initialised()
-

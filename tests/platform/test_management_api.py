@@ -387,6 +387,7 @@ def test_offboarding_exports_the_data_then_drops_the_schema(db, settings, tmp_pa
         data = json.loads(archive.read("data.json"))
         manifest = json.loads(archive.read("manifest.json"))
     assert manifest["slug"] == "echo-four"
+    assert set(tenant.subscriptions.values_list("status", flat=True)) == {"cancelled"}
     assert any(row["model"] == "identity.user" and row["fields"]["username"] == "boss"
                for row in data)  # fmt: skip
     assert HostClient("echo-four.localhost").get("/").status_code == 404
@@ -468,3 +469,20 @@ def test_password_similar_to_the_admin_email_is_refused(staff):
 
     assert response.status_code == 400
     assert "too similar" in str(response.json()["error"]["details"])
+
+
+def test_off_sale_plans_and_offboarded_tenants_take_no_new_subscription(staff, tenant_b):
+    from apps.platform.catalog.models import Plan
+
+    Plan.objects.filter(app__key="crm", key="basic").update(is_active=False)
+    off_sale = staff.post_json(
+        "/api/v1/platform/subscriptions/", {"tenant": "tenant-b", "app": "crm", "plan": "basic"}
+    )
+    Tenant.objects.filter(pk=tenant_b.pk).update(status="offboarded")
+    gone = staff.post_json(
+        "/api/v1/platform/subscriptions/", {"tenant": "tenant-b", "app": "crm", "plan": "pro"}
+    )
+
+    assert off_sale.status_code == 400
+    assert gone.status_code == 409
+    assert not Subscription.objects.filter(tenant=tenant_b, app__key="crm").exists()

@@ -79,6 +79,10 @@ def subscription_create(
     """Subscribe a tenant to the plan's app, as a trial (the plan's trial days) or active."""
     if status not in (Status.TRIAL, Status.ACTIVE):
         raise ValidationError({"status": "A new subscription starts as 'trial' or 'active'."})
+    if not (plan.is_active and plan.app.is_active):
+        raise ValidationError({"plan": f"'{plan}' is not on sale."})
+    if tenant.is_public or tenant.status in (Tenant.Status.OFFBOARDED, Tenant.Status.FAILED):
+        raise ConflictError(f"{tenant.name} cannot take subscriptions ({tenant.status}).")
     if Subscription.objects.filter(tenant=tenant, app=plan.app).exists():
         raise ConflictError(f"{tenant.name} already has a subscription to {plan.app.name}.")
     now = timezone.now()
@@ -225,12 +229,7 @@ def subscription_set_overrides(
     return subscription
 
 
-def catalog_changed() -> None:
-    """Kept for callers; saving an App or Plan already invalidates entitlements (signals)."""
-
-
 __all__ = [
-    "catalog_changed",
     "plan_resolve",
     "subscription_activate",
     "subscription_cancel",

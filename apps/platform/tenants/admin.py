@@ -1,56 +1,467 @@
-from django.contrib import admin
-from django.db import connection
+"""Platform console: tenants (list, request, lifecycle actions, export download) and the
+monitoring dashboard.
 
+Every write goes through `apps.platform.tenants.services` (or the offboarding task); the admin
+only collects input, calls the service and reports what happened, tenant by tenant.
+"""
+
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth.password_validation import (
+    password_validators_help_text_html,
+    validate_password,
+)
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.timezone import localtime
+
+from apps.core.exceptions import DomainError
+from apps.platform.catalog.models import App
+from apps.platform.console import (
+    STATUS_TONES,
+    PublicSchemaOnlyAdmin,
+    error_text,
+    redirect_to_next,
+    run_for_each,
+    status_badge,
+)
+from apps.platform.licensing import selectors as licensing_selectors
+from apps.platform.licensing.models import Subscription
+from apps.platform.tenants import monitoring, offboarding, selectors, services
 from apps.platform.tenants.models import Domain, Tenant
 
+# --- Tenants ---------------------------------------------------------------------------------
 
-class PublicSchemaOnlyAdmin(admin.ModelAdmin):
-    """Platform models: visible in the platform console only, never in a tenant's admin.
 
-    The tenant schemas' search_path includes public, so without this a tenant's super admin
-    would list every tenant of the installation.
-    """
+class TenantAddForm(forms.ModelForm):
+    """Request a new tenant. Saving calls `tenant_request`, which records it as pending and
+    queues its provisioning (schema, super admin, trials, host) on a Celery worker."""
 
-    def _on_public_schema(self) -> bool:
-        return connection.schema_name == "public"
+    admin_password = forms.CharField(
+        label="Super admin password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    apps = forms.ModelMultipleChoiceField(
+        label="Apps to trial",
+        queryset=App.objects.filter(is_active=True),
+        to_field_name="key",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each app starts as a trial of its entry plan.",
+    )
 
-    def has_module_permission(self, request):
-        return self._on_public_schema() and super().has_module_permission(request)
+    class Meta:
+        model = Tenant
+        fields = ["name", "slug", "admin_email", "admin_username"]
 
-    def has_view_permission(self, request, obj=None):
-        return self._on_public_schema() and super().has_view_permission(request, obj)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].help_text = (
+            f"The tenant's address: <em>slug</em>.{settings.BASE_DOMAIN}. 3 to 63 lowercase "
+            "letters, digits and hyphens, starting with a letter."
+        )
+        self.fields["admin_email"].required = True
+        username = self.fields["admin_username"]
+        username.help_text = "Optional: the part of the email before the @ when left empty."
 
-    def has_add_permission(self, request):
-        return self._on_public_schema() and super().has_add_permission(request)
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"].strip().lower()
 
-    def has_change_permission(self, request, obj=None):
-        return self._on_public_schema() and super().has_change_permission(request, obj)
+    def clean_admin_password(self) -> str:
+        password = self.cleaned_data["admin_password"]
+        validate_password(password)
+        return password
 
-    def has_delete_permission(self, request, obj=None):
-        return self._on_public_schema() and super().has_delete_permission(request, obj)
+    def save(self, commit: bool = True) -> Tenant:
+        data = self.cleaned_data
+        self.instance = services.tenant_request(
+            name=data["name"],
+            slug=data["slug"],
+            admin_email=data["admin_email"],
+            admin_username=data.get("admin_username", ""),
+            admin_password=data["admin_password"],
+            apps=[app.key for app in data["apps"]],
+            source=Tenant.Source.CONSOLE,
+        )
+        return self.instance
+
+    def save_m2m(self) -> None:
+        """Nothing to do: the service saved everything."""
 
 
 class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
+    verbose_name_plural = "hosts"
+
+
+class SubscriptionInline(admin.TabularInline):
+    """The tenant's licences, read-only: they change through the subscription actions."""
+
+    model = Subscription
+    fields = [
+        "app_link",
+        "plan_name",
+        "status_badge",
+        "trial_ends_at",
+        "current_period_end",
+        "monthly",
+    ]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    classes = ["dm-readonly-inline"]
+    verbose_name = "subscription"
+    verbose_name_plural = "subscriptions"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("tenant", "app", "plan__app")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="status")
+    def status_badge(self, subscription):
+        return status_badge(subscription.status, subscription.get_status_display())
+
+    @admin.display(description="app")
+    def app_link(self, subscription):
+        url = reverse("admin:licensing_subscription_change", args=[subscription.pk])
+        return format_html(
+            '<a href="{}">{} {}</a>', url, subscription.app.icon, subscription.app.name
+        )
+
+    @admin.display(description="plan")
+    def plan_name(self, subscription):
+        return subscription.plan.name
+
+    @admin.display(description="monthly value")
+    def monthly(self, subscription):
+        value = licensing_selectors.subscription_monthly_value(subscription)
+        return f"{value:,.2f} {subscription.plan.currency}"
+
+
+#: Lifecycle buttons of the change page: (action name, label, style, statuses it is offered in).
+#: Presentation only: the services decide, and refuse with a message when they must.
+LIFECYCLE_BUTTONS = [
+    ("retry_provisioning", "Retry provisioning", "", {"failed", "pending", "provisioning"}),
+    ("suspend_tenants", "Suspend", "warning", {"active"}),
+    ("resume_tenants", "Resume", "", {"suspended"}),
+    ("offboard_tenants", "Offboard…", "danger", set(offboarding.OFFBOARDABLE)),
+]
 
 
 @admin.register(Tenant)
 class TenantAdmin(PublicSchemaOnlyAdmin):
-    list_display = ["name", "slug", "schema_name", "status", "created_at"]
-    list_filter = ["status"]
-    search_fields = ["name", "slug", "schema_name", "domains__domain"]
-    readonly_fields = ["schema_name", "created_at", "updated_at"]
-    inlines = [DomainInline]
-
-    def has_add_permission(self, request):
-        # A tenant is provisioned (schema, host, super admin) by the provisioning service,
-        # never by saving a bare row.
-        return False
+    list_display = ["name", "slug", "status_badge", "apps_subscribed", "created", "source"]
+    list_filter = ["status", "source"]
+    search_fields = ["name", "slug", "schema_name", "admin_email", "domains__domain"]
+    list_per_page = 50
+    actions = ["retry_provisioning", "suspend_tenants", "resume_tenants", "offboard_tenants"]
+    inlines = [DomainInline, SubscriptionInline]
+    add_form = TenantAddForm
+    add_fieldsets = [
+        ("Organisation", {"fields": ["name", "slug"]}),
+        ("Super admin", {"fields": ["admin_email", "admin_username", "admin_password"]}),
+        ("Apps", {"fields": ["apps"]}),
+    ]
+    fieldsets = [
+        (
+            "Organisation",
+            {
+                "fields": [
+                    "name",
+                    "address",
+                    "status_badge",
+                    "status_reason",
+                    "source",
+                    "created_at",
+                ]
+            },
+        ),
+        ("Super admin", {"fields": ["admin_email", "admin_username", "apps_requested"]}),
+        (
+            "Provisioning",
+            {
+                "fields": [
+                    "schema_name",
+                    "provisioning_step",
+                    "provisioning_attempts",
+                    "provisioned_at",
+                    "export_download",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+    # Only the display name is edited here; the lifecycle moves through the actions.
+    readonly_fields = [
+        "address",
+        "status_badge",
+        "status_reason",
+        "source",
+        "created_at",
+        "updated_at",
+        "admin_email",
+        "admin_username",
+        "apps_requested",
+        "schema_name",
+        "provisioning_step",
+        "provisioning_attempts",
+        "provisioned_at",
+        "export_download",
+    ]
 
     def has_delete_permission(self, request, obj=None):
-        # Dropping a schema is offboarding, a deliberate workflow, not a delete button.
+        # Dropping a schema is offboarding, a deliberate workflow (an action), not a delete.
         return False
+
+    def get_queryset(self, request):
+        current = (
+            Subscription.objects.exclude(status=Subscription.Status.CANCELLED)
+            .select_related("app", "plan")
+            .order_by("app__position")
+        )
+        return selectors.tenant_list_organisations().prefetch_related(
+            Prefetch("subscriptions", queryset=current, to_attr="current_subscriptions")
+        )
+
+    # -- the add form: a request to the provisioning service -----------------------------------
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inline_instances(self, request, obj=None):
+        return [] if obj is None else super().get_inline_instances(request, obj)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if isinstance(initial.get("apps"), str):
+            initial["apps"] = [key for key in initial["apps"].split(",") if key]
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Added: the form's save() already called tenant_request.
+        self.message_user(
+            request,
+            f"Provisioning of {services.tenant_host(obj.slug)} is queued; the tenant turns "
+            "active when the worker has finished.",
+            messages.INFO,
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except (DomainError, ValidationError) as error:
+            # The form checks what it can up front; this is a refusal it could not foresee
+            # (e.g. the slug taken meanwhile). Everything was rolled back: refill and retry.
+            self.message_user(request, error_text(error), messages.ERROR)
+            refill = {k: request.POST.get(k, "") for k in self.add_form.Meta.fields}
+            refill["apps"] = ",".join(request.POST.getlist("apps"))
+            return HttpResponseRedirect(f"{request.path}?{urlencode(refill)}")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        tenant = self.get_object(request, object_id)
+        if tenant is not None and self.has_change_permission(request, tenant):
+            extra_context = {
+                **(extra_context or {}),
+                "lifecycle_buttons": [
+                    {"action": action, "label": label, "style": style}
+                    for action, label, style, statuses in LIFECYCLE_BUTTONS
+                    if tenant.status in statuses
+                ],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "subscription_add_url": reverse("admin:licensing_subscription_add")
+                + "?"
+                + urlencode({"tenant": tenant.pk}),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # -- columns and read-only fields ------------------------------------------------------------
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, tenant):
+        return status_badge(tenant.status, tenant.get_status_display())
+
+    @admin.display(description="apps subscribed")
+    def apps_subscribed(self, tenant):
+        subscriptions = getattr(tenant, "current_subscriptions", None) or []
+        if not subscriptions:
+            return "—"
+        return format_html_join(
+            " ",
+            '<span class="dm-pill dm-pill--{}" title="{} · {} ({})">{} {}</span>',
+            (
+                (
+                    STATUS_TONES.get(sub.status, "grey"),
+                    sub.app.name,
+                    sub.plan.name,
+                    sub.get_status_display().lower(),
+                    sub.app.icon,
+                    sub.app.name,
+                )
+                for sub in subscriptions
+            ),
+        )
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, tenant):
+        return format_html(
+            '<span title="{}">{}</span>',
+            date_format(localtime(tenant.created_at), "DATETIME_FORMAT"),
+            date_format(localtime(tenant.created_at), "j M Y"),
+        )
+
+    @admin.display(description="address")
+    def address(self, tenant):
+        hosts = [domain.domain for domain in tenant.domains.all()]
+        return format_html("<code>{}</code> · {}", tenant.slug, ", ".join(hosts) or "no host yet")
+
+    @admin.display(description="apps requested at signup")
+    def apps_requested(self, tenant):
+        return ", ".join(tenant.requested_apps) or "—"
+
+    @admin.display(description="data export")
+    def export_download(self, tenant):
+        if not tenant.export_archive:
+            return "—"
+        url = reverse("admin:tenants_tenant_export", args=[tenant.pk])
+        return format_html(
+            '<a class="dm-download" href="{}">⬇ Download {}</a>',
+            url,
+            Path(tenant.export_archive).name,
+        )
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    @admin.action(description="Retry provisioning", permissions=["change"])
+    def retry_provisioning(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda tenant: services.tenant_retry(tenant=tenant),
+            done="Provisioning of {} is queued again.",
+            doing="retry the provisioning of",
+        )
+        return redirect_to_next(request)
+
+    @admin.action(description="Suspend (the workspace answers 'suspended')", permissions=["change"])
+    def suspend_tenants(self, request, queryset):
+        reason = f"Suspended from the platform console by {request.user.get_username()}."
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda tenant: services.tenant_suspend(tenant=tenant, reason=reason),
+            done="{} suspended.",
+            doing="suspend",
+        )
+        return redirect_to_next(request)
+
+    @admin.action(description="Resume suspended tenants", permissions=["change"])
+    def resume_tenants(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda tenant: services.tenant_resume(tenant=tenant),
+            done="{} resumed.",
+            doing="resume",
+        )
+        return redirect_to_next(request)
+
+    @admin.action(
+        description="Offboard (export the data, then drop the schema)…", permissions=["change"]
+    )
+    def offboard_tenants(self, request, queryset):
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Offboard tenants?",
+                "opts": self.opts,
+                "tenants": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "next": request.POST.get("next", ""),
+            }
+            return TemplateResponse(
+                request, "admin/tenants/tenant/offboard_confirmation.html", context
+            )
+        run_for_each(
+            self,
+            request,
+            queryset,
+            offboarding.tenant_offboard_request,
+            done="Offboarding of {} is queued: its data is exported, then its schema and hosts "
+            "are removed.",
+            doing="offboard",
+        )
+        return redirect_to_next(request)
+
+    # -- extra pages: export download, monitoring -------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("monitoring/", wrap(self.monitoring_view), name="tenants_tenant_monitoring"),
+            path("<int:pk>/export/", wrap(self.export_view), name="tenants_tenant_export"),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request, pk: int):
+        """The archive offboarding wrote, for platform staff only."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        tenant = self.get_queryset(request).filter(pk=pk).first()
+        if tenant is None or not tenant.export_archive:
+            raise Http404("No export for this tenant.")
+        root = Path(settings.MEDIA_ROOT).resolve()
+        archive = (root / tenant.export_archive).resolve()
+        if not archive.is_relative_to(root) or not archive.is_file():
+            raise Http404("The export archive is missing.")
+        return FileResponse(archive.open("rb"), as_attachment=True, filename=archive.name)
+
+    def monitoring_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Monitoring",
+            "opts": self.opts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            **monitoring.monitoring_overview(),
+        }
+        return TemplateResponse(request, "admin/monitoring.html", context)
 
 
 @admin.register(Domain)

@@ -77,6 +77,12 @@ def tenant_offboard(tenant_id: int) -> Tenant:
         raise ConflictError(f"{tenant.name} is {tenant.status}; it cannot be offboarded now.")
     archive = tenant_export(tenant) if schema_exists(tenant.schema_name) else None
     connection.set_schema_to_public()
+    from apps.platform.licensing.models import Subscription
+    from apps.platform.licensing.services import subscription_cancel
+
+    # Nothing is owed for a tenant that no longer exists.
+    for subscription in tenant.subscriptions.exclude(status=Subscription.Status.CANCELLED):
+        subscription_cancel(subscription=subscription, actor="offboarding", note="Offboarded.")
     tenant.domains.all().delete()
     schemas.drop_schema(tenant.schema_name)
     tenant.status = Tenant.Status.OFFBOARDED

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 (
                     "slug",
                     models.CharField(
-                        help_text="Names the tenant's host: <slug>.<base domain>.",
+                        help_text="Names the tenant's host: the slug followed by the base domain.",
                         max_length=63,
                         unique=True,
                         validators=[

@@ -56,7 +56,7 @@ class Tenant(TenantMixin):
         max_length=63,
         unique=True,
         validators=[slug_validator, validate_not_reserved],
-        help_text="Names the tenant's host: <slug>." + "<base domain>.",
+        help_text="Names the tenant's host: the slug followed by the base domain.",
     )
     status = models.CharField(
         "status", max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True

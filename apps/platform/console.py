@@ -1,0 +1,92 @@
+"""What every platform console page shares: the public-schema-only admin, status badges and
+running a service per selected object with a message for each."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import HttpResponseRedirect
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from apps.core.exceptions import DomainError
+
+#: Badge colour of each status value, tenants' and subscriptions' alike.
+STATUS_TONES = {
+    "active": "green",
+    "trial": "blue",
+    "pending": "blue",
+    "provisioning": "blue",
+    "past_due": "amber",
+    "suspended": "amber",
+    "failed": "red",
+    "cancelled": "grey",
+    "offboarded": "grey",
+}
+
+
+def status_badge(value: str, label: str):
+    return format_html(
+        '<span class="dm-badge dm-badge--{}">{}</span>', STATUS_TONES.get(value, "grey"), label
+    )
+
+
+def error_text(error: Exception) -> str:
+    """The message a service refusal carries, fit for an admin message."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return getattr(error, "message", None) or str(error)
+
+
+def redirect_to_next(request) -> HttpResponseRedirect | None:
+    """Back to the page a change-form button came from (a local URL only), if it said so."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return None
+
+
+def run_for_each(modeladmin, request, objects, call, *, done: str, doing: str, name=str) -> None:
+    """Call a service for each selected object, reporting success or refusal one by one.
+
+    `call(obj)` runs the service; `done` is formatted with the object's name ("{} suspended."),
+    `doing` names the operation in a refusal ("suspend"); `name(obj)` names an object.
+    """
+    for obj in objects:
+        try:
+            call(obj)
+        except (DomainError, ValidationError) as error:
+            modeladmin.message_user(
+                request, f"Could not {doing} {name(obj)}: {error_text(error)}", messages.ERROR
+            )
+        else:
+            message = done.format(name(obj))
+            modeladmin.message_user(request, message, messages.SUCCESS)
+            modeladmin.log_change(request, obj, message)  # the object's admin history
+
+
+class PublicSchemaOnlyAdmin(admin.ModelAdmin):
+    """Platform models: visible in the platform console only, never in a tenant's admin.
+
+    The tenant schemas' search_path includes public, so without this a tenant's super admin
+    would list every tenant of the installation.
+    """
+
+    def _on_public_schema(self) -> bool:
+        return connection.schema_name == "public"
+
+    def has_module_permission(self, request):
+        return self._on_public_schema() and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._on_public_schema() and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._on_public_schema() and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._on_public_schema() and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._on_public_schema() and super().has_delete_permission(request, obj)
