@@ -134,10 +134,10 @@ def manage(*args: str, env: dict, quiet: bool = True) -> str:
 
 
 PROVISION = f"""
-from apps.platform.tenants.services import public_tenant_ensure, tenant_provision
+from apps.platform.tenants.services import public_tenant_ensure, tenant_create_now
 public_tenant_ensure()
-tenant_provision(name="Bench", slug="{TENANT_SLUG}", admin_username="{USERNAME}",
-                 admin_email="bench@example.com", admin_password="{PASSWORD}")
+tenant_create_now(name="Bench", slug="{TENANT_SLUG}", admin_username="{USERNAME}",
+                  admin_email="bench@example.com", admin_password="{PASSWORD}")
 """
 
 
@@ -168,3 +168,34 @@ def http(url: str, *, host=None, method="GET", body=None, headers=None, timeout=
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def with_redis_db(url: str, db: int) -> str:
+    """The same Redis server URL, naming another database number (redis://host:port/<db>)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+def percentile(samples, fraction: float) -> float:
+    """Nearest-rank percentile: the smallest sample with at least `fraction` of them at or
+    below it (p90 of 10 samples is the 9th smallest)."""
+    import math
+
+    ordered = sorted(samples)
+    return ordered[max(1, math.ceil(len(ordered) * fraction)) - 1]
+
+
+def stats(samples) -> dict:
+    """median, p90 (nearest rank), min, max and count of a list of numbers."""
+    import statistics
+
+    samples = list(samples)
+    if not samples:
+        return {"n": 0, "median": None, "p90": None, "min": None, "max": None}
+    return {
+        "n": len(samples),
+        "median": statistics.median(samples),
+        "p90": percentile(samples, 0.9),
+        "min": min(samples),
+        "max": max(samples),
+    }

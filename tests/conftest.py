@@ -78,7 +78,7 @@ def _back_to_public_schema():
     nor leave cached routes or entitlements of rows its rolled-back transaction created."""
     yield
     connection.set_schema_to_public()
-    from apps.platform.tenants.routing import tenancy_cache
+    from apps.core.localcache import tenancy_cache
 
     tenancy_cache.invalidate()
 

@@ -99,3 +99,9 @@ class GenerationalCache:
             redis_client().incr(self.generation_key)
         except redis.RedisError:
             logger.exception("could not invalidate %s in other processes", self.namespace)
+
+
+#: Everything a tenant request looks up before its view runs: the tenant of a host, its
+#: entitlements, a user's granted areas. Invalidated by any change to those (on commit), and
+#: read with one Redis GET per request (`pinned()` in the routing middleware).
+tenancy_cache = GenerationalCache("tenancy")

@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from apps.core.localcache import tenancy_cache
 from apps.platform.tenants.models import Domain, Tenant
-from apps.platform.tenants.routing import tenancy_cache, tenant_for_host
+from apps.platform.tenants.routing import tenant_for_host
 from tests.conftest import HostClient, obtain_tokens
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from apps.core.localcache import redis_client
-from apps.platform.tenants.routing import tenancy_cache
+from apps.core.localcache import redis_client, tenancy_cache
 
 UNLIMITED = None
 

@@ -5,9 +5,10 @@ from django_tenants.middleware.main import TenantMainMiddleware
 
 from apps.core.context import tenant_var
 from apps.core.errors import ErrorCode, error_response
+from apps.core.localcache import tenancy_cache
 from apps.core.middleware import is_api_request
 from apps.platform.tenants.models import Tenant
-from apps.platform.tenants.routing import tenancy_cache, tenant_for_host
+from apps.platform.tenants.routing import tenant_for_host
 
 
 class TenantRoutingMiddleware:

@@ -1,16 +1,10 @@
-"""Host → tenant routing, cached per process and invalidated on every Tenant/Domain change.
-
-`tenancy_cache` holds everything a tenant request looks up before it reaches a view (the tenant
-of a host, its entitlements); it is invalidated on any change to tenants, domains or
-subscriptions, and read with one Redis GET per request (`pinned()` in the routing middleware).
-"""
+"""Host → tenant routing, cached per process (core's tenancy cache) and invalidated on every
+Tenant/Domain change."""
 
 from django.conf import settings
 from django.db import connection
 
-from apps.core.localcache import GenerationalCache
-
-tenancy_cache = GenerationalCache("tenancy")
+from apps.core.localcache import tenancy_cache
 
 
 def _load(hostname: str):

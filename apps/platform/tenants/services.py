@@ -124,9 +124,17 @@ def _unlock(tenant: Tenant) -> None:
         cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"provision:{tenant.pk}"])
 
 
+def _progress(tenant: Tenant, **fields) -> None:
+    """Record provisioning progress. An UPDATE, not save(): the tenant cannot be routed before it
+    is active, so there is no cached route to invalidate (save() would clear every worker's
+    tenancy cache at each step)."""
+    for name, value in fields.items():
+        setattr(tenant, name, value)
+    Tenant.objects.filter(pk=tenant.pk).update(**fields, updated_at=timezone.now())
+
+
 def _step(tenant: Tenant, name: str) -> None:
-    tenant.provisioning_step = name
-    tenant.save(update_fields=["provisioning_step", "updated_at"])
+    _progress(tenant, provisioning_step=name)
 
 
 def tenant_provision_run(tenant_id: int) -> Tenant:
@@ -144,9 +152,12 @@ def tenant_provision_run(tenant_id: int) -> Tenant:
         tenant.refresh_from_db()
         if tenant.status == Status.ACTIVE:
             return tenant
-        tenant.status, tenant.status_reason = Status.PROVISIONING, ""
-        tenant.provisioning_attempts += 1
-        tenant.save(update_fields=["status", "status_reason", "provisioning_attempts"])
+        _progress(
+            tenant,
+            status=Status.PROVISIONING,
+            status_reason="",
+            provisioning_attempts=tenant.provisioning_attempts + 1,
+        )
 
         step = "schema"
         if not schema_exists(tenant.schema_name):

@@ -2,8 +2,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from apps.core.localcache import tenancy_cache
 from apps.platform.tenants.models import Domain, Tenant
-from apps.platform.tenants.routing import tenancy_cache
 
 
 @receiver([post_save, post_delete], sender=Tenant)
