@@ -9,8 +9,9 @@ the licence check costs per request. One run, four measurements, printed side by
    a clone of the template (no spares), a spare renamed (pool refilled before each run, not
    timed). Rounds interleave the methods; each step of the provisioning is timed too.
 2. End to end with the spare pool: gunicorn (production config) and a real Celery worker; from
-   POST /api/v1/platform/tenants/ (API key) to the first 200 of GET / on <slug>.localhost, polled
-   every 10 ms. The pool is back to SPARE_SCHEMAS and the worker idle before each POST.
+   POST /api/v1/platform/tenants/ (API key) to the first 200 of GET /login/ (the tenant's sign-in
+   page) on <slug>.localhost, polled every 10 ms. The pool is back to SPARE_SCHEMAS and the
+   worker idle before each POST.
 3. migrate_schemas with nothing to apply over --tenants tenants (template clones with their
    django_migrations rows, Tenant and Domain rows): our fast command and the stock `--full`, each
    a whole `manage.py` process (wall time including start-up).
@@ -574,7 +575,8 @@ def wait_ready_for_next(db, broker, worker: CeleryWorker, target: int, timeout=1
 
 
 def poll_host(url: str, host: str, timeout: float = 60.0) -> tuple[float, int]:
-    """perf_counter() of the first 200 of GET / on `host`, polled every 10 ms; and the polls.
+    """perf_counter() of the first 200 of GET /login/ (the tenant's sign-in page) on `host`,
+    polled every 10 ms; and the polls.
 
     Until the tenant is live its host answers 404; any other answer stops the run."""
     polls, next_at = 0, time.perf_counter()
@@ -582,12 +584,12 @@ def poll_host(url: str, host: str, timeout: float = 60.0) -> tuple[float, int]:
     status = None
     while True:
         with contextlib.suppress(OSError):
-            status, body = http(f"{url}/", host=host, timeout=5)
+            status, body = http(f"{url}/login/", host=host, timeout=5)
             polls += 1
             if status == 200:
                 return time.perf_counter(), polls
             if status != 404:
-                raise RuntimeError(f"GET / on {host} answered {status}: {body[:300]!r}")
+                raise RuntimeError(f"GET /login/ on {host} answered {status}: {body[:300]!r}")
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{host} did not answer 200 within {timeout:.0f} s ({status})")
         next_at += POLL_INTERVAL_S
@@ -865,8 +867,8 @@ def print_report(results: dict, args) -> None:
         print(
             f"\n2. End to end with the spare pool (SPARE_SCHEMAS={settings['spares']}; gunicorn "
             f"{settings['gunicorn_workers']} sync workers, Celery {settings['celery']}): "
-            f"POST /api/v1/platform/tenants/ -> GET / on <slug>.localhost answers 200, polled "
-            f"every {settings['poll_interval_ms']:.0f} ms; {len(measured)} tenants after "
+            f"POST /api/v1/platform/tenants/ -> GET /login/ on <slug>.localhost answers 200, "
+            f"polled every {settings['poll_interval_ms']:.0f} ms; {len(measured)} tenants after "
             f"{settings['warmup']} warm-up"
         )
         print(

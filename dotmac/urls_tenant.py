@@ -1,14 +1,13 @@
 """A tenant's host: its apps, its admin console, its API."""
 
-from django.urls import path
+from django.urls import include, path
 
-from apps.core.pages import TenantHomeView
 from apps.platform.licensing.api.tenant_views import LicenceView
 from dotmac.urls_common import api_fallback, handler400, handler403, handler404, handler500  # noqa: F401
 from dotmac.urls_common import urlpatterns as common_urlpatterns
 
 urlpatterns = [
-    path("", TenantHomeView.as_view(), name="home"),
+    path("", include("apps.identity.urls")),
     path("api/v1/licence/", LicenceView.as_view(), name="licence"),
     *common_urlpatterns,
     *api_fallback,

@@ -8,8 +8,15 @@ class IdentityConfig(AppConfig):
 
     def ready(self):
         from apps.core.registry import registry
-        from apps.identity import schema, services  # noqa: F401  (schema registers itself)
+        from apps.identity import (  # noqa: F401  (schema registers itself)
+            schema,
+            services,
+            signals,  # noqa: F401  (connect receivers)
+        )
 
+        registry.register_tenant_initialiser(
+            "identity.default_roles", services.roles_ensure_defaults, order=5
+        )
         registry.register_tenant_initialiser(
             "identity.super_admin", services.tenant_super_admin_ensure, order=10
         )

@@ -52,15 +52,47 @@ def tenant_super_admin_ensure(
 
 
 def demo_users_ensure(*, tenant, demo, password: str, **_) -> None:
-    """Demo seeder: the demo tenant's users exist with the demo password (DESIGN.md §10)."""
+    """Demo seeder: the demo tenant's users exist with the demo password and their roles
+    (DESIGN.md §10)."""
+    from apps.identity.models import Role
+
     for person in demo.users:
-        if User.objects.filter(username=person.username).exists():
-            continue
-        user_create(
-            username=person.username,
-            email=f"{person.username}@{tenant.slug}.example.com",
-            password=password,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            is_superuser=person.is_super_admin,
+        user = User.objects.filter(username=person.username).first()
+        if user is None:
+            user = user_create(
+                username=person.username,
+                email=f"{person.username}@{tenant.slug}.example.com",
+                password=password,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                is_superuser=person.is_super_admin,
+            )
+        role = Role.objects.filter(name=person.role).first()
+        if role is not None:
+            role_grant(user=user, role=role, granted_by="demo")
+
+
+def roles_ensure_defaults(**_) -> None:
+    """Tenant initialiser: the default roles exist (created once; later edits are kept)."""
+    from apps.identity.constants import DEFAULT_ROLES
+    from apps.identity.models import Role
+
+    for name, (description, areas) in DEFAULT_ROLES.items():
+        Role.objects.get_or_create(
+            name=name, defaults={"description": description, "areas": areas, "is_default": True}
         )
+
+
+@transaction.atomic
+def role_grant(*, user: User, role, granted_by: str = "") -> None:
+    """Give a user a role (idempotent)."""
+    from apps.identity.models import RoleAssignment
+
+    RoleAssignment.objects.get_or_create(user=user, role=role, defaults={"granted_by": granted_by})
+
+
+@transaction.atomic
+def role_revoke(*, user: User, role) -> None:
+    from apps.identity.models import RoleAssignment
+
+    RoleAssignment.objects.filter(user=user, role=role).delete()

@@ -173,7 +173,7 @@ def test_suspend_and_resume_a_tenant(staff, tenant_b, client_b, django_capture_o
     assert blocked_page.status_code == 403
     assert b"This workspace is suspended" in blocked_page.content
     assert resumed.json()["data"]["attributes"]["status"] == "active"
-    assert client_b.get("/").status_code == 200
+    assert client_b.get("/login/").status_code == 200
     again = staff.post_json(f"/api/v1/platform/tenants/{tenant_b.pk}/resume/")
     assert again.status_code == 409
 
@@ -288,7 +288,7 @@ def test_provisioning_creates_schema_super_admin_trials_and_host(db):
         assert boss.check_password("a-long-password-1")
     assert list(tenant.subscriptions.values_list("app__key", "status")) == [("isp", "trial")]
     assert Domain.objects.filter(tenant=tenant, domain="echo-one.localhost").exists()
-    assert HostClient("echo-one.localhost").get("/").status_code == 200
+    assert HostClient("echo-one.localhost").get("/login/").status_code == 200
 
 
 def test_running_provisioning_twice_creates_nothing_twice(db):
@@ -323,7 +323,7 @@ def test_failed_provisioning_records_the_reason_and_a_retry_finishes_it(
         assert tenant.status == "failed"
         assert tenant.status_reason == "initialisers: RuntimeError: mail server unreachable"
         assert tenant.provisioning_step == "schema"
-        assert HostClient("echo-three.localhost").get("/").status_code == 404
+        assert HostClient("echo-three.localhost").get("/login/").status_code == 404
 
         with django_capture_on_commit_callbacks(execute=True):
             services.tenant_retry(tenant=tenant, dispatch=False)
@@ -338,7 +338,7 @@ def test_failed_provisioning_records_the_reason_and_a_retry_finishes_it(
     assert tenant.provisioning_attempts == 2
     with schema_context("echo_three"):
         assert User.objects.filter(username="boss").count() == 1
-    assert HostClient("echo-three.localhost").get("/").status_code == 200
+    assert HostClient("echo-three.localhost").get("/login/").status_code == 200
 
 
 def test_new_schemas_come_from_a_spare_then_the_template_then_migration(db, settings):
@@ -390,7 +390,7 @@ def test_offboarding_exports_the_data_then_drops_the_schema(db, settings, tmp_pa
     assert set(tenant.subscriptions.values_list("status", flat=True)) == {"cancelled"}
     assert any(row["model"] == "identity.user" and row["fields"]["username"] == "boss"
                for row in data)  # fmt: skip
-    assert HostClient("echo-four.localhost").get("/").status_code == 404
+    assert HostClient("echo-four.localhost").get("/login/").status_code == 404
 
 
 def test_offboard_and_download_through_the_api(
@@ -433,7 +433,7 @@ def test_api_request_is_provisioned_by_a_worker_and_the_tenant_answers(celery_wo
                 break
             time.sleep(0.1)
         assert status["attributes"]["status"] == "active", status
-        assert HostClient("foxtrot.localhost").get("/").status_code == 200
+        assert HostClient("foxtrot.localhost").get("/login/").status_code == 200
     finally:
         committed(key_row.delete)
         if created:

@@ -21,7 +21,7 @@ def test_tenant_host_routes_to_its_schema(api_a, tenant_a):
 
 def test_public_host_serves_the_platform_and_tenant_host_the_tenant(client_a):
     platform_page = HostClient("localhost").get("/")
-    tenant_page = client_a.get("/")
+    tenant_page = client_a.get("/login/")
 
     assert b"DotMac platform" in platform_page.content
     assert b"Tenant A" in tenant_page.content
@@ -51,15 +51,15 @@ def test_new_domain_routes_on_the_next_request_and_a_removed_one_stops(
     tenant_a, django_capture_on_commit_callbacks
 ):
     host = "crm.tenant-a-custom.localhost"
-    assert HostClient(host).get("/").status_code == 404
+    assert HostClient(host).get("/login/").status_code == 404
 
     with django_capture_on_commit_callbacks(execute=True):
         domain = Domain.objects.create(domain=host, tenant=tenant_a, is_primary=False)
-    assert HostClient(host).get("/").status_code == 200
+    assert HostClient(host).get("/login/").status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):
         domain.delete()
-    assert HostClient(host).get("/").status_code == 404
+    assert HostClient(host).get("/login/").status_code == 404
 
 
 def test_invalidation_reaches_other_processes_through_the_shared_generation(tenant_a):

@@ -360,7 +360,7 @@ def test_signup_through_real_provisioning_to_an_open_workspace(public_client):
     page = public_client.get(response["Location"]).content.decode()
     assert 'href="http://e2e-works.localhost/"' in page
     workspace = HostClient("e2e-works.localhost")
-    assert workspace.get("/").status_code == 200
+    assert workspace.get("/login/").status_code == 200
     workspace.sign_in(username=status["admin_username"], password=PASSWORD)
     assert workspace.get("/admin/").status_code == 200
     connection.set_schema_to_public()

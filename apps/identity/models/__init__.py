@@ -1,3 +1,4 @@
+from apps.identity.models.roles import Role, RoleAssignment
 from apps.identity.models.users import User
 
-__all__ = ["User"]
+__all__ = ["Role", "RoleAssignment", "User"]

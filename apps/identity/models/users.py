@@ -12,6 +12,10 @@ class User(AbstractUser):
     """
 
     email = models.EmailField("email address", blank=True, db_index=True)
+    roles = models.ManyToManyField(
+        "identity.Role", through="identity.RoleAssignment", through_fields=("user", "role"),
+        related_name="users", blank=True, verbose_name="roles",
+    )  # fmt: skip
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -1,0 +1,52 @@
+"""Who may open which app area (DESIGN.md §5): the tenant must be licensed for the area's app,
+and the user must be the tenant's super admin or hold a role granting the area.
+
+A user's granted areas are cached with the tenant's other per-request lookups (core's tenancy
+cache), so a role change shows on the very next request in every worker.
+"""
+
+from django.db import connection
+
+from apps.core.localcache import tenancy_cache
+from apps.identity.constants import AREAS, Area
+from apps.platform.licensing.entitlements import entitlements_for
+
+
+def _granted_by_roles(user_id: int) -> frozenset[str]:
+    from apps.identity.models import Role
+
+    areas = Role.objects.filter(assignments__user_id=user_id).values_list("areas", flat=True)
+    return frozenset(area for role_areas in areas for area in role_areas)
+
+
+def granted_areas(user) -> frozenset[str]:
+    """Areas the user's roles grant (all of them for a super admin), licensed or not."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(AREAS)
+    key = ("areas", connection.schema_name, user.pk)
+    return tenancy_cache.get_or_load(key, lambda: _granted_by_roles(user.pk))
+
+
+def licensed_areas() -> list[Area]:
+    """Areas of the apps this tenant may use now."""
+    entitlements = entitlements_for(connection.schema_name)
+    return [area for area in AREAS.values() if entitlements.has_app(area.app)]
+
+
+def openable_areas(user) -> list[Area]:
+    granted = granted_areas(user)
+    return [area for area in licensed_areas() if area.key in granted]
+
+
+def can_open(user, area_key: str) -> bool:
+    area = AREAS[area_key]
+    return area_key in granted_areas(user) and entitlements_for(connection.schema_name).has_app(
+        area.app
+    )
+
+
+def invalidate() -> None:
+    """A role, a grant or a user's standing changed: re-read on the next request everywhere."""
+    tenancy_cache.invalidate()

@@ -1,0 +1,32 @@
+"""Pages of an app area: sign in first, then the area must be granted (API: see permissions)."""
+
+from django.contrib.auth.views import redirect_to_login
+from django.db import connection
+from django.shortcuts import render
+
+from apps.identity.access import can_open
+from apps.identity.constants import AREAS, area_for_path
+
+
+class AppAreaAccessMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if connection.schema_name == "public" or request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        area = area_for_path(request.path_info)
+        if area is None:
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), "/login/")
+        if not can_open(request.user, area):
+            from apps.identity.selectors import super_admins
+
+            return render(
+                request,
+                "identity/no_access.html",
+                {"area": AREAS[area], "admins": super_admins(), "tenant": request.tenant},
+                status=403,
+            )
+        return self.get_response(request)
