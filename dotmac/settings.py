@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.identity.sessions.SessionTimeoutMiddleware",
     "apps.identity.middleware.AppAreaAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -168,7 +169,11 @@ SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+# A browser session ends after SESSION_IDLE_SECONDS without a request, and at the latest
+# SESSION_ABSOLUTE_SECONDS after sign-in (apps.identity.sessions.SessionTimeoutMiddleware).
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Security (production posture unless DEBUG) -----------------------------------------------

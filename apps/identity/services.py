@@ -96,3 +96,80 @@ def role_revoke(*, user: User, role) -> None:
     from apps.identity.models import RoleAssignment
 
     RoleAssignment.objects.filter(user=user, role=role).delete()
+
+
+def username_for_email(email: str) -> str:
+    """A free username from an email's local part (jane, jane2, ...)."""
+    import re
+
+    base = re.sub(r"[^\w.+-]", "", email.split("@", 1)[0])[:140] or "user"
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    email: str,
+    base_url: str,
+    invited_by: str,
+    first_name: str = "",
+    last_name: str = "",
+    roles=(),
+    organisation: str = "",
+) -> User:
+    """Create a user who sets their own password from an emailed link (valid for
+    PASSWORD_RESET_TIMEOUT), with the given roles."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.exceptions import ValidationError
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "A user with this email already exists."})
+    user = User(
+        username=username_for_email(email), email=email, first_name=first_name,
+        last_name=last_name,
+    )  # fmt: skip
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    for role in roles:
+        role_grant(user=user, role=role, granted_by=invited_by)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = f"{base_url}/invite/{uid}/{default_token_generator.make_token(user)}/"
+    context = {"user": user, "link": link, "invited_by": invited_by, "organisation": organisation}
+    transaction.on_commit(
+        lambda: send_mail(
+            f"You are invited to {organisation or 'DotMac'}",
+            render_to_string("identity/emails/invitation.txt", context),
+            None,
+            [email],
+        )
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool) -> User:
+    """Enable or disable a user; disabling ends its sessions and tokens (see signals)."""
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def user_set_roles(*, user: User, roles, granted_by: str) -> User:
+    """Make the user hold exactly these roles."""
+    from apps.identity.models import RoleAssignment
+
+    wanted = {role.pk for role in roles}
+    RoleAssignment.objects.filter(user=user).exclude(role_id__in=wanted).delete()
+    for role in roles:
+        role_grant(user=user, role=role, granted_by=granted_by)
+    return user

@@ -36,3 +36,40 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     """POST only (Django's rule): ends the one session that serves every app."""
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "identity/password_reset_form.html"
+    email_template_name = "identity/emails/password_reset.txt"
+    subject_template_name = "identity/emails/password_reset_subject.txt"
+    success_url = "/password-reset/sent/"
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "identity/message.html"
+    extra_context = {
+        "heading": "Check your email",
+        "text": "If an account uses that address, a link to choose a new password is on its way.",
+    }
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choose a new password from an emailed link; also how an invited user accepts."""
+
+    template_name = "identity/password_set.html"
+    success_url = "/reset/done/"
+    extra_context = {"heading": "Choose a new password"}
+
+
+class InvitationAcceptView(PasswordResetConfirmView):
+    extra_context = {"heading": "Welcome! Choose your password"}
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "identity/message.html"
+    extra_context = {
+        "heading": "Your password is set",
+        "text": "You can sign in with it now.",
+        "link": "/login/",
+        "link_text": "Sign in",
+    }
