@@ -5,6 +5,8 @@ A user's granted areas are cached with the tenant's other per-request lookups (c
 cache), so a role change shows on the very next request in every worker.
 """
 
+from dataclasses import dataclass
+
 from django.db import connection
 
 from apps.core.localcache import tenancy_cache
@@ -12,11 +14,38 @@ from apps.identity.constants import AREAS, Area
 from apps.platform.licensing.entitlements import entitlements_for
 
 
-def _granted_by_roles(user_id: int) -> frozenset[str]:
+@dataclass(frozen=True)
+class RoleProfile:
+    """What a user's roles add up to: their names, the areas and the permissions they grant."""
+
+    roles: tuple[str, ...]
+    areas: frozenset[str]
+    permissions: frozenset[str] = frozenset()
+
+
+def _load_profile(user_id: int) -> RoleProfile:
+    from django.contrib.auth.models import Permission
+
     from apps.identity.models import Role
 
-    areas = Role.objects.filter(assignments__user_id=user_id).values_list("areas", flat=True)
-    return frozenset(area for role_areas in areas for area in role_areas)
+    rows = Role.objects.filter(assignments__user_id=user_id).order_by("name")
+    names, areas = [], set()
+    for name, role_areas in rows.values_list("name", "areas"):
+        names.append(name)
+        areas.update(role_areas)
+    permissions = Permission.objects.filter(dotmac_roles__assignments__user_id=user_id)
+    codenames = permissions.values_list("content_type__app_label", "codename").distinct()
+    return RoleProfile(
+        tuple(names), frozenset(areas), frozenset(f"{app}.{code}" for app, code in codenames)
+    )
+
+
+def role_profile(user) -> RoleProfile:
+    """The user's roles, cached per tenant and user until any role or grant changes."""
+    if not user.is_authenticated:
+        return RoleProfile((), frozenset(), frozenset())
+    key = ("roles", connection.schema_name, user.pk)
+    return tenancy_cache.get_or_load(key, lambda: _load_profile(user.pk))
 
 
 def granted_areas(user) -> frozenset[str]:
@@ -25,8 +54,7 @@ def granted_areas(user) -> frozenset[str]:
         return frozenset()
     if user.is_superuser:
         return frozenset(AREAS)
-    key = ("areas", connection.schema_name, user.pk)
-    return tenancy_cache.get_or_load(key, lambda: _granted_by_roles(user.pk))
+    return role_profile(user).areas
 
 
 def licensed_areas() -> list[Area]:

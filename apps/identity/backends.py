@@ -1,21 +1,18 @@
 """Permissions granted through roles, on top of Django's user and group permissions."""
 
 from django.contrib.auth.backends import BaseBackend
-from django.contrib.auth.models import Permission
 
 
 class RolePermissionBackend(BaseBackend):
+    """Reads the user's cached role profile (apps.identity.access), so a permission check costs
+    no query once warm, and a role change applies on the next request."""
+
     def get_group_permissions(self, user_obj, obj=None) -> set[str]:
+        from apps.identity.access import role_profile
+
         if obj is not None or not user_obj.is_active or user_obj.is_anonymous:
             return set()
-        if not hasattr(user_obj, "_role_perm_cache"):
-            rows = (
-                Permission.objects.filter(dotmac_roles__assignments__user=user_obj)
-                .values_list("content_type__app_label", "codename")
-                .distinct()
-            )
-            user_obj._role_perm_cache = {f"{app}.{codename}" for app, codename in rows}
-        return user_obj._role_perm_cache
+        return set(role_profile(user_obj).permissions)
 
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         return self.get_group_permissions(user_obj, obj)

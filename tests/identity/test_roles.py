@@ -201,3 +201,19 @@ def test_granting_a_role_takes_effect_on_the_next_request_in_every_worker(tenant
 
     assert before == {403}  # Field Tech opens only the technician app, not the ISP staff API
     assert after == {200}  # IT Manager opens ISP
+
+
+def test_me_costs_one_query_once_warm(tenant_a, django_assert_num_queries):
+    member(tenant_a, "sarah", "IT Manager")
+    sarah = api_as("tenant-a.localhost", "sarah")
+    owner = api_as("tenant-a.localhost", "owner", "correct-horse-battery")
+    sarah.get("/api/v1/me/")  # warms routing, entitlements and the role profile
+    owner.get("/api/v1/me/")
+
+    with django_assert_num_queries(1):  # the user the token names
+        assert owner.get("/api/v1/me/").status_code == 200
+    # A member's own permissions come from Django (user and group tables) on top of the roles.
+    with django_assert_num_queries(3):
+        response = sarah.get("/api/v1/me/")
+
+    assert response.json()["data"]["attributes"]["roles"] == ["IT Manager"]

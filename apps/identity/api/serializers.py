@@ -7,7 +7,7 @@ from rest_framework_simplejwt.serializers import (
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.core.api.serializers import ModelSerializer
-from apps.identity.access import openable_areas
+from apps.identity.access import openable_areas, role_profile
 from apps.identity.authentication import TENANT_CLAIM, assert_token_tenant
 from apps.identity.models import User
 
@@ -54,7 +54,7 @@ class MeSerializer(ModelSerializer):
         return connection.schema_name
 
     def get_roles(self, user) -> list[str]:
-        return sorted(role.name for role in user.roles.all())
+        return list(role_profile(user).roles)
 
     def get_apps(self, user) -> list[str]:
         """The app areas this user may open now (licensed and granted)."""
