@@ -23,6 +23,12 @@ CACHES["default"]["LOCATION"] = REDIS_URL
 CACHES["default"]["KEY_PREFIX"] = "dotmac-test"
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
+# A queue of this test session's own (inherited by the servers it starts), so that two sessions
+# sharing a Redis never run each other's tasks against the wrong database.
+os.environ.setdefault("DOTMAC_TEST_QUEUE", f"test-{os.getpid()}")
+CELERY_TASK_DEFAULT_QUEUE = os.environ["DOTMAC_TEST_QUEUE"]
+# No background refill of spare schemas behind the tests' backs; tests that want spares make them.
+SPARE_SCHEMAS = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 
