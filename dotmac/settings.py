@@ -53,6 +53,9 @@ SHARED_APPS = [
     "drf_spectacular",
     "guardian",
     "django_prometheus",
+    # Failed sign-ins and lock-outs: a table in the public schema (platform staff) and in each
+    # tenant's (its own users' lock-outs, seen and cleared in its own admin).
+    "axes",
 ]
 TENANT_APPS = [
     "apps.core",
@@ -64,6 +67,7 @@ TENANT_APPS = [
     "apps.core.admin_config.DotMacAdminConfig",
     "rest_framework_simplejwt.token_blacklist",
     "guardian",
+    "axes",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -94,6 +98,8 @@ MIDDLEWARE = [
     "apps.identity.middleware.AppAreaAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last before metrics (axes' advice): turns a locked-out sign-in into its lock-out answer.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -148,6 +154,8 @@ CACHES = {
 # --- Auth and sessions ------------------------------------------------------------------------
 AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account before any password is checked (authenticates nobody).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "apps.identity.backends.RolePermissionBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -175,6 +183,20 @@ SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Lock-out (django-axes): AXES_FAILURE_LIMIT failed sign-ins for one username, from any IP, lock
+# it for AXES_COOLOFF_MINUTES; refused attempts while locked do not extend the lock. Answered
+# 429 (API: RATE_LIMITED with Retry-After; pages: a friendly page). Cleared by deleting the
+# access attempt in the admin.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "apps.core.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "apps.core.ratelimit.client_ip"
+AXES_VERBOSE = False
+# W006 asks to lock by IP too: per-IP guessing is the sign-in rate limit's job (LOGIN_RATE_...);
+# locking by username alone is what stops guessing one account from many addresses.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # --- Security (production posture unless DEBUG) -----------------------------------------------
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -232,7 +254,24 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.envelope_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rate limits (DESIGN §7): Redis counters shared by all workers; rates below and per plan.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.core.throttling.ApiUserRateThrottle",
+        "apps.core.throttling.SearchRateThrottle",
+        "apps.core.throttling.BulkRateThrottle",
+    ],
+    # Client IPs for limits: X-Forwarded-For is trusted only as written by this many proxies.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+# Requests per user a minute (anonymous: per IP); plans may raise it (platform.api_rate_per_
+# minute). Sign-ins per IP a minute, API and pages together, across tenants. Searches per tenant
+# a minute (platform.search_rate_per_minute). Bulk operations per user an hour.
+API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=100)
+LOGIN_RATE_PER_MINUTE = env.int("LOGIN_RATE_PER_MINUTE", default=5)
+SEARCH_RATE_PER_MINUTE = env.int("SEARCH_RATE_PER_MINUTE", default=30)
+BULK_RATE_PER_HOUR = env.int("BULK_RATE_PER_HOUR", default=10)
+# Redis namespace of the counters (apps/core/ratelimit.py).
+RATE_LIMIT_KEY_PREFIX = CACHES["default"]["KEY_PREFIX"]
 SPECTACULAR_SETTINGS = {
     "TITLE": "DotMac API",
     "DESCRIPTION": "Multi-tenant, multi-app SaaS platform. Every response uses the envelope "
@@ -309,6 +348,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Unknown hosts are answered 404 by the router; no need to log them as errors.
         "django.security.DisallowedHost": {"level": "CRITICAL"},
+        # Failed sign-ins and lock-outs are warnings; axes' bookkeeping is not news.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -27,6 +27,8 @@ CELERY_RESULT_BACKEND = REDIS_URL
 # sharing a Redis never run each other's tasks against the wrong database.
 os.environ.setdefault("DOTMAC_TEST_QUEUE", f"test-{os.getpid()}")
 CELERY_TASK_DEFAULT_QUEUE = os.environ["DOTMAC_TEST_QUEUE"]
+# Likewise rate-limit counters of this session's own (tests/conftest.py resets them per test).
+RATE_LIMIT_KEY_PREFIX = f"dotmac-test:{os.environ['DOTMAC_TEST_QUEUE']}"
 # No background refill of spare schemas behind the tests' backs; tests that want spares make them.
 SPARE_SCHEMAS = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

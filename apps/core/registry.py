@@ -25,6 +25,9 @@ class Registry:
     admin_app_filters: list[Callable[..., bool]] = field(default_factory=list)
     #: limit key ("isp.max_customers") → fn() counting current usage, run in the tenant's schema.
     usage_counters: dict[str, Callable[[], int]] = field(default_factory=dict)
+    #: fn(schema_name, limit_key) -> int | None: the highest value a tenant's usable plans give
+    #: a platform-wide limit ("platform.api_rate_per_minute"); set by licensing (throttles).
+    rate_overrides: Callable[[str, str], int | None] | None = None
 
     def register_usage_counter(self, limit_key: str, count: Callable[[], int]) -> None:
         self.usage_counters[limit_key] = count

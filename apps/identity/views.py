@@ -2,8 +2,10 @@
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.template.response import TemplateResponse
 from django.views.generic import TemplateView
 
+from apps.core.throttling import login_rate_hit
 from apps.identity.access import licensed_areas, openable_areas
 from apps.identity.selectors import super_admins
 
@@ -27,8 +29,24 @@ class LauncherView(LoginRequiredMixin, TemplateView):
 
 
 class LoginView(auth_views.LoginView):
+    """The tenant's sign-in page. Sign-ins from one IP share LOGIN_RATE_PER_MINUTE with the
+    token endpoint (429 page past it); a locked-out account gets axes' answer
+    (`apps.core.throttling.lockout_response`)."""
+
     template_name = "identity/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        attempt = login_rate_hit(request)
+        if not attempt.allowed:
+            return TemplateResponse(
+                request,
+                "identity/login_throttled.html",
+                {"retry_after": attempt.retry_after},
+                status=429,
+                headers={"Retry-After": str(attempt.retry_after)},
+            )
+        return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(tenant=self.request.tenant, **kwargs)

@@ -1,5 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,12 +10,27 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apps.core.api.exceptions import DotMacAPIException
 from apps.core.errors import ErrorCode
+from apps.core.throttling import AccountLocked, LoginRateThrottle
 from apps.identity.api.serializers import LogoutSerializer, MeSerializer
 from apps.identity.authentication import assert_token_tenant
 
 
 class TokenObtainView(TokenObtainPairView):
+    """Sign in for tokens: LOGIN_RATE_PER_MINUTE per IP (shared with the sign-in page), and
+    axes' lock-out of an account after repeated failures, both 429 RATE_LIMITED."""
+
     resource_type = "token"
+    throttle_classes = [LoginRateThrottle]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            # axes flags the (DRF) request it saw in authenticate(); its middleware only sees
+            # the Django request, so the lock-out is answered here.
+            if getattr(request, "axes_locked_out", False):
+                raise AccountLocked(request.data.get("username")) from None
+            raise
 
 
 class TokenRefreshView(TokenRefreshView):

@@ -1,4 +1,8 @@
-"""The catalog a new installation sells (loaded by a data migration; editable in the console)."""
+"""The catalog a new installation sells (loaded by a data migration; editable in the console).
+
+`platform.*` limits belong to no single app: a tenant gets the highest value over its usable
+licences (e.g. `platform.api_rate_per_minute`, read by the API throttles).
+"""
 
 from decimal import Decimal
 
@@ -15,7 +19,7 @@ CATALOG = [
              {"isp.max_customers": 5000}),
             ("enterprise", "Enterprise", "499.00",
              ["isp.customer_portal", "isp.dunning", "isp.network_automation", "isp.api_webhooks"],
-             {"isp.max_customers": None}),
+             {"isp.max_customers": None, "platform.api_rate_per_minute": 1000}),
         ],
     },
     {
@@ -27,7 +31,7 @@ CATALOG = [
             ("basic", "Basic", "29.00", [], {"crm.max_users": 5}),
             ("pro", "Pro", "79.00", ["crm.forecasting"], {"crm.max_users": 25}),
             ("enterprise", "Enterprise", "199.00", ["crm.forecasting", "crm.api_webhooks"],
-             {"crm.max_users": None}),
+             {"crm.max_users": None, "platform.api_rate_per_minute": 1000}),
         ],
     },
     {
@@ -39,7 +43,7 @@ CATALOG = [
             ("basic", "Basic", "39.00", [], {"commerce.max_products": 100}),
             ("pro", "Pro", "99.00", ["commerce.discounts"], {"commerce.max_products": 5000}),
             ("enterprise", "Enterprise", "299.00", ["commerce.discounts", "commerce.vendor_portal"],
-             {"commerce.max_products": None}),
+             {"commerce.max_products": None, "platform.api_rate_per_minute": 1000}),
         ],
     },
     {
@@ -51,7 +55,7 @@ CATALOG = [
             ("basic", "Basic", "19.00", [], {"projects.max_projects": 10}),
             ("pro", "Pro", "49.00", ["projects.timeline"], {"projects.max_projects": 100}),
             ("enterprise", "Enterprise", "149.00", ["projects.timeline", "projects.time_tracking"],
-             {"projects.max_projects": None}),
+             {"projects.max_projects": None, "platform.api_rate_per_minute": 1000}),
         ],
     },
 ]  # fmt: skip

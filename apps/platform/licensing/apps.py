@@ -9,7 +9,9 @@ class LicensingConfig(AppConfig):
     def ready(self):
         from apps.core.registry import registry
         from apps.platform.licensing import signals  # noqa: F401  (connect receivers)
+        from apps.platform.licensing.entitlements import platform_limit
         from apps.platform.licensing.guards import admin_app_visible
 
         if admin_app_visible not in registry.admin_app_filters:
             registry.admin_app_filters.append(admin_app_visible)
+        registry.rate_overrides = platform_limit

@@ -86,6 +86,16 @@ class Entitlements:
             return 0
         return self.licences[app].limits.get(key, UNLIMITED)
 
+    def highest_limit(self, key: str) -> int | None:
+        """The highest number any usable licence sets for `key`, a limit that belongs to no
+        single app ("platform.api_rate_per_minute"); None when none sets a number."""
+        values = [
+            licence.limits[key]
+            for licence in self.licences.values()
+            if licence.usable and isinstance(licence.limits.get(key), int)
+        ]
+        return max(values, default=None)
+
     @property
     def usable_apps(self) -> list[str]:
         return [key for key, licence in self.licences.items() if licence.usable]
@@ -161,6 +171,11 @@ def _load(schema_name: str) -> Entitlements:
 
 def entitlements_for(schema_name: str) -> Entitlements:
     return tenancy_cache.get_or_load(("entitlements", schema_name), lambda: _load(schema_name))
+
+
+def platform_limit(schema_name: str, key: str) -> int | None:
+    """A tenant's highest platform-wide limit `key` (the core registry's `rate_overrides`)."""
+    return entitlements_for(schema_name).highest_limit(key)
 
 
 def invalidate() -> None:
