@@ -9,6 +9,7 @@ from apps.core.views import page_not_found
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("apps.identity.api.urls")),
+    path("api/v1/", include("apps.core.api.audit")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -1,13 +1,48 @@
 """Request ids, probes and metrics: the middleware that runs before tenant routing."""
 
+import ipaddress
+
 from apps.core import health, metrics
-from apps.core.context import accept_request_id, request_id_var, tenant_var
+from apps.core.context import (
+    accept_request_id,
+    actor_var,
+    ip_var,
+    request_id_var,
+    request_var,
+    source_var,
+    tenant_var,
+)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
+def client_ip(request) -> str | None:
+    """The client's address as the server saw it (REMOTE_ADDR; a trusted proxy sets it)."""
+    address = request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def request_source(request) -> str:
+    """Which door a write came through, for the audit trail."""
+    path = request.path_info
+    if path.startswith("/api/"):
+        return "api"
+    if path.startswith("/admin/"):
+        return "admin"
+    return "page"
+
+
 class RequestIdMiddleware:
-    """Give every request an id (reusing a well-formed incoming one) and echo it back."""
+    """Give every request an id (reusing a well-formed incoming one) and echo it back.
+
+    It also opens the audit context of the request (apps.core.audit reads it): the request
+    itself (its user is read when an entry is written, after authentication), the client's IP
+    and the source. Those are reset when the response leaves, so that nothing written after the
+    request (a test, a shell) is attributed to it.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -19,7 +54,17 @@ class RequestIdMiddleware:
         # middleware chain returns, and that line must carry the id too.
         request_id_var.set(request_id)
         tenant_var.set("-")
-        response = self.get_response(request)
+        tokens = (
+            (request_var, request_var.set(request)),
+            (actor_var, actor_var.set(None)),
+            (ip_var, ip_var.set(client_ip(request))),
+            (source_var, source_var.set(request_source(request))),
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            for var, token in reversed(tokens):
+                var.reset(token)
         response[REQUEST_ID_HEADER] = request_id
         return response
 

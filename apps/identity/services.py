@@ -1,5 +1,6 @@
 from django.db import transaction
 
+from apps.core.audit import audit_created, audit_deleted, audit_updated, snapshot
 from apps.identity.models import User
 
 
@@ -29,6 +30,7 @@ def user_create(
         user.set_password(password)
     user.full_clean()
     user.save()
+    audit_created(user)
     return user
 
 
@@ -78,9 +80,11 @@ def roles_ensure_defaults(**_) -> None:
     from apps.identity.models import Role
 
     for name, (description, areas) in DEFAULT_ROLES.items():
-        Role.objects.get_or_create(
+        role, created = Role.objects.get_or_create(
             name=name, defaults={"description": description, "areas": areas, "is_default": True}
         )
+        if created:
+            audit_created(role)
 
 
 @transaction.atomic
@@ -88,14 +92,21 @@ def role_grant(*, user: User, role, granted_by: str = "") -> None:
     """Give a user a role (idempotent)."""
     from apps.identity.models import RoleAssignment
 
-    RoleAssignment.objects.get_or_create(user=user, role=role, defaults={"granted_by": granted_by})
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, defaults={"granted_by": granted_by}
+    )
+    if created:
+        audit_created(assignment)
 
 
 @transaction.atomic
 def role_revoke(*, user: User, role) -> None:
     from apps.identity.models import RoleAssignment
 
-    RoleAssignment.objects.filter(user=user, role=role).delete()
+    for assignment in RoleAssignment.objects.filter(user=user, role=role):
+        before, pk = snapshot(assignment), assignment.pk
+        assignment.delete()
+        audit_deleted(assignment, before, object_id=pk)
 
 
 def username_for_email(email: str) -> str:
@@ -139,6 +150,7 @@ def user_invite(
     user.set_unusable_password()
     user.full_clean()
     user.save()
+    audit_created(user)
     for role in roles:
         role_grant(user=user, role=role, granted_by=invited_by)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
@@ -158,8 +170,10 @@ def user_invite(
 @transaction.atomic
 def user_set_active(*, user: User, active: bool) -> User:
     """Enable or disable a user; disabling ends its sessions and tokens (see signals)."""
+    before = snapshot(user, fields=["is_active"])
     user.is_active = active
     user.save(update_fields=["is_active"])
+    audit_updated(user, before)
     return user
 
 
@@ -169,7 +183,10 @@ def user_set_roles(*, user: User, roles, granted_by: str) -> User:
     from apps.identity.models import RoleAssignment
 
     wanted = {role.pk for role in roles}
-    RoleAssignment.objects.filter(user=user).exclude(role_id__in=wanted).delete()
+    for assignment in RoleAssignment.objects.filter(user=user).exclude(role_id__in=wanted):
+        before, pk = snapshot(assignment), assignment.pk
+        assignment.delete()
+        audit_deleted(assignment, before, object_id=pk)
     for role in roles:
         role_grant(user=user, role=role, granted_by=granted_by)
     return user

@@ -1,13 +1,14 @@
 """What every platform console page shares: the public-schema-only admin, status badges and
 running a service per selected object with a message for each."""
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from apps.core.admin_audit import AuditedAdmin, audit_admin_action
 from apps.core.exceptions import DomainError
 
 #: Badge colour of each status value, tenants' and subscriptions' alike.
@@ -52,7 +53,10 @@ def run_for_each(modeladmin, request, objects, call, *, done: str, doing: str, n
 
     `call(obj)` runs the service; `done` is formatted with the object's name ("{} suspended."),
     `doing` names the operation in a refusal ("suspend"); `name(obj)` names an object.
+    Each success is also in the audit trail, as the admin action's name on the object (the
+    service records what it changed).
     """
+    action_name = request.POST.get("action") or doing
     for obj in objects:
         try:
             call(obj)
@@ -62,12 +66,14 @@ def run_for_each(modeladmin, request, objects, call, *, done: str, doing: str, n
             )
         else:
             message = done.format(name(obj))
+            audit_admin_action(request, obj, action_name)
             modeladmin.message_user(request, message, messages.SUCCESS)
             modeladmin.log_change(request, obj, message)  # the object's admin history
 
 
-class PublicSchemaOnlyAdmin(admin.ModelAdmin):
+class PublicSchemaOnlyAdmin(AuditedAdmin):
     """Platform models: visible in the platform console only, never in a tenant's admin.
+    Their saves and deletes are audited (in the public schema).
 
     The tenant schemas' search_path includes public, so without this a tenant's super admin
     would list every tenant of the installation.

@@ -1,5 +1,6 @@
-"""Subscription lifecycle. Every change is transactional, recorded as a SubscriptionEvent and
-invalidates entitlements everywhere once committed, so it shows on the very next request."""
+"""Subscription lifecycle. Every change is transactional, recorded as a SubscriptionEvent (the
+subscription's own history) and in the audit trail (with the fields it changed), and invalidates
+entitlements everywhere once committed, so it shows on the very next request."""
 
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.audit import audit_created, audit_record, diff, snapshot
 from apps.core.exceptions import ConflictError
 from apps.platform.catalog.models import Plan
 from apps.platform.licensing.models import Subscription, SubscriptionEvent
@@ -37,6 +39,15 @@ def _record(
         changes=changes or {},
         actor=actor,
         note=note,
+    )
+
+
+def _audit(subscription: Subscription, action: str, before: dict, *, actor: str) -> None:
+    audit_record(
+        action=action,
+        instance=subscription,
+        changes=diff(before, snapshot(subscription)),
+        actor=actor,
     )
 
 
@@ -96,6 +107,7 @@ def subscription_create(
     subscription.save()
     action = Action.TRIAL_STARTED if status == Status.TRIAL else Action.ACTIVATED
     _record(subscription, action, actor=actor, note=note)
+    audit_created(subscription, actor=actor)
     return subscription
 
 
@@ -121,6 +133,7 @@ def subscription_activate(
     """Start paying: active from now for one billing period (also ends a suspension)."""
     subscription = _locked(subscription)
     _require(subscription, {Status.TRIAL, Status.PAST_DUE, Status.SUSPENDED}, "activate")
+    audited = snapshot(subscription)
     before = subscription.status
     now = timezone.now()
     subscription.status = Status.ACTIVE
@@ -130,6 +143,7 @@ def subscription_activate(
     subscription.save()
     action = Action.RESUMED if before == Status.SUSPENDED else Action.ACTIVATED
     _record(subscription, action, actor=actor, from_status=before, note=note)
+    _audit(subscription, "activate", audited, actor=actor)
     return subscription
 
 
@@ -149,11 +163,13 @@ def subscription_change_plan(
         raise ValidationError({"plan": f"'{plan}' is not on sale."})
     if plan.pk == subscription.plan_id:
         raise ConflictError(f"The subscription is already on {plan.name}.")
+    audited = snapshot(subscription)
     before = subscription.plan
     subscription.plan = plan
     subscription.save()
     _record(subscription, Action.PLAN_CHANGED, actor=actor, from_plan=before, note=note,
             from_status=subscription.status)  # fmt: skip
+    _audit(subscription, "change_plan", audited, actor=actor)
     return subscription
 
 
@@ -162,10 +178,12 @@ def subscription_mark_past_due(*, subscription: Subscription, actor: str) -> Sub
     """Payment failed: the app stays usable for LICENSE_GRACE_DAYS, then switches off."""
     subscription = _locked(subscription)
     _require(subscription, {Status.ACTIVE}, "mark past due")
+    audited = snapshot(subscription)
     subscription.status = Status.PAST_DUE
     subscription.past_due_since = timezone.now()
     subscription.save()
     _record(subscription, Action.PAST_DUE, actor=actor, from_status=Status.ACTIVE)
+    _audit(subscription, "mark_past_due", audited, actor=actor)
     return subscription
 
 
@@ -173,10 +191,12 @@ def subscription_mark_past_due(*, subscription: Subscription, actor: str) -> Sub
 def subscription_suspend(*, subscription: Subscription, actor: str, note: str = "") -> Subscription:
     subscription = _locked(subscription)
     _require(subscription, {Status.TRIAL, Status.ACTIVE, Status.PAST_DUE}, "suspend")
+    audited = snapshot(subscription)
     before = subscription.status
     subscription.status = Status.SUSPENDED
     subscription.save()
     _record(subscription, Action.SUSPENDED, actor=actor, from_status=before, note=note)
+    _audit(subscription, "suspend", audited, actor=actor)
     return subscription
 
 
@@ -186,11 +206,13 @@ def subscription_cancel(*, subscription: Subscription, actor: str, note: str = "
     _require(
         subscription, {Status.TRIAL, Status.ACTIVE, Status.PAST_DUE, Status.SUSPENDED}, "cancel"
     )
+    audited = snapshot(subscription)
     before = subscription.status
     subscription.status = Status.CANCELLED
     subscription.cancelled_at = timezone.now()
     subscription.save()
     _record(subscription, Action.CANCELLED, actor=actor, from_status=before, note=note)
+    _audit(subscription, "cancel", audited, actor=actor)
     return subscription
 
 
@@ -205,6 +227,7 @@ def subscription_set_overrides(
 ) -> Subscription:
     """Replace the per-subscription overrides (features granted/withdrawn, limits raised)."""
     subscription = _locked(subscription)
+    audited = snapshot(subscription)
     before = {"features": subscription.feature_overrides, "limits": subscription.limit_overrides}
     if features is not None:
         if not all(isinstance(k, str) and isinstance(v, bool) for k, v in features.items()):
@@ -226,6 +249,7 @@ def subscription_set_overrides(
         from_status=subscription.status,
         changes={"before": before, "after": after},
     )
+    _audit(subscription, "set_overrides", audited, actor=actor)
     return subscription
 
 

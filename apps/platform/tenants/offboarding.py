@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
+from apps.core.audit import audit_record, diff, snapshot
 from apps.core.exceptions import ConflictError
 from apps.platform.tenants import schemas
 from apps.platform.tenants.models import Tenant
@@ -75,6 +76,8 @@ def tenant_offboard(tenant_id: int) -> Tenant:
         return tenant
     if tenant.status not in OFFBOARDABLE:
         raise ConflictError(f"{tenant.name} is {tenant.status}; it cannot be offboarded now.")
+    audited_fields = ["status", "status_reason", "export_archive"]
+    before = snapshot(tenant, fields=audited_fields)
     archive = tenant_export(tenant) if schema_exists(tenant.schema_name) else None
     connection.set_schema_to_public()
     from apps.platform.licensing.models import Subscription
@@ -83,11 +86,15 @@ def tenant_offboard(tenant_id: int) -> Tenant:
     # Nothing is owed for a tenant that no longer exists.
     for subscription in tenant.subscriptions.exclude(status=Subscription.Status.CANCELLED):
         subscription_cancel(subscription=subscription, actor="offboarding", note="Offboarded.")
+    domains = list(tenant.domains.values_list("domain", flat=True))
     tenant.domains.all().delete()
     schemas.drop_schema(tenant.schema_name)
     tenant.status = Tenant.Status.OFFBOARDED
     tenant.status_reason = "Offboarded; data exported." if archive else "Offboarded."
     tenant.export_archive = str(archive.relative_to(settings.MEDIA_ROOT)) if archive else ""
     tenant.save(update_fields=["status", "status_reason", "export_archive", "updated_at"])
+    changes = diff(before, snapshot(tenant, fields=audited_fields))
+    changes["domains"] = [domains, []]
+    audit_record(action="offboard", instance=tenant, changes=changes)
     logger.info("tenant %s offboarded (export: %s)", tenant.slug, archive)
     return tenant

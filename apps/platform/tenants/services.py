@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
+from apps.core.audit import audit_created, audit_record, diff, snapshot
 from apps.core.exceptions import ConflictError
 from apps.core.registry import registry
 from apps.platform.tenants import schemas
@@ -106,11 +107,23 @@ def tenant_request(
             tenant.save()
     except IntegrityError as exc:  # a concurrent request took the slug first
         raise ConflictError(f"The address {tenant_host(slug)} is taken.") from exc
+    audit_created(tenant)
     if dispatch:
         from apps.platform.tenants.tasks import provision_tenant
 
         transaction.on_commit(lambda: provision_tenant.delay(tenant.pk))
     return tenant
+
+
+#: The tenant fields a lifecycle step changes (and the audit trail shows).
+LIFECYCLE_FIELDS = ["status", "status_reason", "provisioning_step", "provisioned_at"]
+
+
+def _audit_lifecycle(tenant: Tenant, action: str, before: dict) -> None:
+    """Record a lifecycle step of a tenant, in the public schema where the tenant row lives."""
+    after = snapshot(tenant, fields=list(before))
+    with schema_context(settings.PUBLIC_SCHEMA_NAME):
+        audit_record(action=action, instance=tenant, changes=diff(before, after))
 
 
 def _try_lock(tenant: Tenant) -> bool:
@@ -152,6 +165,7 @@ def tenant_provision_run(tenant_id: int) -> Tenant:
         tenant.refresh_from_db()
         if tenant.status == Status.ACTIVE:
             return tenant
+        before = snapshot(tenant, fields=LIFECYCLE_FIELDS)
         _progress(
             tenant,
             status=Status.PROVISIONING,
@@ -193,15 +207,18 @@ def tenant_provision_run(tenant_id: int) -> Tenant:
         tenant.provisioned_at = timezone.now()
         tenant.admin_password_hash = ""  # the user holds it now; keep no copy
         tenant.save(update_fields=["status", "provisioned_at", "admin_password_hash", "updated_at"])
+        _audit_lifecycle(tenant, "provisioned", before)
         logger.info("tenant %s provisioned in %.3f s", tenant.slug, time.perf_counter() - started)
         return tenant
     except Exception as exc:
         connection.set_schema_to_public()
+        before = snapshot(tenant, fields=LIFECYCLE_FIELDS)  # _progress keeps it current
+        tenant.status = Status.FAILED
+        tenant.status_reason = f"{step}: {type(exc).__name__}: {exc}"[:2000]
         Tenant.objects.filter(pk=tenant.pk).update(
-            status=Status.FAILED,
-            status_reason=f"{step}: {type(exc).__name__}: {exc}"[:2000],
-            updated_at=timezone.now(),
+            status=tenant.status, status_reason=tenant.status_reason, updated_at=timezone.now()
         )
+        _audit_lifecycle(tenant, "provisioning_failed", before)
         logger.exception("provisioning of tenant %s failed at %s", tenant.slug, step)
         raise
     finally:
@@ -215,8 +232,11 @@ def tenant_retry(*, tenant: Tenant, dispatch: bool = True) -> Tenant:
         raise ConflictError(
             f"{tenant.name} is {tenant.get_status_display().lower()}; nothing to retry."
         )
-    Tenant.objects.filter(pk=tenant.pk).update(status=Status.PENDING, status_reason="")
-    tenant.refresh_from_db()
+    before = snapshot(tenant, fields=LIFECYCLE_FIELDS)
+    with transaction.atomic():
+        Tenant.objects.filter(pk=tenant.pk).update(status=Status.PENDING, status_reason="")
+        tenant.refresh_from_db()
+        _audit_lifecycle(tenant, "retry", before)
     if dispatch:
         from apps.platform.tenants.tasks import provision_tenant
 
@@ -247,8 +267,10 @@ def tenant_suspend(*, tenant: Tenant, reason: str = "") -> Tenant:
         raise ConflictError(
             f"Only an active tenant can be suspended; {tenant.name} is {tenant.status}."
         )
+    before = snapshot(tenant, fields=LIFECYCLE_FIELDS)
     tenant.status, tenant.status_reason = Status.SUSPENDED, reason
     tenant.save(update_fields=["status", "status_reason", "updated_at"])
+    _audit_lifecycle(tenant, "suspend", before)
     return tenant
 
 
@@ -258,6 +280,8 @@ def tenant_resume(*, tenant: Tenant) -> Tenant:
         raise ConflictError(
             f"Only a suspended tenant can be resumed; {tenant.name} is {tenant.status}."
         )
+    before = snapshot(tenant, fields=LIFECYCLE_FIELDS)
     tenant.status, tenant.status_reason = Status.ACTIVE, ""
     tenant.save(update_fields=["status", "status_reason", "updated_at"])
+    _audit_lifecycle(tenant, "resume", before)
     return tenant

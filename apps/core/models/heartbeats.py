@@ -1,4 +1,4 @@
-"""Models shared by every schema."""
+"""Worker heartbeats: proof that tenant tasks reach every schema."""
 
 from django.db import models
 
