@@ -13,6 +13,7 @@ from guardian.shortcuts import (
     remove_perm,
 )
 
+from apps.core.audit import audit_record
 from apps.identity.models import User
 
 
@@ -24,11 +25,17 @@ def object_grant(*, user: User, obj: Model, actions=("view", "change")) -> None:
     """Let `user` view/change (or other actions on) this one object."""
     for action in actions:
         assign_perm(_codename(obj, action), user, obj)
+    audit_record(
+        action="share", instance=obj, changes={"granted": [user.get_username(), list(actions)]}
+    )
 
 
 def object_revoke(*, user: User, obj: Model, actions=("view", "change", "delete")) -> None:
     for action in actions:
         remove_perm(_codename(obj, action), user, obj)
+    audit_record(
+        action="unshare", instance=obj, changes={"revoked": [user.get_username(), list(actions)]}
+    )
 
 
 def objects_visible_to(user: User, queryset: QuerySet, action: str = "view") -> QuerySet:
