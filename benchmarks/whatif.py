@@ -112,6 +112,8 @@ def plain_me_serializer_class():
     from django.db import connection
     from rest_framework import serializers
 
+    from apps.identity.api.serializers import MeSerializer
+
     class PlainMeSerializer(serializers.Serializer):
         """MeSerializer's output from declared fields: no ModelSerializer field building."""
 
@@ -123,9 +125,17 @@ def plain_me_serializer_class():
         is_superuser = serializers.BooleanField(read_only=True)
         last_login = serializers.DateTimeField(read_only=True)
         tenant = serializers.SerializerMethodField()
+        roles = serializers.SerializerMethodField()
+        apps = serializers.SerializerMethodField()
+        permissions = serializers.SerializerMethodField()
 
         def get_tenant(self, user) -> str:
             return connection.schema_name
+
+        # The rest as the real serializer computes them (cached role profile, licence).
+        get_roles = MeSerializer.get_roles
+        get_apps = MeSerializer.get_apps
+        get_permissions = MeSerializer.get_permissions
 
     return PlainMeSerializer
 
@@ -149,6 +159,7 @@ def me_as_dict(app=None):
     from django.db import connection
     from rest_framework.response import Response
 
+    from apps.identity.access import openable_areas, role_profile
     from apps.identity.api.views import MeView
 
     def retrieve(self, request, *args, **kwargs):
@@ -164,6 +175,9 @@ def me_as_dict(app=None):
                 "is_superuser": user.is_superuser,
                 "last_login": last_login,
                 "tenant": connection.schema_name,
+                "roles": list(role_profile(user).roles),
+                "apps": [area.key for area in openable_areas(user)],
+                "permissions": ["*"] if user.is_superuser else sorted(user.get_all_permissions()),
             }
         )
 
