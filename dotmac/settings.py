@@ -360,6 +360,13 @@ LICENSE_GRACE_DAYS = env.int("LICENSE_GRACE_DAYS", default=7)
 # --- Demo -------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="dotmac-demo")
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Outgoing mail (invitations, password resets): printed to the console unless EMAIL_URL names
+# an SMTP server, e.g. smtp+tls://user:password@smtp.example.com:587.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"no-reply@{BASE_DOMAIN}")
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"

@@ -117,3 +117,46 @@ class Gunicorn:
         self.log.close()
         with contextlib.suppress(OSError):
             os.unlink(self.log_path)
+
+
+class Browser:
+    """A cookie-keeping client for a real server: signs in through the login form (CSRF and
+    all) and then browses with its session cookie, like a person would."""
+
+    def __init__(self, base_url: str, host: str):
+        import http.cookiejar
+
+        self.base_url, self.host = base_url, host
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+            _NoRedirect(),
+        )
+
+    def request(self, path: str, data: dict | None = None):
+        import urllib.parse
+
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(
+            f"{self.base_url}{path}", data=body, headers={"Host": self.host}
+        )
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.read().decode(errors="replace")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+    def sign_in(self, username: str, password: str) -> None:
+        import re
+
+        _, page = self.request("/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        status, _ = self.request(
+            "/login/",
+            {"csrfmiddlewaretoken": token, "username": username, "password": password},
+        )
+        assert status == 302, f"sign-in refused ({status})"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None

@@ -52,3 +52,18 @@ def test_debug_is_only_on_when_asked(flag):
     values = json.loads(load_settings(DEBUG=flag).stdout)
     assert values["DEBUG"] is True
     assert values["HSTS"] == 0
+
+
+def test_email_goes_to_the_smtp_server_named_by_email_url():
+    probe = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS]))"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "EMAIL_BACKEND")}
+    env = {**clean, "DJANGO_SETTINGS_MODULE": "dotmac.settings", "SECRET_KEY": "x" * 50,
+           "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587"}  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+
+    assert json.loads(result.stdout) == [
+        "django.core.mail.backends.smtp.EmailBackend", "smtp.example.com", 587, True,
+    ]  # fmt: skip

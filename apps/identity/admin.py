@@ -4,9 +4,10 @@ audited."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from guardian.models import UserObjectPermission
 
 from apps.core.admin_audit import AuditedAdmin
-from apps.identity import admin_roles
+from apps.identity import admin_roles, services
 from apps.identity.models import User
 
 
@@ -28,6 +29,20 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     def role_names(self, user):
         return ", ".join(role.name for role in user.roles.all()) or "—"
 
+    def save_model(self, request, obj, form, change):
+        """New users and (de)activations go through identity's services, like the API's."""
+        if not change:
+            created = services.user_create(
+                username=obj.username, email=obj.email, password_hash=obj.password,
+                first_name=obj.first_name, last_name=obj.last_name,
+                is_superuser=obj.is_superuser,
+            )  # fmt: skip
+            obj.pk, obj._state.adding = created.pk, False
+            return
+        if "is_active" in form.changed_data:
+            services.user_set_active(user=obj, active=obj.is_active)
+        super().save_model(request, obj, form, change)
+
     def save_formset(self, request, form, formset, change):
         if formset.model is admin_roles.RoleAssignment:
             admin_roles.save_role_grants(request, formset)
@@ -35,3 +50,20 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             admin_roles.end_deleted_sessions(formset)
         else:
             super().save_formset(request, form, formset, change)
+
+
+@admin.register(UserObjectPermission)
+class ObjectPermissionAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Records shared with one user (django-guardian): who may do what to which record.
+    Grants are made by the apps (apps.identity.objects); here they are reviewed and revoked."""
+
+    list_display = ["user", "permission", "content_type", "object_pk"]
+    list_filter = ["content_type"]
+    search_fields = ["user__username", "object_pk", "permission__codename"]
+    list_select_related = ["user", "permission", "content_type"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

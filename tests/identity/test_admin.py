@@ -114,3 +114,36 @@ def test_another_tenants_user_is_not_in_this_console(console, tenant_b):
     assert detail.status_code in (302, 404)
     with schema_context("tenant_a"):
         assert not User.objects.filter(username="stranger").exists()
+
+
+def test_adding_a_user_in_the_console_goes_through_the_service(console, tenant_a):
+    response = console.post(
+        "/admin/identity/user/add/",
+        {"username": "newbie", "password1": "Quite-Long-Pass-91", "password2": "Quite-Long-Pass-91",
+         "usable_password": "true"},
+    )  # fmt: skip
+
+    assert response.status_code == 302, response.content.decode()[:1500]
+    with schema_context(tenant_a.schema_name):
+        from apps.core.models import AuditEntry
+
+        newbie = User.objects.get(username="newbie")
+        assert newbie.check_password("Quite-Long-Pass-91")
+        assert AuditEntry.objects.filter(
+            object_type="identity.user", object_id=str(newbie.pk), action="create"
+        ).exists()
+
+
+def test_object_permissions_are_reviewable_and_revocable_in_the_console(console, tenant_a):
+    from apps.core.models import WorkerHeartbeat
+    from apps.identity import objects
+
+    with schema_context(tenant_a.schema_name):
+        rep = services.user_create(username="rep", password="rep-password-1")
+        row = WorkerHeartbeat.objects.create(source="s", schema_name="-", task_id="shared-1")
+        objects.object_grant(user=rep, obj=row, actions=("view",))
+
+    page = console.get("/admin/guardian/userobjectpermission/").content.decode()
+
+    assert "rep" in page
+    assert "shared-1" in page or str(row.pk) in page

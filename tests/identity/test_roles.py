@@ -9,7 +9,7 @@ from apps.identity.constants import AREAS
 from apps.identity.models import Role, User
 from tests.committed import committed
 from tests.conftest import HostClient, obtain_tokens
-from tests.servers import Gunicorn
+from tests.servers import Browser, Gunicorn
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
 
@@ -193,14 +193,20 @@ def test_granting_a_role_takes_effect_on_the_next_request_in_every_worker(tenant
 
     try:
         with Gunicorn(workers=3) as web:
+            browser = Browser(web.url, "tenant-a.localhost")
+            browser.sign_in("sarah-live", PASSWORD)
+            pages_before = {browser.request("/isp/")[0] for _ in range(12)}
             before = statuses(web)
             committed(grant)
             after = statuses(web)
+            pages_after = {browser.request("/isp/")[0] for _ in range(12)}
     finally:
         committed(remove)
 
     assert before == {403}  # Field Tech opens only the technician app, not the ISP staff API
     assert after == {200}  # IT Manager opens ISP
+    assert pages_before == {403}  # the "no access" page
+    assert pages_after == {404}  # past the access check (the ISP module's pages come later)
 
 
 def test_me_costs_one_query_once_warm(tenant_a, django_assert_num_queries):
