@@ -20,13 +20,15 @@ def _with_db(url: str, db: int) -> str:
 
 REDIS_URL = _with_db(REDIS_URL, TEST_REDIS_DB)
 CACHES["default"]["LOCATION"] = REDIS_URL
-CACHES["default"]["KEY_PREFIX"] = "dotmac-test"
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 # A queue of this test session's own (inherited by the servers it starts), so that two sessions
 # sharing a Redis never run each other's tasks against the wrong database.
 os.environ.setdefault("DOTMAC_TEST_QUEUE", f"test-{os.getpid()}")
 CELERY_TASK_DEFAULT_QUEUE = os.environ["DOTMAC_TEST_QUEUE"]
+# Cache keys and the shared invalidation generations too: another session's changes must not
+# flush this session's caches in the middle of a query-count assertion.
+CACHES["default"]["KEY_PREFIX"] = f"dotmac-test-{os.environ['DOTMAC_TEST_QUEUE']}"
 # Likewise rate-limit counters of this session's own (tests/conftest.py resets them per test).
 RATE_LIMIT_KEY_PREFIX = f"dotmac-test:{os.environ['DOTMAC_TEST_QUEUE']}"
 # No background refill of spare schemas behind the tests' backs; tests that want spares make them.

@@ -1,7 +1,7 @@
 """What every platform console page shares: the public-schema-only admin, status badges and
 running a service per selected object with a message for each."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpResponseRedirect
@@ -96,3 +96,25 @@ class PublicSchemaOnlyAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._on_public_schema() and super().has_delete_permission(request, obj)
+
+
+class SeparateAddFormAdmin(admin.ModelAdmin):
+    """An admin whose add page is a different form (`add_form`, `add_fieldsets`) that calls a
+    service, while the change page shows the object with its read-only fields and inlines."""
+
+    add_form = None
+    add_fieldsets = None
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inline_instances(self, request, obj=None):
+        return [] if obj is None else super().get_inline_instances(request, obj)

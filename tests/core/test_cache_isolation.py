@@ -47,4 +47,5 @@ def test_raw_redis_keys_start_with_the_schema(tenant_a, key):
 
     keys = [k.decode() for k in client.scan_iter(match=f"*{key}")]
 
-    assert keys == [f"{tenant_a.schema_name}:dotmac-test:1:{key}"]
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    assert keys == [f"{tenant_a.schema_name}:{prefix}:1:{key}"]

@@ -20,6 +20,7 @@ from apps.core.exceptions import DomainError
 from apps.platform.catalog.models import Plan
 from apps.platform.console import (
     PublicSchemaOnlyAdmin,
+    SeparateAddFormAdmin,
     error_text,
     redirect_to_next,
     run_for_each,
@@ -208,7 +209,7 @@ SUBSCRIPTION_BUTTONS = [
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(PublicSchemaOnlyAdmin):
+class SubscriptionAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
     list_display = [
         "tenant",
         "app",
@@ -283,20 +284,6 @@ class SubscriptionAdmin(PublicSchemaOnlyAdmin):
     formfield_overrides = {models.JSONField: {"widget": JSON_WIDGET}}
 
     # -- add: subscription_create; change: subscription_set_overrides --------------------------
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
-
-    def get_fieldsets(self, request, obj=None):
-        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.readonly_fields
-
-    def get_inline_instances(self, request, obj=None):
-        return [] if obj is None else super().get_inline_instances(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         # A licence ends by cancellation, which keeps its history; never by a delete.

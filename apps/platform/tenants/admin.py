@@ -30,6 +30,7 @@ from apps.platform.catalog.models import App
 from apps.platform.console import (
     STATUS_TONES,
     PublicSchemaOnlyAdmin,
+    SeparateAddFormAdmin,
     error_text,
     redirect_to_next,
     run_for_each,
@@ -171,7 +172,7 @@ LIFECYCLE_BUTTONS = [
 
 
 @admin.register(Tenant)
-class TenantAdmin(PublicSchemaOnlyAdmin):
+class TenantAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
     list_display = ["name", "slug", "status_badge", "apps_subscribed", "created", "source"]
     list_filter = ["status", "source"]
     search_fields = ["name", "slug", "schema_name", "admin_email", "domains__domain"]
@@ -246,20 +247,6 @@ class TenantAdmin(PublicSchemaOnlyAdmin):
         )
 
     # -- the add form: a request to the provisioning service -----------------------------------
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
-
-    def get_fieldsets(self, request, obj=None):
-        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.readonly_fields
-
-    def get_inline_instances(self, request, obj=None):
-        return [] if obj is None else super().get_inline_instances(request, obj)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
