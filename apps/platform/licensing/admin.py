@@ -128,7 +128,22 @@ class ChangePlanForm(forms.Form):
         self.fields["plan"].queryset = _plans_on_sale().filter(app=app)
 
 
-class SubscriptionEventInline(admin.TabularInline):
+class EventColumns:
+    """The status and plan moves of a SubscriptionEvent, for the inline and the events list."""
+
+    @admin.display(description="status")
+    def status_change(self, event):
+        return _arrow(_status_label(event.from_status), _status_label(event.to_status))
+
+    @admin.display(description="plan")
+    def plan_change(self, event):
+        return _arrow(
+            event.from_plan.name if event.from_plan else "",
+            event.to_plan.name if event.to_plan else "",
+        )
+
+
+class SubscriptionEventInline(EventColumns, admin.TabularInline):
     """The licence's history, newest first; written by the services only."""
 
     model = SubscriptionEvent
@@ -152,17 +167,6 @@ class SubscriptionEventInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    @admin.display(description="status")
-    def status_change(self, event):
-        return _arrow(_status_label(event.from_status), _status_label(event.to_status))
-
-    @admin.display(description="plan")
-    def plan_change(self, event):
-        return _arrow(
-            event.from_plan.name if event.from_plan else "",
-            event.to_plan.name if event.to_plan else "",
-        )
 
     @admin.display(description="changes")
     def details(self, event):
@@ -443,7 +447,7 @@ class SubscriptionAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
 
 
 @admin.register(SubscriptionEvent)
-class SubscriptionEventAdmin(PublicSchemaOnlyAdmin):
+class SubscriptionEventAdmin(EventColumns, PublicSchemaOnlyAdmin):
     """The licensing history of every tenant, read-only."""
 
     list_display = [
@@ -499,17 +503,6 @@ class SubscriptionEventAdmin(PublicSchemaOnlyAdmin):
     @admin.display(description="app", ordering="subscription__app__position")
     def app(self, event):
         return event.subscription.app
-
-    @admin.display(description="status")
-    def status_change(self, event):
-        return _arrow(_status_label(event.from_status), _status_label(event.to_status))
-
-    @admin.display(description="plan")
-    def plan_change(self, event):
-        return _arrow(
-            event.from_plan.name if event.from_plan else "",
-            event.to_plan.name if event.to_plan else "",
-        )
 
     @admin.display(description="subscription")
     def subscription_link(self, event):
