@@ -69,6 +69,12 @@ def demo_users_ensure(*, tenant, demo, password: str, **_) -> None:
                 last_name=person.last_name,
                 is_superuser=person.is_super_admin,
             )
+        elif not user.first_name and person.first_name:
+            # The super admin was created by provisioning, before the demo gave it a name.
+            before = snapshot(user, fields=["first_name", "last_name"])
+            user.first_name, user.last_name = person.first_name, person.last_name
+            user.save(update_fields=["first_name", "last_name"])
+            audit_updated(user, before)
         role = Role.objects.filter(name=person.role).first()
         if role is not None:
             role_grant(user=user, role=role, granted_by="demo")

@@ -65,6 +65,8 @@ def test_the_seeds_example_tenant_opens_each_users_apps(db, settings):
         page = launcher.get("/").content.decode()
         for area in apps:
             assert f'href="{AREAS[area].url}"' in page, (username, area)
+    john = api_as("abc-corp.localhost", "john", password).get("/api/v1/me/").json()
+    assert john["data"]["attributes"]["first_name"] == "John"  # named, for "ask John Smith"
     xyz = api_as("xyz-isp.localhost", "admin", password).get("/api/v1/me/").json()
     assert xyz["data"]["attributes"]["apps"] == ["isp", "isp.portal", "isp.tech", "projects"]
 
