@@ -71,6 +71,20 @@ def login_rate_hit(request) -> Hit:
     return hit(rate_key("login", "ip", client_ip(request)), settings.LOGIN_RATE_PER_MINUTE, 60)
 
 
+def throttled_login_page(request):
+    """The 429 page of a sign-in form past LOGIN_RATE_PER_MINUTE, or None when allowed."""
+    attempt = login_rate_hit(request)
+    if attempt.allowed:
+        return None
+    return TemplateResponse(
+        request,
+        "identity/login_throttled.html",
+        {"retry_after": attempt.retry_after},
+        status=429,
+        headers={"Retry-After": str(attempt.retry_after)},
+    )
+
+
 def bulk_operation(handler):
     """Mark a view method or viewset action as a bulk operation (BULK_RATE_PER_HOUR)."""
     handler.bulk = True

@@ -2,10 +2,9 @@
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.template.response import TemplateResponse
 from django.views.generic import TemplateView
 
-from apps.core.throttling import login_rate_hit
+from apps.core.throttling import throttled_login_page
 from apps.identity.access import licensed_areas, openable_areas
 from apps.identity.selectors import super_admins
 
@@ -37,15 +36,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        attempt = login_rate_hit(request)
-        if not attempt.allowed:
-            return TemplateResponse(
-                request,
-                "identity/login_throttled.html",
-                {"retry_after": attempt.retry_after},
-                status=429,
-                headers={"Retry-After": str(attempt.retry_after)},
-            )
+        refused = throttled_login_page(request)
+        if refused is not None:
+            return refused
         return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -392,3 +392,16 @@ def test_limits_are_not_enforced_when_redis_is_unreachable(monkeypatch):
     outcome = ratelimit.hit(rate_key("test", "down"), 0, 60)
 
     assert outcome.allowed
+
+
+@pytest.mark.parametrize("client_name", ["client_a", "public_client"])
+def test_console_sign_in_shares_the_per_ip_budget(request, client_name):
+    client = request.getfixturevalue(client_name)
+    ip = new_ip()
+    for n in range(5):
+        client.post("/admin/login/", {"username": f"nobody-{n}", "password": "x"}, REMOTE_ADDR=ip)
+
+    sixth = client.post("/admin/login/", {"username": "owner", "password": "x"}, REMOTE_ADDR=ip)
+
+    assert sixth.status_code == 429
+    assert 0 < int(sixth["Retry-After"]) <= 60
