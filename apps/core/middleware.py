@@ -2,7 +2,7 @@
 
 import ipaddress
 
-from apps.core import health, metrics
+from apps.core import health, metrics, ratelimit
 from apps.core.context import (
     accept_request_id,
     actor_var,
@@ -17,10 +17,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 
 
 def client_ip(request) -> str | None:
-    """The client's address as the server saw it (REMOTE_ADDR; a trusted proxy sets it)."""
-    address = request.META.get("REMOTE_ADDR", "")
+    """The client's address for the audit trail: the one rate limits count (NUM_PROXIES
+    trusted proxies honoured), or None when it is not a valid IP address."""
     try:
-        return str(ipaddress.ip_address(address))
+        return str(ipaddress.ip_address(ratelimit.client_ip(request).strip()))
     except ValueError:
         return None
 
