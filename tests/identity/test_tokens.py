@@ -85,3 +85,38 @@ def test_disabled_user_token_stops_working(client_a, tenant_a):
     response = client_a.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
 
     assert response.status_code == 401
+
+
+def test_token_user_is_the_same_user_the_orm_loads(tenant_a):
+    from django_tenants.utils import schema_context
+
+    from apps.identity.authentication import user_by_id
+    from apps.identity.models import User
+
+    with schema_context(tenant_a.schema_name):
+        orm = User.objects.get(username="owner")
+        fast = user_by_id(orm.pk)
+
+        assert fast == orm
+        assert all(
+            getattr(fast, f.attname) == getattr(orm, f.attname) for f in User._meta.concrete_fields
+        )
+        assert fast._state.adding is False
+        assert user_by_id(987654321) is None
+
+
+def test_token_of_a_deleted_user_is_refused(client_a, tenant_a):
+    from django_tenants.utils import schema_context
+
+    from apps.identity.models import User
+    from apps.identity.services import user_create
+
+    with schema_context(tenant_a.schema_name):
+        user_create(username="leaver", password="leaver-password-1")
+    access = obtain_tokens(client_a, "leaver", "leaver-password-1")["access"]
+    with schema_context(tenant_a.schema_name):
+        User.objects.filter(username="leaver").delete()
+
+    response = client_a.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
+
+    assert response.status_code == 401
