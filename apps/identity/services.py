@@ -117,9 +117,9 @@ def role_revoke(*, user: User, role) -> None:
 
 def username_for_email(email: str) -> str:
     """A free username from an email's local part (jane, jane2, ...)."""
-    import re
+    from apps.core.names import username_from_email
 
-    base = re.sub(r"[^\w.+-]", "", email.split("@", 1)[0])[:140] or "user"
+    base = username_from_email(email, fallback="user", max_length=140)
     candidate, n = base, 1
     while User.objects.filter(username=candidate).exists():
         n += 1

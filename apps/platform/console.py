@@ -118,3 +118,14 @@ class SeparateAddFormAdmin(admin.ModelAdmin):
 
     def get_inline_instances(self, request, obj=None):
         return [] if obj is None else super().get_inline_instances(request, obj)
+
+
+def lifecycle_buttons(buttons, status: str) -> list[dict]:
+    """The change page's action buttons that apply to an object in `status`.
+
+    `buttons` rows are (admin action, label, style, statuses it applies to)."""
+    return [
+        {"action": action, "label": label, "style": style}
+        for action, label, style, statuses in buttons
+        if status in statuses
+    ]

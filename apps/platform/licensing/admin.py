@@ -22,6 +22,7 @@ from apps.platform.console import (
     PublicSchemaOnlyAdmin,
     SeparateAddFormAdmin,
     error_text,
+    lifecycle_buttons,
     redirect_to_next,
     run_for_each,
     status_badge,
@@ -325,11 +326,7 @@ class SubscriptionAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
         if subscription is not None and self.has_change_permission(request, subscription):
             extra_context = {
                 **(extra_context or {}),
-                "lifecycle_buttons": [
-                    {"action": action, "label": label, "style": style}
-                    for action, label, style, statuses in SUBSCRIPTION_BUTTONS
-                    if subscription.status in statuses
-                ],
+                "lifecycle_buttons": lifecycle_buttons(SUBSCRIPTION_BUTTONS, subscription.status),
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             }
         try:

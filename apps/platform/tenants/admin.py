@@ -32,6 +32,7 @@ from apps.platform.console import (
     PublicSchemaOnlyAdmin,
     SeparateAddFormAdmin,
     error_text,
+    lifecycle_buttons,
     redirect_to_next,
     run_for_each,
     status_badge,
@@ -282,11 +283,7 @@ class TenantAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
         if tenant is not None and self.has_change_permission(request, tenant):
             extra_context = {
                 **(extra_context or {}),
-                "lifecycle_buttons": [
-                    {"action": action, "label": label, "style": style}
-                    for action, label, style, statuses in LIFECYCLE_BUTTONS
-                    if tenant.status in statuses
-                ],
+                "lifecycle_buttons": lifecycle_buttons(LIFECYCLE_BUTTONS, tenant.status),
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 "subscription_add_url": reverse("admin:licensing_subscription_add")
                 + "?"

@@ -6,7 +6,6 @@ failure picks up where it stopped and running the task twice creates nothing twi
 """
 
 import logging
-import re
 import time
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from apps.core.audit import audit_created, audit_record, diff, snapshot
 from apps.core.exceptions import ConflictError
+from apps.core.names import username_from_email
 from apps.core.registry import registry
 from apps.platform.tenants import schemas
 from apps.platform.tenants.models import Domain, Tenant
@@ -42,13 +42,6 @@ def public_tenant_ensure() -> Tenant:
         defaults={"name": "DotMac platform", "slug": "public", "status": Status.ACTIVE},
     )
     return tenant
-
-
-def username_from_email(email: str) -> str:
-    """A valid username from an email's local part ("o'neil@x" → "oneil"); "admin" if none."""
-    local = email.split("@", 1)[0]
-    cleaned = re.sub(r"[^\w.+-]", "", local)[:150]
-    return cleaned or "admin"
 
 
 def slug_is_available(slug: str) -> bool:
@@ -84,7 +77,7 @@ def tenant_request(
     unknown = [key for key in apps if key not in on_sale]
     if unknown:
         raise ValidationError({"apps": f"Not in the catalog: {', '.join(unknown)}."})
-    admin_username = admin_username or username_from_email(admin_email)
+    admin_username = admin_username or username_from_email(admin_email, fallback="admin")
     UnicodeUsernameValidator()(admin_username)
     # Checked as the user it will be, so "too similar to your email" is caught here too.
     validate_password(
