@@ -68,6 +68,9 @@ TENANT_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "guardian",
     "axes",
+    # Catalog apps: each switched on per tenant by its subscription (licensing middleware).
+    "apps.isp",
+    "apps.crm",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

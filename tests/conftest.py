@@ -165,6 +165,79 @@ def api_a(client_a, tokens_a):
     return HostClient(client_a.host).authenticate(tokens_a["access"])
 
 
+@pytest.fixture(scope="session")
+def web_server(django_db_setup):
+    """gunicorn serving the test database on a free port, for browser tests.
+
+    It sees committed rows only: a browser test creates its data through the pages themselves
+    or with tests.committed.committed(), and removes what it committed.
+    """
+    from tests.servers import Gunicorn
+
+    with Gunicorn(workers=2) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chromium(django_db_setup):
+    """Headless Chromium from the distribution's package (CHROMIUM, default /usr/bin/chromium),
+    driven by Playwright. Playwright's sync API runs an event loop in this thread, so Django's
+    async-safety check must be told that the ORM calls of the test itself are fine."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        pytest.fail(f"{executable} is missing: apt-get install chromium (or set CHROMIUM)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+class TenantPage:
+    """One browser tab on a tenant host of the live server (`<slug>.localhost:<port>`, which
+    Chromium resolves to 127.0.0.1)."""
+
+    def __init__(self, page, base_url: str):
+        self.page = page
+        self.base_url = base_url
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def goto(self, path: str):
+        return self.page.goto(self.url(path))
+
+    def sign_in(self, username: str = "owner", password: str = PASSWORD) -> "TenantPage":
+        self.goto("/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", password)
+        with self.page.expect_navigation():
+            self.page.press("#id_password", "Enter")
+        assert "/login/" not in self.page.url, "sign-in failed"
+        return self
+
+
+@pytest.fixture
+def tenant_page(db, web_server, chromium):
+    """A fresh browser context (no cookies) on tenant A's host: `tenant_page("tenant-b")` for
+    another tenant."""
+    contexts = []
+
+    def open_page(slug: str = TENANTS["a"]) -> TenantPage:
+        context = chromium.new_context()
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return TenantPage(context.new_page(), f"http://{host_of(slug)}:{web_server.port}")
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
 # The audit trail covers every write of the suite (issue 4); see tests/audit_coverage.py.
 from tests.audit_coverage import (  # noqa: E402, F401
     _every_request_write_is_audited,

@@ -1,0 +1,1 @@
+"""Catalog app "CRM": accounts, contacts, leads, the pipeline, activities and reports."""

@@ -1,0 +1,1 @@
+"""Catalog app "ISP Framework": subscribers, service plans, services and the billing engine."""

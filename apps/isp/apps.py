@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class IspConfig(AppConfig):
+    name = "apps.isp"
+    label = "isp"
+    verbose_name = "ISP Framework"
