@@ -28,6 +28,8 @@ class Registry:
     #: fn(schema_name, limit_key) -> int | None: the highest value a tenant's usable plans give
     #: a platform-wide limit ("platform.api_rate_per_minute"); set by licensing (throttles).
     rate_overrides: Callable[[str, str], int | None] | None = None
+    #: app key → its PartyDirectory (core.parties): cross-app links between party records.
+    party_directories: dict[str, object] = field(default_factory=dict)
 
     def register_usage_counter(self, limit_key: str, count: Callable[[], int]) -> None:
         self.usage_counters[limit_key] = count
