@@ -5,3 +5,10 @@ class IspConfig(AppConfig):
     name = "apps.isp"
     label = "isp"
     verbose_name = "ISP Framework"
+
+    def ready(self):
+        from apps.core.registry import registry
+        from apps.isp.services import customers, setup
+
+        registry.register_tenant_initialiser("isp.defaults", setup.isp_defaults_ensure, order=20)
+        registry.register_usage_counter("isp.max_customers", customers.customers_counted)

@@ -1,0 +1,171 @@
+"""Customer accounts: creation within the plan's limit, edits, contacts, notes, portal users."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.core.audit import audit_created, audit_deleted, audit_updated, snapshot
+from apps.isp.models import Customer, CustomerContact, Service, TimelineEvent
+from apps.isp.services.numbering import sequence_take
+from apps.isp.services.timeline import timeline_record
+from apps.platform.licensing.guards import within_limit
+
+#: What staff may edit on an account (balance, number and status have their own rules).
+EDITABLE_FIELDS = (
+    "kind",
+    "name",
+    "company_registration",
+    "email",
+    "phone",
+    "billing_day",
+    "service_street",
+    "service_city",
+    "service_postcode",
+    "service_country",
+    "billing_street",
+    "billing_city",
+    "billing_postcode",
+    "billing_country",
+    "notes",
+)
+
+
+def customers_counted() -> int:
+    """Usage of `isp.max_customers`: every account not closed."""
+    return Customer.objects.exclude(status=Customer.Status.CLOSED).count()
+
+
+def _check_fields(fields: dict) -> None:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set here." for name in unknown})
+
+
+def customer_create(*, actor=None, user=None, **fields) -> Customer:
+    """Open a customer account (status prospect until a service is activated), numbered from
+    the tenant's sequence, refused with LIMIT_EXCEEDED past the plan's `isp.max_customers`."""
+    _check_fields(fields)
+    with within_limit("isp.max_customers"), transaction.atomic():
+        customer = Customer(user=user, **fields)
+        customer.account_number = "pending"  # validated below, then numbered
+        customer.full_clean()
+        customer.account_number = f"C{sequence_take('customer'):06d}"
+        customer.save()
+        audit_created(customer, actor=actor)
+        timeline_record(
+            customer=customer,
+            kind=TimelineEvent.Kind.CREATED,
+            message=f"Account {customer.account_number} opened",
+            actor=actor,
+        )
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, actor=None, **fields) -> Customer:
+    _check_fields(fields)
+    before = snapshot(customer, fields=list(fields))
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.full_clean()
+    changed = [name for name in fields if before.get(name) != snapshot(customer, [name])[name]]
+    if not changed:
+        return customer
+    customer.save()
+    audit_updated(customer, {name: before[name] for name in changed}, actor=actor)
+    labels = ", ".join(str(Customer._meta.get_field(name).verbose_name) for name in changed)
+    timeline_record(
+        customer=customer,
+        kind=TimelineEvent.Kind.UPDATED,
+        message=f"Details changed: {labels}",
+        data={"fields": changed},
+        actor=actor,
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_set_status(
+    *, customer: Customer, status: str, actor=None, reason: str = ""
+) -> Customer:
+    """Change an account's status. Closing needs every service terminated."""
+    if status not in Customer.Status.values:
+        raise ValidationError({"status": f"Unknown status '{status}'."})
+    if status == customer.status:
+        return customer
+    if (
+        status == Customer.Status.CLOSED
+        and customer.services.exclude(status=Service.Status.TERMINATED).exists()
+    ):
+        raise ValidationError({"status": "Terminate the account's services before closing it."})
+    before = snapshot(customer, fields=["status"])
+    old = customer.get_status_display()
+    customer.status = status
+    customer.save(update_fields=["status", "updated_at"])
+    audit_updated(customer, before, actor=actor)
+    timeline_record(
+        customer=customer,
+        kind=TimelineEvent.Kind.STATUS,
+        message=f"Status {old} → {customer.get_status_display()}"
+        + (f": {reason}" if reason else ""),
+        data={"from": before["status"], "to": status},
+        actor=actor,
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_note_add(*, customer: Customer, text: str, actor=None) -> TimelineEvent:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "A note cannot be empty."})
+    event = timeline_record(
+        customer=customer, kind=TimelineEvent.Kind.NOTE, message=text[:300], actor=actor
+    )
+    audit_created(event, actor=actor)
+    return event
+
+
+@transaction.atomic
+def customer_link_user(*, customer: Customer, user, actor=None) -> Customer:
+    """Let a tenant user sign in to the portal as this customer (None unlinks)."""
+    before = snapshot(customer, fields=["user"])
+    customer.user = user
+    customer.full_clean()
+    customer.save(update_fields=["user", "updated_at"])
+    audit_updated(customer, before, actor=actor)
+    timeline_record(
+        customer=customer,
+        kind=TimelineEvent.Kind.UPDATED,
+        message=f"Portal access given to {user.get_username()}"
+        if user
+        else "Portal access removed",
+        actor=actor,
+    )
+    return customer
+
+
+@transaction.atomic
+def contact_create(*, customer: Customer, actor=None, **fields) -> CustomerContact:
+    contact = CustomerContact(customer=customer, **fields)
+    contact.full_clean()
+    contact.save()
+    audit_created(contact, actor=actor)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: CustomerContact, actor=None, **fields) -> CustomerContact:
+    before = snapshot(contact, fields=list(fields))
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    contact.full_clean()
+    contact.save()
+    audit_updated(contact, before, actor=actor)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: CustomerContact, actor=None) -> None:
+    before, pk = snapshot(contact), contact.pk
+    contact.delete()
+    audit_deleted(contact, before, object_id=pk, actor=actor)
