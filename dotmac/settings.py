@@ -288,6 +288,18 @@ SPECTACULAR_SETTINGS = {
         "apps.core.api.schema.envelope_postprocessing_hook",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name ("status", "kind") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "apps.isp.models.customers.Customer.Kind",
+        "CustomerStatusEnum": "apps.isp.models.customers.Customer.Status",
+        "TimelineEventKindEnum": "apps.isp.models.customers.TimelineEvent.Kind",
+        "DocumentLineKindEnum": "apps.isp.models.billing.LineKind",
+        "PlanStatusEnum": "apps.isp.models.plans.ServicePlan.Status",
+        "ServiceStatusEnum": "apps.isp.models.subscriptions.Service.Status",
+        "InvoiceStatusEnum": "apps.isp.models.billing.Invoice.Status",
+        "PaymentStatusEnum": "apps.isp.models.billing.Payment.Status",
+        "BillingRunStatusEnum": "apps.isp.models.billing.BillingRun.Status",
+    },
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_SECONDS", default=300)),

@@ -1,1 +1,17 @@
-urlpatterns = []
+"""/api/v1/isp/...: the staff resources (kebab-case plural prefixes) and the portal's."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from apps.isp.api import views
+
+router = SimpleRouter()
+router.register("customers", views.CustomerViewSet, basename="isp-customer")
+router.register("customer-contacts", views.CustomerContactViewSet, basename="isp-customer-contact")
+router.register("tax-classes", views.TaxClassViewSet, basename="isp-tax-class")
+router.register("plans", views.ServicePlanViewSet, basename="isp-plan")
+
+urlpatterns = [
+    path("portal/", include("apps.isp.api.portal")),
+    *router.urls,
+]
