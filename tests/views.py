@@ -13,8 +13,7 @@ from apps.core.api import exceptions
 from apps.core.api.serializers import ModelSerializer
 from apps.core.api.viewsets import ModelViewSet
 from apps.core.models import WorkerHeartbeat
-from apps.core.registry import registry
-from apps.platform.licensing.guards import requires_feature, within_limit
+from apps.platform.licensing.guards import requires_feature
 
 
 class HeartbeatSerializer(ModelSerializer):
@@ -71,23 +70,6 @@ def slow(request):
 
 
 # --- Stand-ins for app endpoints that do not exist yet (exercised through the app's prefix) ---
-# Heartbeats with source "customer" play ISP customers; the real ISP app registers its own
-# counter for isp.max_customers and replaces these endpoints in the same tests.
-registry.usage_counters.setdefault(
-    "isp.max_customers", lambda: WorkerHeartbeat.objects.filter(source="customer").count()
-)
-
-
-class StandInCustomers(APIView):
-    def get(self, request):
-        return Response({"count": WorkerHeartbeat.objects.filter(source="customer").count()})
-
-    def post(self, request):
-        with within_limit("isp.max_customers"):
-            row = WorkerHeartbeat.objects.create(
-                source="customer", schema_name="-", task_id=f"customer-{time.time_ns()}"
-            )
-        return Response({"id": row.pk}, status=201)
 
 
 class StandInForecast(APIView):

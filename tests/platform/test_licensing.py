@@ -1,12 +1,14 @@
 """Licensing scenarios over HTTP (DESIGN.md §5). Catalog apps whose modules do not exist yet
-are exercised through their URL prefixes; each app's issue adds its real endpoints here."""
+are exercised through their URL prefixes; each app's issue adds its real endpoints here (ISP:
+/api/v1/isp/customers/ and its `isp.max_customers` limit)."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
-from apps.core.models import WorkerHeartbeat
+from apps.isp.models import Customer
 from apps.platform.catalog.models import Plan
 from apps.platform.licensing import services
 from apps.platform.licensing.entitlements import entitlements_for
@@ -16,6 +18,9 @@ from tests.conftest import HostClient, obtain_tokens
 from tests.servers import Gunicorn
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
+
+
+CUSTOMERS = "/api/v1/isp/customers/"
 
 
 def subscription(slug: str, app: str) -> Subscription:
@@ -96,8 +101,6 @@ def test_tenant_admin_hides_and_refuses_unsubscribed_apps(client_b):
 
 
 def test_admin_menu_filter_drops_apps_the_tenant_cannot_use(tenant_b, rf):
-    from django_tenants.utils import schema_context
-
     from apps.platform.licensing.guards import admin_app_visible
 
     with schema_context(tenant_b.schema_name):
@@ -142,19 +145,24 @@ def test_basic_isp_plan_limit_blocks_the_next_create_and_writes_nothing(
             actor="test",
         )  # fmt: skip
 
-    created = [api_a.post_json("/api/v1/isp/test-customers/").status_code for _ in range(2)]
-    refused = api_a.post_json("/api/v1/isp/test-customers/")
+    created = [
+        api_a.post_json(CUSTOMERS, {"name": f"Customer {n}", "email": f"c{n}@example.com"})
+        for n in range(2)
+    ]
+    refused = api_a.post_json(CUSTOMERS, {"name": "One too many", "email": "c3@example.com"})
 
-    assert created == [201, 201]
+    assert [response.status_code for response in created] == [201, 201]
     assert refused.status_code == 403
     error = refused.json()["error"]
     assert error["code"] == "LIMIT_EXCEEDED"
     assert error["details"] == [{"field": "isp.max_customers", "message": "limit 2, in use 2"}]
-    assert api_a.get("/api/v1/isp/test-customers/").json()["data"]["attributes"]["count"] == 2
+    assert api_a.get(CUSTOMERS).json()["meta"]["pagination"]["count"] == 2
+    with schema_context(tenant_a.schema_name):
+        assert not Customer.objects.filter(name="One too many").exists()
 
 
 def test_usage_is_metered_against_each_limit(api_a, tenant_a):
-    api_a.post_json("/api/v1/isp/test-customers/")
+    api_a.post_json(CUSTOMERS, {"name": "Metered", "email": "metered@example.com"})
 
     rows = {row["attributes"]["app"]: row["attributes"] for row in api_a.get(
         "/api/v1/licence/").json()["data"]}  # fmt: skip
@@ -163,6 +171,16 @@ def test_usage_is_metered_against_each_limit(api_a, tenant_a):
     assert rows["crm"]["usage"] == [{"limit": "crm.max_users", "used": None, "max": 5}]
     assert rows["isp"]["status"] == "trial"
     assert rows["isp"]["usable"] is True
+
+
+def test_closed_customers_do_not_count_against_the_limit(api_a):
+    customer = api_a.post_json(CUSTOMERS, {"name": "Gone", "email": "gone@example.com"})
+    api_a.post_json(f"{CUSTOMERS}{customer.json()['data']['id']}/status/", {"status": "closed"})
+
+    rows = {row["attributes"]["app"]: row["attributes"] for row in api_a.get(
+        "/api/v1/licence/").json()["data"]}  # fmt: skip
+
+    assert rows["isp"]["usage"] == [{"limit": "isp.max_customers", "used": 0, "max": 500}]
 
 
 def test_licence_api_shows_only_this_tenants_subscriptions(api_b):
@@ -185,7 +203,7 @@ def test_expired_trial_switches_the_app_off(api_a):
 
     invalidate()
 
-    response = api_a.get("/api/v1/isp/test-customers/")
+    response = api_a.get(CUSTOMERS)
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "APP_NOT_SUBSCRIBED"
@@ -198,7 +216,7 @@ def test_past_due_stays_usable_during_grace_and_not_after(
     with django_capture_on_commit_callbacks(execute=True):
         services.subscription_activate(subscription=sub, actor="test")
         services.subscription_mark_past_due(subscription=sub, actor="test")
-    assert api_a.get("/api/v1/isp/test-customers/").status_code == 200
+    assert api_a.get(CUSTOMERS).status_code == 200
 
     Subscription.objects.filter(pk=sub.pk).update(
         past_due_since=timezone.now() - timedelta(days=settings.LICENSE_GRACE_DAYS, minutes=1)
@@ -206,7 +224,7 @@ def test_past_due_stays_usable_during_grace_and_not_after(
     from apps.platform.licensing.entitlements import invalidate
 
     invalidate()
-    assert api_a.get("/api/v1/isp/test-customers/").status_code == 403
+    assert api_a.get(CUSTOMERS).status_code == 403
 
 
 def test_every_change_is_kept_in_the_history(tenant_a):
@@ -285,13 +303,13 @@ def test_suspending_a_subscription_switches_the_app_off_at_once(client_a):
     token = obtain_tokens(client_a)["access"]
     isp = subscription("tenant-a", "isp")
     with Gunicorn(workers=3) as web:
-        before = _hammer(web, "/api/v1/isp/test-customers/", token)
+        before = _hammer(web, CUSTOMERS, token)
         committed(services.subscription_suspend, subscription=isp, actor="test")
         try:
-            during = _hammer(web, "/api/v1/isp/test-customers/", token)
+            during = _hammer(web, CUSTOMERS, token)
         finally:
             committed(_back_to_trial, isp.pk)
-        after = _hammer(web, "/api/v1/isp/test-customers/", token)
+        after = _hammer(web, CUSTOMERS, token)
 
     assert {status for status, _, _ in before} == {200}
     assert {status for status, _, _ in during} == {403}
@@ -305,11 +323,9 @@ def _back_to_trial(pk):
     invalidate()
 
 
-def test_stand_in_rows_do_not_leak_between_tests(tenant_a):
-    from django_tenants.utils import schema_context
-
+def test_customer_rows_do_not_leak_between_tests(tenant_a):
     with schema_context(tenant_a.schema_name):
-        assert not WorkerHeartbeat.objects.filter(source="customer").exists()
+        assert not Customer.objects.exists()
 
 
 def test_editing_a_plan_applies_to_its_subscribers_on_the_next_request(

@@ -168,6 +168,7 @@ class ServicePlanViewSet(ModelViewSet):
     resource_type = "plan"
     create_service = staticmethod(plans.plan_create)
     update_service = staticmethod(plans.plan_update)
+    service_object = "plan"
 
     @extend_schema(request=None, responses=s.ServicePlanSerializer)
     @action(detail=True, methods=["post"])
