@@ -10,8 +10,7 @@ What it demands: every table written is *covered* by an audit entry written in t
 that names its model, or a model it points to by a foreign key (its aggregate root: a Domain
 row is covered by its Tenant's entry, a SubscriptionEvent by its Subscription's, a deleted
 user's role assignments by the user's). Infrastructure tables (sessions, token blacklist,
-admin log, lock-out counters, the spare-schema pool, document number sequences) are not
-business data and are exempt.
+admin log, lock-out counters, the spare-schema pool) are not business data and are exempt.
 
 Where it applies:
 * every HTTP request made through Django's test client, in every test of the suite, on the
@@ -44,9 +43,7 @@ EXEMPT_TABLES = frozenset(
         "token_blacklist_outstandingtoken",
         "token_blacklist_blacklistedtoken",
         "tenants_spareschema",
-        # Gapless document numbering (apps.isp.services.numbering): the number taken is in the
-        # audit entry of the customer, invoice or credit note created with it.
-        "isp_documentsequence",
+        "isp_documentsequence",  # gapless number counters: the numbered documents are audited
     }
 )
 EXEMPT_PREFIXES = ("axes_",)
