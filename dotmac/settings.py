@@ -298,6 +298,7 @@ SPECTACULAR_SETTINGS = {
         "ServiceStatusEnum": "apps.isp.models.subscriptions.Service.Status",
         "InvoiceStatusEnum": "apps.isp.models.billing.Invoice.Status",
         "PaymentStatusEnum": "apps.isp.models.billing.Payment.Status",
+        "PaymentMethodEnum": "apps.isp.models.billing.Payment.Method",
         "BillingRunStatusEnum": "apps.isp.models.billing.BillingRun.Status",
     },
 }

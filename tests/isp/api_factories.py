@@ -1,26 +1,19 @@
-"""factory_boy factories for the ISP API tests. Each creates through the services (numbering,
-limits, audit, timeline), so call them inside the tenant's schema (`schema_context`)."""
+"""factory_boy factories the ISP API tests add to tests/isp/factories.py (whose customers,
+plans and services they reuse). Call them inside the tenant's schema (`schema_context`)."""
 
 from decimal import Decimal
 
 import factory
 
-from apps.isp.models import Customer, CustomerContact, DunningStep, ServicePlan, TaxClass
-from apps.isp.services.customers import contact_create, customer_create
-from apps.isp.services.plans import plan_create
-
-
-class CustomerFactory(factory.Factory):
-    class Meta:
-        model = Customer
-
-    name = factory.Sequence(lambda n: f"Customer {n:03d}")
-    email = factory.Sequence(lambda n: f"customer{n:03d}@example.com")
-    kind = Customer.Kind.RESIDENTIAL
-
-    @classmethod
-    def _create(cls, model_class, **fields):
-        return customer_create(**fields)
+from apps.isp.models import CustomerContact, DunningStep, TaxClass
+from apps.isp.services.customers import contact_create
+from tests.isp.factories import (  # noqa: F401 (re-exported for the API tests)
+    CustomerFactory,
+    ServiceFactory,
+    ServicePlanFactory,
+    active_service,
+    default_tax_class,
+)
 
 
 class ContactFactory(factory.Factory):
@@ -46,25 +39,7 @@ class TaxClassFactory(factory.django.DjangoModelFactory):
     rate = Decimal("10.00")
 
 
-def default_tax_class() -> TaxClass:
-    return TaxClass.objects.get(is_default=True)
-
-
-class PlanFactory(factory.Factory):
-    class Meta:
-        model = ServicePlan
-
-    code = factory.Sequence(lambda n: f"fibre-{n:03d}")
-    name = factory.Sequence(lambda n: f"Fibre {n:03d}")
-    download_mbps = 100
-    upload_mbps = 20
-    price = Decimal("30.00")
-    setup_fee = Decimal("50.00")
-    tax_class = factory.LazyFunction(default_tax_class)
-
-    @classmethod
-    def _create(cls, model_class, **fields):
-        return plan_create(**fields)
+PlanFactory = ServicePlanFactory
 
 
 class DunningStepFactory(factory.django.DjangoModelFactory):

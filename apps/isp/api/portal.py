@@ -16,6 +16,7 @@ from apps.isp.api import serializers as s
 from apps.isp.api.base import BaseViewSet, ReadOnlyModelViewSet
 from apps.isp.models import Customer, Invoice, Payment, Service
 from apps.isp.services.customers import customer_update
+from apps.isp.services.payments import invoice_pay
 
 
 def linked_customer(request) -> Customer | None:
@@ -95,8 +96,6 @@ class PortalInvoiceViewSet(PortalMixin, ReadOnlyModelViewSet):
     def pay(self, request, pk=None):
         """Pay what remains due on the invoice by card (through the tenant's gateway). A
         declined card answers 400 VALIDATION_ERROR and is listed as a failed payment."""
-        from apps.isp.services.payments import invoice_pay
-
         card = self.validated(s.CardSerializer)["card_number"]
         payment = invoice_pay(invoice=self.get_object(), card_number=card)
         return Response(s.PortalPaymentSerializer(payment).data, status=status.HTTP_201_CREATED)

@@ -485,8 +485,9 @@ class PaymentRecordSerializer(serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
     method = serializers.ChoiceField(
-        choices=[(Payment.Method.CASH, "Cash"), (Payment.Method.BANK_TRANSFER, "Bank transfer")],
-        help_text="Money received outside the gateway (cards are taken with invoices/{id}/pay/).",
+        choices=Payment.Method.choices,
+        help_text="Money received outside the gateway (a card through the gateway: "
+        "invoices/{id}/pay/).",
     )
     received_on = serializers.DateField(required=False, allow_null=True, default=None)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")

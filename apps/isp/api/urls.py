@@ -10,6 +10,11 @@ router.register("customers", views.CustomerViewSet, basename="isp-customer")
 router.register("customer-contacts", views.CustomerContactViewSet, basename="isp-customer-contact")
 router.register("tax-classes", views.TaxClassViewSet, basename="isp-tax-class")
 router.register("plans", views.ServicePlanViewSet, basename="isp-plan")
+router.register("services", views.ServiceViewSet, basename="isp-service")
+router.register("invoices", views.InvoiceViewSet, basename="isp-invoice")
+router.register("credit-notes", views.CreditNoteViewSet, basename="isp-credit-note")
+router.register("payments", views.PaymentViewSet, basename="isp-payment")
+router.register("dunning-steps", views.DunningStepViewSet, basename="isp-dunning-step")
 
 urlpatterns = [
     path("portal/", include("apps.isp.api.portal")),

@@ -7,7 +7,7 @@ Access: the `isp` area (AppAreaAccess, the default permission) on a tenant licen
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -15,9 +15,20 @@ from apps.core.audit import audit_deleted, snapshot
 from apps.core.exceptions import ConflictError
 from apps.isp.api import filters
 from apps.isp.api import serializers as s
-from apps.isp.api.base import ModelViewSet, tenant_currency
-from apps.isp.models import Customer, CustomerContact, ServicePlan, TaxClass
-from apps.isp.services import customers, plans
+from apps.isp.api.base import ModelViewSet, ReadOnlyModelViewSet, tenant_currency
+from apps.isp.models import (
+    CreditNote,
+    Customer,
+    CustomerContact,
+    DunningStep,
+    Invoice,
+    Payment,
+    Service,
+    ServicePlan,
+    TaxClass,
+)
+from apps.isp.services import billing, customers, payments, plans, subscriptions
+from apps.isp.services.billing import LineDraft
 from apps.platform.licensing.guards import within_limit
 
 # --- Customers ---------------------------------------------------------------------------------
@@ -104,12 +115,10 @@ class CustomerViewSet(ModelViewSet):
     def statement(self, request, pk=None):
         """The account's statement between two dates: opening balance, every invoice, credit
         note, payment and refund with the running balance, closing balance."""
-        from apps.isp.services.billing import customer_statement
-
         query = s.StatementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         customer = self.get_object()
-        statement = customer_statement(customer=customer, **query.validated_data)
+        statement = billing.customer_statement(customer=customer, **query.validated_data)
         data = s.StatementSerializer(
             {
                 "customer_id": customer.pk,
@@ -177,9 +186,188 @@ class ServicePlanViewSet(ModelViewSet):
         return self.respond(plans.plan_retire(plan=self.get_object()))
 
 
+# --- Services ----------------------------------------------------------------------------------
+
+
+class ServiceViewSet(ModelViewSet):
+    """Customers' services. Ordered pending (POST), then moved through their lifecycle by the
+    actions; never deleted (terminate instead). PATCH edits the install address and price."""
+
+    queryset = Service.objects.select_related("customer", "plan").prefetch_related("plan_changes")
+    serializer_class = s.ServiceSerializer
+    filterset_class = filters.ServiceFilter
+    search_fields = ["customer__name", "customer__account_number", "plan__name", "install_street",
+                     "install_postcode"]  # fmt: skip
+    ordering_fields = ["created_at", "activated_on", "status", "billed_until"]
+    resource_type = "service"
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    create_service = staticmethod(subscriptions.service_create)
+
+    @extend_schema(request=s.ServiceDateSerializer, responses=s.ServiceSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        """Switch a pending service on (default today): the setup fee and the prorated first
+        period are invoiced at once; the customer becomes active."""
+        on = self.validated(s.ServiceDateSerializer)["on"]
+        service = self.get_object()
+        subscriptions.service_activate(service=service, on=on)
+        return self.respond(service)
+
+    @extend_schema(request=s.SuspendSerializer, responses=s.ServiceSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        """Cut an active service off by hand (it is still billed)."""
+        self.validated(s.SuspendSerializer)
+        return self.respond(subscriptions.service_suspend(service=self.get_object()))
+
+    @extend_schema(request=None, responses=s.ServiceSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        """Switch a suspended service back on."""
+        return self.respond(subscriptions.service_restore(service=self.get_object()))
+
+    @extend_schema(request=s.ServiceDateSerializer, responses=s.ServiceSerializer)
+    @action(detail=True, methods=["post"])
+    def terminate(self, request, pk=None):
+        """End the service; `on` (default today) is its last day. Days billed beyond it are
+        credited (a credit note), days not yet billed are invoiced."""
+        on = self.validated(s.ServiceDateSerializer)["on"]
+        service = self.get_object()
+        subscriptions.service_terminate(service=service, on=on)
+        return self.respond(service)
+
+    @extend_schema(request=s.ChangePlanSerializer, responses=s.ServicePlanChangeSerializer)
+    @action(detail=True, methods=["post"], url_path="change-plan",
+            resource_type="service_plan_change")  # fmt: skip
+    def change_plan(self, request, pk=None):
+        """Move the service to another plan from `on` (default today): the old plan's days
+        already billed are credited, the new plan's charged (amounts on the answer)."""
+        data = self.validated(s.ChangePlanSerializer)
+        change = subscriptions.service_change_plan(service=self.get_object(), **data)
+        return Response(s.ServicePlanChangeSerializer(change).data)
+
+
+# --- Invoices, credit notes, payments ----------------------------------------------------------
+
+
+def line_drafts(lines: list[dict]) -> list[LineDraft]:
+    return [LineDraft(**line) for line in lines]
+
+
+class InvoiceViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
+    """Invoices with their lines: issued by the billing engine (runs, activations, plan
+    changes) or by hand (POST with lines); never edited or deleted (credit notes correct
+    them). `pay` takes what remains due by card through the tenant's gateway."""
+
+    queryset = Invoice.objects.select_related("customer").prefetch_related("lines")
+    serializer_class = s.InvoiceSerializer
+    filterset_class = filters.InvoiceFilter
+    search_fields = ["number", "customer__name", "customer__account_number", "customer__email"]
+    ordering_fields = ["issue_date", "due_date", "number", "total", "amount_due", "status"]
+    resource_type = "invoice"
+
+    @extend_schema(request=s.InvoiceCreateSerializer, responses={201: s.InvoiceSerializer})
+    def create(self, request, *args, **kwargs):
+        """Issue an invoice by hand (adjustments, one-off charges)."""
+        data = self.validated(s.InvoiceCreateSerializer)
+        invoice = billing.invoice_create(
+            customer=data["customer"], lines=line_drafts(data["lines"]),
+            issue_date=data["issue_date"],
+        )  # fmt: skip
+        return self.respond(invoice, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CardSerializer, responses={201: s.PaymentSerializer})
+    @action(detail=True, methods=["post"], resource_type="payment")
+    def pay(self, request, pk=None):
+        """Pay what remains due by card. A declined card answers 400 VALIDATION_ERROR with
+        the gateway's reason, and the attempt is kept as a failed payment."""
+        card = self.validated(s.CardSerializer)["card_number"]
+        payment = payments.invoice_pay(invoice=self.get_object(), card_number=card)
+        payment = Payment.objects.prefetch_related(*PAYMENT_PREFETCH).get(pk=payment.pk)
+        return Response(s.PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+class CreditNoteViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
+    """Credit notes: issued by the engine (terminations, plan changes) or by hand (POST),
+    allocated to the invoice they correct, then to the oldest open ones; never edited."""
+
+    queryset = CreditNote.objects.select_related("customer", "invoice").prefetch_related(
+        "lines", "allocations__invoice"
+    )
+    serializer_class = s.CreditNoteSerializer
+    filterset_class = filters.CreditNoteFilter
+    search_fields = ["number", "reason", "customer__name", "customer__account_number"]
+    ordering_fields = ["issue_date", "number", "total"]
+    resource_type = "credit_note"
+
+    @extend_schema(request=s.CreditNoteCreateSerializer, responses={201: s.CreditNoteSerializer})
+    def create(self, request, *args, **kwargs):
+        """Credit a customer (amounts positive: what is credited)."""
+        data = self.validated(s.CreditNoteCreateSerializer)
+        note = billing.credit_note_create(
+            customer=data["customer"], lines=line_drafts(data["lines"]), reason=data["reason"],
+            invoice=data["invoice"],
+        )  # fmt: skip
+        return self.respond(note, status.HTTP_201_CREATED)
+
+
+PAYMENT_PREFETCH = ("allocations__invoice", "refunds")
+
+
+class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
+    """Payments, failed card attempts included, with what they settled (allocations) and what
+    was given back (refunds). POST records money received outside the gateway."""
+
+    queryset = Payment.objects.select_related("customer").prefetch_related(*PAYMENT_PREFETCH)
+    serializer_class = s.PaymentSerializer
+    filterset_class = filters.PaymentFilter
+    search_fields = ["reference", "gateway_reference", "customer__name",
+                     "customer__account_number"]  # fmt: skip
+    ordering_fields = ["received_on", "amount", "created_at"]
+    resource_type = "payment"
+
+    @extend_schema(request=s.PaymentRecordSerializer, responses={201: s.PaymentSerializer})
+    def create(self, request, *args, **kwargs):
+        """Record a cash or bank-transfer payment: allocated to the oldest open invoices, the
+        rest kept as credit."""
+        data = self.validated(s.PaymentRecordSerializer)
+        return self.respond(payments.payment_record(**data), status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RefundInputSerializer, responses={201: s.PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        """Give back part of the payment's unallocated credit (through the gateway for a
+        card). Answers the payment with its refunds."""
+        data = self.validated(s.RefundInputSerializer)
+        payment = self.get_object()
+        payments.payment_refund(payment=payment, **data)
+        return self.respond(payment, status.HTTP_201_CREATED)
+
+
+# --- Dunning -----------------------------------------------------------------------------------
+
+
+class DunningStepViewSet(ModelViewSet):
+    """The tenant's dunning policy: reminders and suspension at N days overdue. A feature of
+    the Standard and Pro plans (403 FEATURE_NOT_IN_PLAN on Basic)."""
+
+    queryset = DunningStep.objects.all()
+    serializer_class = s.DunningStepSerializer
+    filterset_class = filters.DunningStepFilter
+    search_fields = ["name", "email_subject"]
+    ordering_fields = ["days_overdue", "name"]
+    resource_type = "dunning_step"
+    required_feature = "isp.dunning"
+
+
 __all__ = [
+    "CreditNoteViewSet",
     "CustomerContactViewSet",
     "CustomerViewSet",
+    "DunningStepViewSet",
+    "InvoiceViewSet",
+    "PaymentViewSet",
     "ServicePlanViewSet",
+    "ServiceViewSet",
     "TaxClassViewSet",
 ]
