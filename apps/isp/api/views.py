@@ -349,7 +349,7 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
 
 class DunningStepViewSet(ModelViewSet):
     """The tenant's dunning policy: reminders and suspension at N days overdue. A feature of
-    the Standard and Pro plans (403 FEATURE_NOT_IN_PLAN on Basic)."""
+    the Pro and Enterprise plans (403 FEATURE_NOT_IN_PLAN on Basic)."""
 
     queryset = DunningStep.objects.all()
     serializer_class = s.DunningStepSerializer
