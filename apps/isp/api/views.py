@@ -5,16 +5,14 @@ Access: the `isp` area (AppAreaAccess, the default permission) on a tenant licen
 (the licence middleware); the portal's resources are in apps/isp/api/portal.py.
 """
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.audit import audit_deleted, snapshot
-from apps.core.exceptions import ConflictError
 from apps.isp.api import filters
 from apps.isp.api import serializers as s
+from apps.isp.api.accounts import customer_erase, customer_set_status
 from apps.isp.api.base import ModelViewSet, ReadOnlyModelViewSet, tenant_currency
 from apps.isp.models import (
     CreditNote,
@@ -29,39 +27,8 @@ from apps.isp.models import (
 )
 from apps.isp.services import billing, customers, payments, plans, subscriptions
 from apps.isp.services.billing import LineDraft
-from apps.platform.licensing.guards import within_limit
 
 # --- Customers ---------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def customer_erase(*, customer: Customer) -> None:
-    """Delete an account opened by mistake: a prospect that never had a service, an invoice, a
-    credit note or a payment. Any other account is closed instead (its history is kept)."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    used = (
-        customer.services.exists()
-        or customer.invoices.exists()
-        or customer.credit_notes.exists()
-        or customer.payments.exists()
-    )
-    if customer.status != Customer.Status.PROSPECT or used:
-        raise ConflictError(
-            f"Account {customer.account_number} has history and cannot be deleted: close it "
-            'instead (POST .../status/ with {"status": "closed"}).'
-        )
-    before, pk = snapshot(customer), customer.pk
-    customer.delete()
-    audit_deleted(customer, before, object_id=pk)
-
-
-def customer_set_status(*, customer: Customer, status: str, reason: str = "") -> Customer:
-    """customers.customer_set_status, with reopening a closed account counted against
-    `isp.max_customers` (closed accounts are not counted, so reopening one adds one)."""
-    if customer.status == Customer.Status.CLOSED and status != Customer.Status.CLOSED:
-        with within_limit("isp.max_customers"):
-            return customers.customer_set_status(customer=customer, status=status, reason=reason)
-    return customers.customer_set_status(customer=customer, status=status, reason=reason)
 
 
 class CustomerViewSet(ModelViewSet):
