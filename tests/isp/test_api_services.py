@@ -94,7 +94,7 @@ def test_activating_twice_is_a_conflict(api_a, in_a):
 def test_suspend_and_restore(api_a, in_a):
     service = active_service(on=MARCH_1)
 
-    suspended = post(api_a, f"{SERVICES}{service.pk}/suspend/", {"reason": "router stolen"})
+    suspended = post(api_a, f"{SERVICES}{service.pk}/suspend/")
     twice = post(api_a, f"{SERVICES}{service.pk}/suspend/")
     restored = post(api_a, f"{SERVICES}{service.pk}/restore/")
 

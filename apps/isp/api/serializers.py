@@ -268,16 +268,6 @@ class ChangePlanSerializer(ServiceDateSerializer):
     )
 
 
-class SuspendSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=200,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Why (kept on the customer's timeline).",
-    )
-
-
 # --- Documents ---------------------------------------------------------------------------------
 
 LINE_FIELDS = [

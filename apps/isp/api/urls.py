@@ -14,6 +14,7 @@ router.register("services", views.ServiceViewSet, basename="isp-service")
 router.register("invoices", views.InvoiceViewSet, basename="isp-invoice")
 router.register("credit-notes", views.CreditNoteViewSet, basename="isp-credit-note")
 router.register("payments", views.PaymentViewSet, basename="isp-payment")
+router.register("billing-runs", views.BillingRunViewSet, basename="isp-billing-run")
 router.register("dunning-steps", views.DunningStepViewSet, basename="isp-dunning-step")
 
 urlpatterns = [

@@ -15,6 +15,7 @@ from apps.isp.api import serializers as s
 from apps.isp.api.accounts import customer_erase, customer_set_status
 from apps.isp.api.base import ModelViewSet, ReadOnlyModelViewSet, tenant_currency
 from apps.isp.models import (
+    BillingRun,
     CreditNote,
     Customer,
     CustomerContact,
@@ -180,11 +181,11 @@ class ServiceViewSet(ModelViewSet):
         subscriptions.service_activate(service=service, on=on)
         return self.respond(service)
 
-    @extend_schema(request=s.SuspendSerializer, responses=s.ServiceSerializer)
+    @extend_schema(request=None, responses=s.ServiceSerializer)
     @action(detail=True, methods=["post"])
     def suspend(self, request, pk=None):
-        """Cut an active service off by hand (it is still billed)."""
-        self.validated(s.SuspendSerializer)
+        """Cut an active service off by hand (it is still billed; dunning suspends and restores
+        on its own)."""
         return self.respond(subscriptions.service_suspend(service=self.get_object()))
 
     @extend_schema(request=None, responses=s.ServiceSerializer)
@@ -311,6 +312,28 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
         return self.respond(payment, status.HTTP_201_CREATED)
 
 
+# --- Billing runs ------------------------------------------------------------------------------
+
+
+class BillingRunViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
+    """Recurring invoicing runs: what each did (invoices, total, errors). POST queues a run up
+    to `as_of` (default today) on a worker and answers 202 with the queued run; a run only
+    invoices what is still due, so starting one twice never bills twice."""
+
+    queryset = BillingRun.objects.all()
+    serializer_class = s.BillingRunSerializer
+    filterset_class = filters.BillingRunFilter
+    ordering_fields = ["created_at", "as_of", "invoices_created", "total_invoiced"]
+    resource_type = "billing_run"
+
+    @extend_schema(request=s.BillingRunRequestSerializer, responses={202: s.BillingRunSerializer})
+    def create(self, request, *args, **kwargs):
+        from apps.isp.services.runs import billing_run_request
+
+        as_of = self.validated(s.BillingRunRequestSerializer)["as_of"]
+        return self.respond(billing_run_request(as_of=as_of), status.HTTP_202_ACCEPTED)
+
+
 # --- Dunning -----------------------------------------------------------------------------------
 
 
@@ -328,6 +351,7 @@ class DunningStepViewSet(ModelViewSet):
 
 
 __all__ = [
+    "BillingRunViewSet",
     "CreditNoteViewSet",
     "CustomerContactViewSet",
     "CustomerViewSet",
