@@ -181,7 +181,7 @@ def test_granting_a_role_takes_effect_on_the_next_request_in_every_worker(tenant
     def statuses(web):
         headers = {"Authorization": f"Bearer {token}"}
         return {
-            web.get("/api/v1/isp/test-customers/", host="tenant-a.localhost", headers=headers)[0]
+            web.get("/api/v1/isp/customers/", host="tenant-a.localhost", headers=headers)[0]
             for _ in range(12)
         }
 

@@ -9,11 +9,12 @@ A resource's test class declares what it is, and inherits every common check:
         create_data = {"code": "lux", "name": "Luxury", "rate": "25.00"}
         update_data = {"rate": "26.50"}
 
-What every resource gets: list (envelope, pagination, types), retrieve, create (201, the row
-exists, the answer shows what was sent), update (PATCH), delete (204 and gone, or 405 where
-the resource is not deletable), 401 without credentials, 403 PERMISSION_DENIED for a user
-whose roles do not open the ISP area (a Field Tech), 404 for tenant A's id on tenant B's host
-(read, update and delete), and a list whose query count does not grow with its rows.
+What every resource gets: list (envelope, pagination, types), retrieve, create (201, or 202
+for a worker's; the row exists, the answer shows what was sent), update (PATCH), delete (204
+and gone, or 405 where the resource is not deletable), 401 without credentials, 403
+PERMISSION_DENIED for a user whose roles do not open the ISP area (a Field Tech), 404 for
+tenant A's id on tenant B's host (read, update and delete), and a list whose query count does
+not grow with its rows.
 
 `create_data` / `update_data` may be methods (called inside tenant A's schema) when they refer
 to other rows. Requests switch the connection to the host's schema: direct ORM work in a test
@@ -46,6 +47,8 @@ class ResourceTests:
     update_data: dict = {}
     #: What the resource supports; the others must answer 405 METHOD_NOT_ALLOWED.
     operations = ALL_OPERATIONS
+    #: The status of a successful create (202 for a resource created by a worker).
+    created_status = 201
     #: Rows to create for the query-count guard (small, large).
     query_count_sizes = (2, 20)
 
@@ -145,7 +148,7 @@ class ResourceTests:
         if "create" not in self.operations:
             self.error(response, 405, "METHOD_NOT_ALLOWED")
             return
-        assert response.status_code == 201, response.content[:1000]
+        assert response.status_code == self.created_status, response.content[:1000]
         created = response.json()["data"]
         assert created["type"] == self.resource_type
         assert response.json()["links"]["self"] == self.detail(created["id"])
