@@ -1,4 +1,5 @@
-"""The tenant admin's ISP section (/admin/isp/...): accounts, plans, services, documents, runs.
+"""The tenant admin's ISP section (/admin/isp/...): accounts, plans, services here; invoices,
+credit notes, payments, billing runs, settings and dunning in apps/isp/admin_billing.py.
 
 Writes go through the services, as on the API and the pages: an account is opened with
 customer_create (within `isp.max_customers`, a clear message and nothing written past it), a
@@ -12,30 +13,26 @@ service). The licence filter of the admin site hides all of it from a tenant wit
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
-from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from apps.core.admin_audit import AuditedAdmin, audit_admin_action
+from apps.core.admin_audit import AuditedAdmin
 from apps.core.exceptions import DomainError, LimitExceededError
+from apps.isp.admin_common import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    back_to_change_page,
+    error_text,
+    money,
+    run_for_each,
+)
 from apps.isp.api.accounts import customer_erasable, customer_erase, customer_set_status
 from apps.isp.models import (
-    Allocation,
-    BillingRun,
-    BillingSettings,
-    CreditNote,
-    CreditNoteLine,
     Customer,
     CustomerContact,
-    DocumentSequence,
-    DunningNotice,
-    DunningStep,
     Invoice,
-    InvoiceLine,
-    Payment,
-    Refund,
     Service,
     ServicePlan,
     ServicePlanChange,
@@ -43,76 +40,7 @@ from apps.isp.models import (
     TimelineEvent,
 )
 from apps.isp.services import customers, plans, subscriptions
-from apps.platform.licensing.guards import current_entitlements, within_limit
-
-# --- shared ------------------------------------------------------------------------------------
-
-
-def error_text(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return getattr(error, "message", None) or str(error)
-
-
-def run_for_each(modeladmin, request, objects, call, *, done: str, doing: str) -> None:
-    """Call a service per selected object; one message each (success or the refusal)."""
-    action_name = request.POST.get("action") or doing
-    for obj in objects:
-        try:
-            call(obj)
-        except (DomainError, ValidationError) as error:
-            modeladmin.message_user(
-                request, f"Could not {doing} {obj}: {error_text(error)}", messages.ERROR
-            )
-        else:
-            audit_admin_action(request, obj, action_name)
-            modeladmin.message_user(request, done.format(obj), messages.SUCCESS)
-            modeladmin.log_change(request, obj, done.format(obj))
-
-
-def back_to_change_page(request):
-    """A change-page button posts the action with `next`: go back there."""
-    target = request.POST.get("next", "")
-    if target.startswith("/admin/"):
-        return HttpResponseRedirect(target)
-    return None
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    max_num = 0
-    can_delete = False
-    classes = ["dm-readonly-inline"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(AuditedAdmin):
-    """Records the services write (documents, ledgers, logs): listed and shown, never edited."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def money(amount, currency: str = "") -> str:
-    return f"{amount:,.2f} {currency}".strip()
-
+from apps.platform.licensing.guards import within_limit
 
 # --- Customers ---------------------------------------------------------------------------------
 
@@ -603,214 +531,4 @@ class ServicePlanChangeAdmin(ReadOnlyAdmin):
     date_hierarchy = "effective_on"
 
 
-# --- Documents and money -----------------------------------------------------------------------
-
-
-class InvoiceLineInline(ReadOnlyInline):
-    model = InvoiceLine
-    fields = [
-        "kind",
-        "description",
-        "period_start",
-        "period_end",
-        "amount",
-        "tax_rate",
-        "tax_amount",
-    ]
-
-
-class CreditNoteLineInline(InvoiceLineInline):
-    model = CreditNoteLine
-
-
-class AllocationInline(ReadOnlyInline):
-    model = Allocation
-    fields = ["invoice", "payment", "credit_note", "amount", "created_at"]
-
-
-class InvoiceAllocationInline(AllocationInline):
-    fk_name = "invoice"
-    verbose_name_plural = "settled by"
-
-
-class RefundInline(ReadOnlyInline):
-    model = Refund
-    fields = ["amount", "reason", "gateway_reference", "actor", "created_at"]
-
-
-@admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = [
-        "number",
-        "customer",
-        "issue_date",
-        "due_date",
-        "total_shown",
-        "amount_due",
-        "status",
-    ]
-    list_filter = ["status", "issue_date", "due_date"]
-    search_fields = ["number", "customer__name", "customer__account_number"]
-    list_select_related = ["customer"]
-    date_hierarchy = "issue_date"
-    inlines = [InvoiceLineInline, InvoiceAllocationInline]
-
-    @admin.display(description="total", ordering="total")
-    def total_shown(self, invoice):
-        return money(invoice.total, invoice.currency)
-
-
-@admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyAdmin):
-    list_display = [
-        "number",
-        "customer",
-        "issue_date",
-        "total",
-        "amount_unapplied",
-        "invoice",
-        "reason",
-    ]
-    list_filter = ["issue_date"]
-    search_fields = ["number", "reason", "customer__name", "customer__account_number"]
-    list_select_related = ["customer", "invoice"]
-    date_hierarchy = "issue_date"
-    inlines = [CreditNoteLineInline, AllocationInline]
-
-
-@admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
-    list_display = [
-        "received_on",
-        "customer",
-        "amount",
-        "currency",
-        "method",
-        "status",
-        "amount_unallocated",
-        "amount_refunded",
-        "reference",
-    ]
-    list_filter = ["status", "method", "received_on"]
-    search_fields = ["reference", "gateway_reference", "customer__name", "customer__account_number"]
-    list_select_related = ["customer"]
-    date_hierarchy = "received_on"
-    inlines = [AllocationInline, RefundInline]
-
-
-@admin.register(Allocation)
-class AllocationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "invoice", "payment", "credit_note", "amount"]
-    list_select_related = ["invoice", "payment", "credit_note"]
-    search_fields = ["invoice__number", "credit_note__number"]
-
-
-@admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "payment", "amount", "reason", "actor"]
-    list_select_related = ["payment__customer"]
-
-
-# --- Billing runs, settings, dunning -----------------------------------------------------------
-
-
-@admin.register(BillingRun)
-class BillingRunAdmin(ReadOnlyAdmin):
-    list_display = [
-        "created_at",
-        "as_of",
-        "status",
-        "triggered_by",
-        "invoices_created",
-        "total_invoiced",
-        "started_at",
-        "finished_at",
-        "error_count",
-    ]
-    list_filter = ["status"]
-    date_hierarchy = "as_of"
-    change_list_template = "admin/isp/billingrun/change_list.html"
-    inlines = []
-
-    @admin.display(description="errors")
-    def error_count(self, run):
-        return len(run.errors or [])
-
-    def get_urls(self):
-        run_now = self.admin_site.admin_view(self.run_now_view)
-        return [path("run/", run_now, name="isp_billingrun_run"), *super().get_urls()]
-
-    def run_now_view(self, request):
-        """The "Run billing now" button: queue a run as of today (POST only)."""
-        if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:isp_billingrun_changelist"))
-        if not self.has_view_permission(request) or not request.user.is_superuser:
-            raise PermissionDenied
-        from apps.isp.services.runs import billing_run_request
-
-        try:
-            run = billing_run_request()
-        except (DomainError, ValidationError) as error:
-            self.message_user(request, f"Could not start: {error_text(error)}", messages.ERROR)
-        else:
-            audit_admin_action(request, run, "run_billing_now")
-            self.message_user(
-                request,
-                f"Billing run as of {run.as_of:%d %b %Y} queued: it invoices every service due "
-                "and appears here when done.",
-                messages.SUCCESS,
-            )
-        return HttpResponseRedirect(reverse("admin:isp_billingrun_changelist"))
-
-
-@admin.register(BillingSettings)
-class BillingSettingsAdmin(AuditedAdmin):
-    list_display = [
-        "__str__",
-        "invoice_prefix",
-        "credit_note_prefix",
-        "payment_terms_days",
-        "company_name",
-    ]
-
-    def has_add_permission(self, request):
-        return False  # one row, created with the tenant
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(DocumentSequence)
-class DocumentSequenceAdmin(ReadOnlyAdmin):
-    """Shown for reference; editing a sequence would break gapless numbering."""
-
-    list_display = ["key", "next_number"]
-
-
-@admin.register(DunningStep)
-class DunningStepAdmin(AuditedAdmin):
-    """The dunning policy; changing it needs a plan with `isp.dunning` (Pro, Enterprise)."""
-
-    list_display = ["days_overdue", "name", "action", "is_active"]
-    list_filter = ["action", "is_active"]
-    ordering = ["days_overdue"]
-
-    def _in_plan(self) -> bool:
-        return current_entitlements().has_feature("isp.dunning")
-
-    def has_add_permission(self, request):
-        return self._in_plan() and super().has_add_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._in_plan() and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._in_plan() and super().has_delete_permission(request, obj)
-
-
-@admin.register(DunningNotice)
-class DunningNoticeAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "customer", "invoice", "step", "action"]
-    list_filter = ["action", "step"]
-    list_select_related = ["customer", "invoice", "step"]
-    search_fields = ["customer__name", "invoice__number"]
+from apps.isp import admin_billing  # noqa: E402, F401  (the money pages)
