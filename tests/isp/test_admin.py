@@ -237,3 +237,37 @@ def test_a_tenant_without_isp_sees_no_isp_admin(
     assert "/admin/isp/customer/" not in index
     assert client_b.get("/admin/isp/customer/").status_code == 403
     assert client_b.get("/admin/isp/").status_code == 403
+
+
+def test_run_billing_now_queues_a_run(console, in_a):
+    from apps.isp.models import BillingRun
+
+    page = console.get(f"{ADMIN}/billingrun/").content.decode()
+    response = console.post(f"{ADMIN}/billingrun/run/", follow=True)
+
+    assert "Run billing now" in page
+    assert "queued" in response.content.decode()
+    with schema_context(in_a.schema_name):
+        run = BillingRun.objects.get()
+        assert (run.status, run.triggered_by) == ("queued", "owner")
+        assert AuditEntry.objects.filter(
+            object_type="isp.billingrun", action="admin_action"
+        ).exists()
+
+
+def test_tenant_a_account_is_unknown_in_tenant_b_console(client_b, tenant_a):
+    with schema_context(tenant_a.schema_name):
+        customer = CustomerFactory(name="Only In A")
+        invoice = InvoiceFactory(customer=customer)
+    client_b.sign_in()
+
+    change = client_b.get(f"{ADMIN}/customer/{customer.pk}/change/", follow=True)
+    listing = client_b.get(f"{ADMIN}/customer/?q=Only+In+A").content.decode()
+    document = client_b.get(f"{ADMIN}/invoice/{invoice.pk}/change/", follow=True)
+
+    assert change.redirect_chain[-1][0] == "/admin/"
+    assert "doesn’t exist" in change.content.decode()
+    assert f"/admin/isp/customer/{customer.pk}/change/" not in listing
+    assert "0 customers" in listing
+    assert document.redirect_chain[-1][0] == "/admin/"
+    assert invoice.number not in document.content.decode()

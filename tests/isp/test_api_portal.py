@@ -210,3 +210,22 @@ def test_portal_invoice_list_query_count_does_not_grow(accounts, tenant_a):
             InvoiceFactory(customer=accounts["account"])
 
     assert queries() == few
+
+
+def test_the_portal_needs_the_customer_portal_feature(
+    accounts, tenant_a, django_capture_on_commit_callbacks
+):
+    from apps.platform.licensing import services as licensing
+    from apps.platform.licensing.models import Subscription
+
+    with django_capture_on_commit_callbacks(execute=True):
+        licensing.subscription_set_overrides(
+            subscription=Subscription.objects.get(tenant=tenant_a, app__key="isp"),
+            features={"isp.customer_portal": False},
+            actor="test",
+        )
+
+    response = accounts["jane"].get(f"{PORTAL}/invoices/")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "FEATURE_NOT_IN_PLAN"
