@@ -24,6 +24,7 @@ from apps.isp.models import (
     Payment,
     Refund,
 )
+from apps.isp.services.runs import billing_run_request
 from apps.platform.licensing.guards import current_entitlements
 
 # --- Documents and money -----------------------------------------------------------------------
@@ -169,8 +170,6 @@ class BillingRunAdmin(ReadOnlyAdmin):
             return HttpResponseRedirect(reverse("admin:isp_billingrun_changelist"))
         if not self.has_view_permission(request) or not request.user.is_superuser:
             raise PermissionDenied
-        from apps.isp.services.runs import billing_run_request
-
         try:
             run = billing_run_request()
         except (DomainError, ValidationError) as error:

@@ -45,6 +45,8 @@ class ResourceTests:
     factory = None
     create_data: dict = {}
     update_data: dict = {}
+    #: A body the create must refuse (by default one missing every required field).
+    invalid_data: dict = {"unknown": "x"}
     #: What the resource supports; the others must answer 405 METHOD_NOT_ALLOWED.
     operations = ALL_OPERATIONS
     #: The status of a successful create (202 for a resource created by a worker).
@@ -161,7 +163,7 @@ class ResourceTests:
         with self.in_a():
             before = self.factory._meta.model.objects.count()
 
-        response = api_a.post_json(self.path, {"unknown": "x"})
+        response = api_a.post_json(self.path, self.invalid_data)
 
         body = self.error(response, 400, "VALIDATION_ERROR")
         assert body["details"], "a validation error names its fields"

@@ -26,7 +26,7 @@ from apps.isp.models import (
     ServicePlan,
     TaxClass,
 )
-from apps.isp.services import billing, customers, payments, plans, subscriptions
+from apps.isp.services import billing, customers, payments, plans, runs, subscriptions
 from apps.isp.services.billing import LineDraft
 
 # --- Customers ---------------------------------------------------------------------------------
@@ -328,10 +328,8 @@ class BillingRunViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
 
     @extend_schema(request=s.BillingRunRequestSerializer, responses={202: s.BillingRunSerializer})
     def create(self, request, *args, **kwargs):
-        from apps.isp.services.runs import billing_run_request
-
         as_of = self.validated(s.BillingRunRequestSerializer)["as_of"]
-        return self.respond(billing_run_request(as_of=as_of), status.HTTP_202_ACCEPTED)
+        return self.respond(runs.billing_run_request(as_of=as_of), status.HTTP_202_ACCEPTED)
 
 
 # --- Dunning -----------------------------------------------------------------------------------
