@@ -130,12 +130,18 @@ def prorate(
     while day <= end:
         period_start, period_end = period_containing(day, anchor=anchor, months=months)
         piece_end = min(end, period_end)
-        days = (piece_end - day).days + 1
-        period_days = (period_end - period_start).days + 1
-        amount = price if days == period_days else money(price * days / period_days)
+        amount = stretch_amount(price, day, piece_end, (period_start, period_end))
         pieces.append(Piece(day, piece_end, period_start, period_end, amount))
         day = piece_end + ONE_DAY
     return pieces
+
+
+def stretch_amount(
+    price: Decimal, start: datetime.date, end: datetime.date, period: tuple
+) -> Decimal:
+    """What `start..end`, inside `period` (start, end), costs at `price` per period."""
+    days, period_days = (end - start).days + 1, (period[1] - period[0]).days + 1
+    return price if days == period_days else money(price * days / period_days)
 
 
 def prorated_amount(**kwargs) -> Decimal:
