@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.audit import audit_created, audit_updated, snapshot
+from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
 from apps.core.exceptions import ConflictError
 from apps.core.money import ZERO
 from apps.isp.models import (
@@ -352,8 +352,6 @@ def service_change_plan(
         )
     change.credited = sum((line.amount for line in credit_lines), ZERO)
     change.charged = sum((line.amount for line in charge_lines), ZERO)
-    from apps.core.audit import resolve_actor
-
     change.actor = resolve_actor(actor).name[:150]
     change.save(update_fields=["credited", "charged", "actor"])
     audit_created(change, actor=actor)
