@@ -12,3 +12,6 @@ class IspConfig(AppConfig):
 
         registry.register_tenant_initialiser("isp.defaults", setup.isp_defaults_ensure, order=20)
         registry.register_usage_counter("isp.max_customers", customers.customers_counted)
+        from apps.isp.parties import IspCustomers
+
+        registry.party_directories["isp"] = IspCustomers()

@@ -1,0 +1,69 @@
+"""What the staff pages and the portal share: running a service call with its failures shown as
+messages, pagination, the currency."""
+
+import contextlib
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+
+from apps.core.exceptions import DomainError
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
+
+
+def error_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            parts = []
+            for field, errors in error.message_dict.items():
+                text = " ".join(errors)
+                parts.append(text if field == "__all__" else f"{field.replace('_', ' ')}: {text}")
+            return " ".join(parts)
+        return " ".join(error.messages)
+    if isinstance(error, DomainError):
+        return error.message
+    return str(error)
+
+
+class Outcome:
+    """Set by `attempt()`: whether the service call went through."""
+
+    ok = True
+    error: Exception | None = None
+
+
+@contextlib.contextmanager
+def attempt(request, success: str | None = None):
+    """Run a service call; its refusals (validation, invalid state, limits) become an error
+    message instead of a crash, its success a success message."""
+    outcome = Outcome()
+    try:
+        yield outcome
+    except (ValidationError, DomainError) as error:
+        outcome.ok, outcome.error = False, error
+        messages.error(request, error_text(error))
+    else:
+        if success:
+            messages.success(request, success)
+
+
+def paginate(request, queryset, per_page: int = PAGE_SIZE):
+    """The requested page (out-of-range numbers give the last page)."""
+    paginator = Paginator(queryset, per_page)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def currency() -> str:
+    from apps.isp.services.setup import billing_settings
+
+    return billing_settings().currency
+
+
+def querystring_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
