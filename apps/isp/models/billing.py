@@ -17,6 +17,7 @@ __all__ = [
     "DocumentSequence",
     "Invoice",
     "InvoiceLine",
+    "LineKind",
     "Payment",
     "Refund",
 ]

@@ -1,0 +1,437 @@
+"""Invoices, credit notes, credit and statements: the documents of a customer's account.
+
+Rules kept here (and by the database where it can):
+* Invoices and credit notes are numbered without gaps from the tenant's sequences
+  (`numbering.sequence_take`, a row lock held until the document's transaction ends), with the
+  prefixes of BillingSettings: INV-000001, CN-000001.
+* Each line's tax is its net amount × its rate, rounded half-up to the cent; a document's
+  subtotal, tax and total are the sums of its lines. An invoice is due `payment_terms_days`
+  after its issue date.
+* `Customer.balance` is what the customer owes: + each invoice's total, − each credit note's
+  total, − each successful payment, + each refund. Every service that changes one of those
+  changes the balance in the same transaction, under a lock on the customer's row.
+* Credit (a credit note's `amount_unapplied`, a payment's `amount_unallocated`) never sits
+  beside an open invoice: an account either has open invoices or credit, not both. So a credit
+  note is allocated first to the invoice it corrects (if that one is open), then to the
+  customer's other open invoices, oldest due first; what is left stays as credit, which the
+  next invoice issued consumes at once (credit notes before payments, oldest first). A payment
+  is allocated the same way (payments.payment_record).
+* Locks are always taken in the same order, so concurrent services never deadlock: the
+  document sequences first (by key: credit_note before invoice; `lock_sequences` takes both at
+  once for a service that writes both), then the customer, then its invoices and credit.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.core.audit import UPDATE, audit_created, audit_record, audit_updated, snapshot
+from apps.core.money import ZERO, money
+from apps.isp.models import (
+    Allocation,
+    BillingRun,
+    CreditNote,
+    CreditNoteLine,
+    Customer,
+    DocumentSequence,
+    Invoice,
+    InvoiceLine,
+    LineKind,
+    Payment,
+    Refund,
+    TimelineEvent,
+)
+from apps.isp.services.numbering import sequence_take
+from apps.isp.services.setup import billing_settings
+from apps.isp.services.timeline import timeline_record
+
+INVOICE_SEQUENCE = "invoice"
+CREDIT_NOTE_SEQUENCE = "credit_note"
+
+
+@dataclass
+class LineDraft:
+    """A line to put on an invoice or a credit note (amount: net, before tax)."""
+
+    kind: str
+    description: str
+    amount: Decimal
+    tax_rate: Decimal = ZERO
+    service: object = None
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
+    plan_change: object = None
+
+    @property
+    def tax_amount(self) -> Decimal:
+        return line_tax(self.amount, self.tax_rate)
+
+
+def line_tax(amount: Decimal, rate: Decimal) -> Decimal:
+    return money(Decimal(amount) * Decimal(rate) / Decimal(100))
+
+
+def document_number(prefix: str, number: int) -> str:
+    return f"{prefix}{number:06d}"
+
+
+def lock_sequences(*keys: str) -> None:
+    """Take the row locks of these sequences now, in the house order (see the docstring), so
+    that a service writing several kinds of documents never waits on one while holding the
+    other's."""
+    for key in keys:
+        DocumentSequence.objects.get_or_create(key=key)
+    list(DocumentSequence.objects.select_for_update().filter(key__in=keys).order_by("key"))
+
+
+def customer_locked(customer: Customer) -> Customer:
+    """The customer's row, locked until the transaction ends (fresh balance and status)."""
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer.balance, customer.status = locked.balance, locked.status
+    return locked
+
+
+def balance_change(customer: Customer, delta: Decimal, *, actor=None, why: str = "") -> None:
+    """Move a (locked) customer's balance by `delta`, audited."""
+    if not delta:
+        return
+    before = snapshot(customer, fields=["balance"])
+    Customer.objects.filter(pk=customer.pk).update(
+        balance=F("balance") + delta, updated_at=timezone.now()
+    )
+    customer.balance = money(customer.balance + delta)
+    audit_record(
+        action=UPDATE,
+        instance=customer,
+        changes={
+            "balance": [before["balance"], str(customer.balance)],
+            **({"why": why} if why else {}),
+        },
+        actor=actor,
+    )
+
+
+def _draft_checked(line: LineDraft) -> LineDraft:
+    if not isinstance(line.amount, Decimal):
+        raise ValidationError({"lines": "Line amounts are Decimal, never float."})
+    if line.kind not in LineKind.values:
+        raise ValidationError({"lines": f"Unknown line kind '{line.kind}'."})
+    line.amount = money(line.amount)
+    line.tax_rate = Decimal(line.tax_rate)
+    return line
+
+
+def _totals(lines: list[LineDraft]) -> tuple[Decimal, Decimal]:
+    subtotal = sum((line.amount for line in lines), ZERO)
+    tax = sum((line.tax_amount for line in lines), ZERO)
+    return subtotal, tax
+
+
+def _line_fields(line: LineDraft) -> dict:
+    return {
+        "kind": line.kind,
+        "description": line.description[:300],
+        "service": line.service,
+        "plan_change": line.plan_change,
+        "period_start": line.period_start,
+        "period_end": line.period_end,
+        "amount": line.amount,
+        "tax_rate": line.tax_rate,
+        "tax_amount": line.tax_amount,
+    }
+
+
+@transaction.atomic
+def invoice_create(
+    *,
+    customer: Customer,
+    lines: list[LineDraft],
+    issue_date: datetime.date | None = None,
+    actor=None,
+    billing_run: BillingRun | None = None,
+) -> Invoice:
+    """Issue an invoice: numbered, taxed, due after the payment terms, on the customer's balance;
+    existing credit is consumed at once."""
+    if not lines:
+        raise ValidationError({"lines": "An invoice needs at least one line."})
+    lines = [_draft_checked(line) for line in lines]
+    subtotal, tax = _totals(lines)
+    if subtotal + tax < 0:
+        raise ValidationError({"lines": "An invoice's total cannot be negative."})
+    number = sequence_take(INVOICE_SEQUENCE)  # the sequence lock first (lock order)
+    customer = customer_locked(customer)
+    settings = billing_settings()
+    issue_date = issue_date or timezone.localdate()
+    invoice = Invoice(
+        number=document_number(settings.invoice_prefix, number),
+        customer=customer,
+        currency=settings.currency,
+        subtotal=subtotal,
+        tax_total=tax,
+        total=subtotal + tax,
+        amount_due=subtotal + tax,
+        issue_date=issue_date,
+        due_date=issue_date + datetime.timedelta(days=settings.payment_terms_days),
+        billing_run=billing_run,
+    )
+    invoice.full_clean()
+    if invoice.total == 0:
+        invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
+    invoice.save()
+    rows = [InvoiceLine(invoice=invoice, **_line_fields(line)) for line in lines]
+    for row in rows:
+        row.full_clean()  # a service charged twice for a day is a ValidationError here
+    InvoiceLine.objects.bulk_create(rows)
+    audit_created(invoice, actor=actor)
+    balance_change(customer, invoice.total, actor=actor, why=f"invoice {invoice.number}")
+    timeline_record(
+        customer=customer,
+        kind=TimelineEvent.Kind.INVOICE,
+        message=f"Invoice {invoice.number} issued: {invoice.total} {invoice.currency}, "
+        f"due {invoice.due_date:%d %b %Y}",
+        data={"invoice": invoice.pk, "total": str(invoice.total)},
+        actor=actor,
+    )
+    credit_apply(customer=customer, actor=actor)
+    invoice.refresh_from_db()
+    return invoice
+
+
+@transaction.atomic
+def credit_note_create(
+    *,
+    customer: Customer,
+    lines: list[LineDraft],
+    reason: str,
+    invoice: Invoice | None = None,
+    actor=None,
+    issue_date: datetime.date | None = None,
+) -> CreditNote:
+    """Issue a credit note in the customer's favour (line amounts are positive: what is
+    credited). Allocated to `invoice` if it is open, then to other open invoices, oldest first;
+    the rest stays as credit for the next invoice."""
+    if not lines:
+        raise ValidationError({"lines": "A credit note needs at least one line."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the customer is credited."})
+    lines = [_draft_checked(line) for line in lines]
+    if any(line.amount < 0 for line in lines):
+        raise ValidationError({"lines": "Credit note lines are positive amounts."})
+    if invoice is not None and invoice.customer_id != customer.pk:
+        raise ValidationError({"invoice": "This invoice belongs to another customer."})
+    subtotal, tax = _totals(lines)
+    if subtotal + tax <= 0:
+        raise ValidationError({"lines": "A credit note's total must be positive."})
+    number = sequence_take(CREDIT_NOTE_SEQUENCE)
+    customer = customer_locked(customer)
+    settings = billing_settings()
+    note = CreditNote(
+        number=document_number(settings.credit_note_prefix, number),
+        customer=customer,
+        invoice=invoice,
+        reason=reason.strip()[:300],
+        currency=settings.currency,
+        subtotal=subtotal,
+        tax_total=tax,
+        total=subtotal + tax,
+        amount_unapplied=subtotal + tax,
+        issue_date=issue_date or timezone.localdate(),
+    )
+    note.full_clean()
+    note.save()
+    CreditNoteLine.objects.bulk_create(
+        [CreditNoteLine(credit_note=note, **_line_fields(line)) for line in lines]
+    )
+    audit_created(note, actor=actor)
+    balance_change(customer, -note.total, actor=actor, why=f"credit note {note.number}")
+    timeline_record(
+        customer=customer,
+        kind=TimelineEvent.Kind.CREDIT_NOTE,
+        message=f"Credit note {note.number}: {note.total} {note.currency} ({note.reason})",
+        data={"credit_note": note.pk, "total": str(note.total)},
+        actor=actor,
+    )
+    if invoice is not None:
+        target = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if target.status == Invoice.Status.OPEN:
+            _allocate(invoice=target, credit_note=note, amount=min(note.total, target.amount_due))
+    credit_apply(customer=customer, actor=actor)
+    _void_if_cancelled(invoice, actor=actor)
+    note.refresh_from_db()
+    after_balance_fell(customer=customer, actor=actor)
+    return note
+
+
+def _void_if_cancelled(invoice: Invoice | None, *, actor=None) -> None:
+    """An invoice whose credit notes add up to its total is void (cancelled), not paid."""
+    if invoice is None:
+        return
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    credited = sum(invoice.credit_notes.values_list("total", flat=True), ZERO)
+    paid_by_payments = invoice.allocations.filter(payment__isnull=False).exists()
+    if credited >= invoice.total and invoice.amount_due == 0 and not paid_by_payments:
+        before = snapshot(invoice, fields=["status"])
+        invoice.status = Invoice.Status.VOID
+        invoice.save(update_fields=["status"])
+        audit_updated(invoice, before, actor=actor)
+
+
+def _allocate(
+    *,
+    invoice: Invoice,
+    amount: Decimal,
+    payment: Payment | None = None,
+    credit_note: CreditNote | None = None,
+) -> Allocation:
+    """Settle `amount` of a (locked) invoice from a payment or a credit note."""
+    allocation = Allocation.objects.create(
+        invoice=invoice, payment=payment, credit_note=credit_note, amount=amount
+    )
+    invoice.amount_due -= amount
+    fields = ["amount_due"]
+    if invoice.amount_due == 0:
+        invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
+        fields += ["status", "paid_at"]
+    invoice.save(update_fields=fields)
+    source = payment or credit_note
+    attribute = "amount_unallocated" if payment else "amount_unapplied"
+    setattr(source, attribute, getattr(source, attribute) - amount)
+    source.save(update_fields=[attribute])
+    audit_created(allocation)
+    if invoice.status == Invoice.Status.PAID:
+        timeline_record(
+            customer=invoice.customer,
+            kind=TimelineEvent.Kind.INVOICE,
+            message=f"Invoice {invoice.number} paid",
+            data={"invoice": invoice.pk},
+        )
+    return allocation
+
+
+def credit_apply(*, customer: Customer, actor=None) -> list[Allocation]:
+    """Allocate the customer's credit (credit notes, then payments, oldest first) to their open
+    invoices (oldest due first). Runs inside the caller's transaction, customer locked."""
+    invoices = list(
+        Invoice.objects.select_for_update()
+        .filter(customer=customer, status=Invoice.Status.OPEN, amount_due__gt=0)
+        .order_by("due_date", "issue_date", "id")
+    )
+    if not invoices:
+        return []
+    sources = list(
+        CreditNote.objects.select_for_update()
+        .filter(customer=customer, amount_unapplied__gt=0)
+        .order_by("issue_date", "id")
+    ) + list(
+        Payment.objects.select_for_update()
+        .filter(customer=customer, status=Payment.Status.SUCCEEDED, amount_unallocated__gt=0)
+        .order_by("received_on", "id")
+    )
+    allocations = []
+    for source in sources:
+        is_payment = isinstance(source, Payment)
+        for invoice in invoices:
+            available = source.amount_unallocated if is_payment else source.amount_unapplied
+            if not available:
+                break
+            if not invoice.amount_due:
+                continue
+            invoice.customer = customer
+            allocations.append(
+                _allocate(
+                    invoice=invoice,
+                    amount=min(available, invoice.amount_due),
+                    payment=source if is_payment else None,
+                    credit_note=None if is_payment else source,
+                )
+            )
+    return allocations
+
+
+def after_balance_fell(*, customer: Customer, actor=None) -> None:
+    """A payment or a credit lowered the balance: dunning suspensions end once it is settled."""
+    from apps.isp.services.dunning import dunning_restore_if_settled
+
+    dunning_restore_if_settled(customer=customer, actor=actor)
+
+
+# --- Statement ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    date: datetime.date
+    kind: str  # invoice, credit_note, payment, refund
+    number: str
+    description: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal
+
+
+@dataclass
+class Statement:
+    customer: Customer
+    start: datetime.date
+    end: datetime.date
+    opening_balance: Decimal
+    entries: list[StatementEntry] = field(default_factory=list)
+    closing_balance: Decimal = ZERO
+
+
+def _movements(customer: Customer) -> list[tuple]:
+    """(date, order, kind, number, description, debit, credit) of every money movement."""
+    rows = []
+    for invoice in Invoice.objects.filter(customer=customer).order_by():
+        rows.append(
+            (invoice.issue_date, 0, invoice.pk, "invoice", invoice.number,
+             f"Invoice, due {invoice.due_date:%d %b %Y}", invoice.total, ZERO)
+        )  # fmt: skip
+    for note in CreditNote.objects.filter(customer=customer).order_by():
+        rows.append(
+            (note.issue_date, 1, note.pk, "credit_note", note.number, note.reason, ZERO,
+             note.total)
+        )  # fmt: skip
+    payments = Payment.objects.filter(customer=customer, status=Payment.Status.SUCCEEDED)
+    for payment in payments.order_by():
+        rows.append(
+            (payment.received_on, 2, payment.pk, "payment", payment.reference or f"P{payment.pk}",
+             f"Payment ({payment.get_method_display()})", ZERO, payment.amount)
+        )  # fmt: skip
+    for refund in Refund.objects.filter(payment__customer=customer).order_by():
+        rows.append(
+            (timezone.localdate(refund.created_at), 3, refund.pk, "refund", f"R{refund.pk}",
+             f"Refund: {refund.reason}", refund.amount, ZERO)
+        )  # fmt: skip
+    rows.sort(key=lambda row: row[:3])
+    return rows
+
+
+def customer_statement(
+    *, customer: Customer, start: datetime.date, end: datetime.date
+) -> Statement:
+    """The account's movements from `start` to `end` (inclusive) with a running balance."""
+    if end < start:
+        raise ValidationError({"end": "The statement must end on or after its start."})
+    opening = ZERO
+    statement = Statement(customer=customer, start=start, end=end, opening_balance=ZERO)
+    balance = ZERO
+    for day, _, _, kind, number, description, debit, credit in _movements(customer):
+        if day < start:
+            opening += debit - credit
+            balance = opening
+            continue
+        if day > end:
+            break
+        balance += debit - credit
+        statement.entries.append(
+            StatementEntry(day, kind, number, description, debit, credit, balance)
+        )
+    statement.opening_balance = opening
+    statement.closing_balance = balance if statement.entries else opening
+    return statement

@@ -1,0 +1,235 @@
+"""Money received and given back: payments (cash, bank transfer, card through the gateway),
+their allocation to invoices, overpayment kept as credit, refunds.
+
+* A payment is allocated to the customer's open invoices, oldest due first; what is left is
+  credit on the account (`Payment.amount_unallocated`), consumed by the next invoice issued
+  (billing.py). A card payment of an invoice settles that invoice first.
+* A declined card is recorded as a failed payment (kept, visible on the account; it moves no
+  money) and raises PaymentDeclinedError.
+* Only credit can be refunded (a payment's unallocated part): money that settled an invoice is
+  corrected by a credit note first. A card payment is refunded through the gateway.
+* Once a payment (or a credit note) settles the balance, services suspended by dunning are
+  restored (dunning.py).
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.audit import audit_created, audit_updated, snapshot
+from apps.core.errors import ErrorCode
+from apps.core.exceptions import ConflictError, DomainError
+from apps.core.money import money
+from apps.isp.gateways import gateway
+from apps.isp.models import Customer, Invoice, Payment, Refund, TimelineEvent
+from apps.isp.services.billing import (
+    _allocate,
+    after_balance_fell,
+    balance_change,
+    credit_apply,
+    customer_locked,
+)
+from apps.isp.services.setup import billing_settings
+from apps.isp.services.timeline import timeline_record
+
+
+class PaymentDeclinedError(DomainError):
+    """The card was declined: nothing was taken (the attempt is kept as a failed payment)."""
+
+    code = ErrorCode.VALIDATION_ERROR
+
+
+def _amount(value) -> Decimal:
+    if not isinstance(value, Decimal | int | str):
+        raise ValidationError({"amount": "Amounts are Decimal, never float."})
+    try:
+        amount = money(value)
+    except ArithmeticError as error:
+        raise ValidationError({"amount": "Enter an amount."}) from error
+    if amount <= 0:
+        raise ValidationError({"amount": "The amount must be positive."})
+    return amount
+
+
+def _record(
+    *,
+    customer: Customer,
+    amount: Decimal,
+    method: str,
+    received_on: datetime.date | None,
+    reference: str = "",
+    gateway_name: str = "",
+    gateway_reference: str = "",
+    invoice: Invoice | None = None,
+    actor=None,
+) -> Payment:
+    """A succeeded payment: on the balance, allocated (to `invoice` first), the rest credit."""
+    customer = customer_locked(customer)
+    payment = Payment(
+        customer=customer,
+        amount=amount,
+        currency=billing_settings().currency,
+        method=method,
+        received_on=received_on or timezone.localdate(),
+        reference=reference,
+        gateway=gateway_name,
+        gateway_reference=gateway_reference,
+        amount_unallocated=amount,
+        actor="",
+    )
+    payment.full_clean()
+    from apps.core.audit import resolve_actor
+
+    payment.actor = resolve_actor(actor).name[:150]
+    payment.save()
+    audit_created(payment, actor=actor)
+    balance_change(customer, -amount, actor=actor, why=f"payment {payment.pk}")
+    timeline_record(
+        customer=customer,
+        kind=TimelineEvent.Kind.PAYMENT,
+        message=f"Payment of {amount} {payment.currency} received ({payment.get_method_display()})",
+        data={"payment": payment.pk, "amount": str(amount)},
+        actor=actor,
+    )
+    if invoice is not None:
+        target = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if target.status == Invoice.Status.OPEN and target.amount_due > 0:
+            target.customer = customer
+            _allocate(invoice=target, payment=payment, amount=min(amount, target.amount_due))
+    credit_apply(customer=customer, actor=actor)
+    after_balance_fell(customer=customer, actor=actor)
+    payment.refresh_from_db()
+    return payment
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    customer: Customer,
+    amount,
+    method: str,
+    received_on: datetime.date | None = None,
+    reference: str = "",
+    actor=None,
+) -> Payment:
+    """Record money received (cash, bank transfer, or a card taken outside the gateway)."""
+    if method not in Payment.Method.values:
+        raise ValidationError({"method": f"Unknown payment method '{method}'."})
+    return _record(
+        customer=customer,
+        amount=_amount(amount),
+        method=method,
+        received_on=received_on,
+        reference=reference[:100],
+        actor=actor,
+    )
+
+
+def invoice_pay(*, invoice: Invoice, card_number: str, actor=None) -> Payment:
+    """Pay what remains due on an invoice by card, through the gateway. A decline is kept as a
+    failed payment, then PaymentDeclinedError is raised."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
+        if invoice.status != Invoice.Status.OPEN or invoice.amount_due <= 0:
+            raise ConflictError(f"Invoice {invoice.number} has nothing left to pay.")
+        provider = gateway()
+        result = provider.charge(
+            card_number=card_number,
+            amount=invoice.amount_due,
+            currency=invoice.currency,
+            description=f"Invoice {invoice.number}",
+        )
+        if result.succeeded:
+            return _record(
+                customer=invoice.customer,
+                amount=invoice.amount_due,
+                method=Payment.Method.CARD,
+                received_on=timezone.localdate(),
+                reference=invoice.number,
+                gateway_name=provider.name,
+                gateway_reference=result.reference,
+                invoice=invoice,
+                actor=actor,
+            )
+        from apps.core.audit import resolve_actor
+
+        failed = Payment.objects.create(
+            customer=invoice.customer,
+            amount=invoice.amount_due,
+            currency=invoice.currency,
+            method=Payment.Method.CARD,
+            status=Payment.Status.FAILED,
+            received_on=timezone.localdate(),
+            reference=invoice.number,
+            gateway=provider.name,
+            gateway_reference=result.reference,
+            failure_reason=result.failure_reason[:200],
+            amount_unallocated=0,
+            actor=resolve_actor(actor).name[:150],
+        )
+        audit_created(failed, actor=actor)
+        timeline_record(
+            customer=invoice.customer,
+            kind=TimelineEvent.Kind.PAYMENT,
+            message=f"Card payment of {failed.amount} {failed.currency} for {invoice.number} "
+            f"failed: {failed.failure_reason}",
+            data={"payment": failed.pk, "invoice": invoice.pk},
+            actor=actor,
+        )
+    raise PaymentDeclinedError(
+        f"The card was declined ({failed.failure_reason}); invoice {invoice.number} is still due."
+    )
+
+
+@transaction.atomic
+def payment_refund(*, payment: Payment, amount, reason: str, actor=None) -> Refund:
+    """Give back part of a payment's unallocated credit (through the gateway for a card)."""
+    amount = _amount(amount)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the money is given back."})
+    customer = customer_locked(payment.customer)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status != Payment.Status.SUCCEEDED:
+        raise ConflictError("Only a succeeded payment can be refunded.")
+    if amount > payment.amount_unallocated:
+        raise ValidationError(
+            {
+                "amount": f"Only the payment's unallocated credit ({payment.amount_unallocated} "
+                f"{payment.currency}) can be refunded."
+            }
+        )
+    reference = ""
+    if payment.method == Payment.Method.CARD and payment.gateway:
+        result = gateway().refund(
+            reference=payment.gateway_reference, amount=amount, currency=payment.currency
+        )
+        if not result.succeeded:
+            raise ConflictError(f"The gateway refused the refund: {result.failure_reason}.")
+        reference = result.reference
+    before = snapshot(payment, fields=["amount_unallocated", "amount_refunded"])
+    payment.amount_unallocated -= amount
+    payment.amount_refunded += amount
+    payment.save(update_fields=["amount_unallocated", "amount_refunded"])
+    audit_updated(payment, before, actor=actor)
+    from apps.core.audit import resolve_actor
+
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        reason=reason.strip()[:300],
+        gateway_reference=reference,
+        actor=resolve_actor(actor).name[:150],
+    )
+    audit_created(refund, actor=actor)
+    balance_change(customer, amount, actor=actor, why=f"refund {refund.pk}")
+    timeline_record(
+        customer=customer,
+        kind=TimelineEvent.Kind.REFUND,
+        message=f"Refund of {amount} {payment.currency}: {refund.reason}",
+        data={"refund": refund.pk, "payment": payment.pk},
+        actor=actor,
+    )
+    return refund

@@ -1,0 +1,144 @@
+"""Payments: allocation oldest first, overpayment as credit, cards through the sandbox gateway,
+refunds of credit only."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django_tenants.utils import schema_context
+
+from apps.core.exceptions import ConflictError
+from apps.isp.gateways import SandboxGateway
+from apps.isp.models import Invoice, LineKind, Payment, Refund
+from apps.isp.services.billing import LineDraft, invoice_create
+from apps.isp.services.payments import (
+    PaymentDeclinedError,
+    invoice_pay,
+    payment_record,
+    payment_refund,
+)
+from tests.isp.factories import CustomerFactory
+
+D = datetime.date
+
+
+@pytest.fixture
+def in_tenant_a(tenant_a):
+    with schema_context(tenant_a.schema_name):
+        yield tenant_a
+
+
+def bill(customer, net: str, issued: datetime.date) -> Invoice:
+    line = LineDraft(
+        kind=LineKind.ADJUSTMENT, description="Charge", amount=Decimal(net), tax_rate=Decimal(20)
+    )
+    return invoice_create(customer=customer, lines=[line], issue_date=issued)
+
+
+@pytest.mark.audited
+def test_payment_settles_the_oldest_invoices_first_and_keeps_the_rest_as_credit(in_tenant_a):
+    customer = CustomerFactory()
+    newer = bill(customer, "40.00", D(2026, 2, 1))
+    older = bill(customer, "30.00", D(2026, 1, 1))
+
+    payment = payment_record(customer=customer, amount=Decimal("100.00"), method="cash")
+
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.status, older.amount_due) == (Invoice.Status.PAID, 0)
+    assert older.paid_at is not None
+    assert (newer.status, newer.amount_due) == (Invoice.Status.PAID, 0)
+    assert payment.amount_unallocated == Decimal("16.00")  # 100 − 36 − 48
+    assert [a.invoice for a in payment.allocations.order_by("id")] == [older, newer]
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("-16.00")
+
+
+def test_partial_payment_leaves_the_newer_invoice_open(in_tenant_a):
+    customer = CustomerFactory()
+    older = bill(customer, "30.00", D(2026, 1, 1))
+    newer = bill(customer, "40.00", D(2026, 2, 1))
+
+    payment_record(customer=customer, amount=Decimal("60.00"), method="bank_transfer")
+
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert older.status == Invoice.Status.PAID
+    assert (newer.status, newer.amount_due) == (Invoice.Status.OPEN, Decimal("24.00"))
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("24.00")  # 36 + 48 − 60
+
+
+def test_credit_from_an_overpayment_is_consumed_by_the_next_invoice(in_tenant_a):
+    customer = CustomerFactory()
+    payment = payment_record(customer=customer, amount=Decimal("20.00"), method="cash")
+
+    invoice = bill(customer, "10.00", D(2026, 3, 1))
+
+    payment.refresh_from_db()
+    assert invoice.status == Invoice.Status.PAID
+    assert payment.amount_unallocated == Decimal("8.00")
+
+
+def test_bad_amounts_and_methods_are_refused(in_tenant_a):
+    customer = CustomerFactory()
+    for amount, method in ((Decimal("0"), "cash"), (Decimal("-5"), "cash"), (1.5, "cash"),
+                           (Decimal("5"), "cheque")):  # fmt: skip
+        with pytest.raises(ValidationError):
+            payment_record(customer=customer, amount=amount, method=method)
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.audited
+def test_card_payment_through_the_sandbox_pays_the_invoice(in_tenant_a):
+    customer = CustomerFactory()
+    bill(customer, "5.00", D(2026, 1, 1))  # older, must not take this card payment
+    invoice = bill(customer, "10.00", D(2026, 2, 1))
+
+    payment = invoice_pay(invoice=invoice, card_number="4242 4242 4242 4242")
+
+    invoice.refresh_from_db()
+    assert (payment.method, payment.gateway, payment.status) == ("card", "sandbox", "succeeded")
+    assert payment.gateway_reference.startswith("sbx_ch_")
+    assert (invoice.status, payment.amount) == (Invoice.Status.PAID, Decimal("12.00"))
+    with pytest.raises(ConflictError):
+        invoice_pay(invoice=invoice, card_number=SandboxGateway.SUCCEEDS)
+
+
+def test_declined_card_is_kept_as_a_failed_payment_and_the_invoice_stays_due(in_tenant_a):
+    customer = CustomerFactory()
+    invoice = bill(customer, "10.00", D(2026, 2, 1))
+
+    with pytest.raises(PaymentDeclinedError) as declined:
+        invoice_pay(invoice=invoice, card_number="4000 0000 0000 0002")
+
+    assert "declined" in declined.value.message
+    failed = Payment.objects.get(customer=customer)
+    assert (failed.status, failed.failure_reason) == (Payment.Status.FAILED, "Card declined")
+    invoice.refresh_from_db()
+    customer.refresh_from_db()
+    assert invoice.status == Invoice.Status.OPEN
+    assert customer.balance == Decimal("12.00")
+    assert customer.timeline.filter(kind="payment", message__contains="failed").exists()
+
+
+@pytest.mark.audited
+def test_only_credit_is_refunded_and_a_card_refund_goes_through_the_gateway(in_tenant_a):
+    customer = CustomerFactory()
+    invoice = bill(customer, "10.00", D(2026, 2, 1))
+    payment = invoice_pay(invoice=invoice, card_number=SandboxGateway.SUCCEEDS)
+    with pytest.raises(ValidationError):
+        payment_refund(payment=payment, amount=Decimal("1.00"), reason="all allocated")
+
+    cash = payment_record(customer=customer, amount=Decimal("50.00"), method="cash")
+    refund = payment_refund(payment=cash, amount=Decimal("20.00"), reason="Moving abroad")
+
+    cash.refresh_from_db()
+    customer.refresh_from_db()
+    assert (cash.amount_unallocated, cash.amount_refunded) == (Decimal("30.00"), Decimal("20.00"))
+    assert customer.balance == Decimal("-30.00")
+    assert refund.gateway_reference == ""
+    with pytest.raises(ValidationError):
+        payment_refund(payment=cash, amount=Decimal("30.01"), reason="too much")
+    assert Refund.objects.count() == 1
