@@ -146,3 +146,23 @@ def make_portal_customer(username: str = "jane", name: str = "Jane Doe") -> Cust
     user = make_user(username, "Customer", first_name=name.split()[0])
     customer = make_customer(name, email=f"{username}@example.com")
     return customer_link_user(customer=customer, user=user)
+
+
+def sign_in(client, username: str):
+    """Sign a non-staff user in through the tenant's own sign-in page (the admin's refuses
+    users who are not staff)."""
+    response = client.post("/login/", {"username": username, "password": PASSWORD})
+    assert response.status_code == 302, f"sign-in of {username} failed"
+    return client
+
+
+def queries_of(client, path: str) -> int:
+    """SQL statements a page costs, once the per-process caches (session, entitlements, roles,
+    settings) are warm: what a list's length may not change."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert client.get(path).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
