@@ -344,7 +344,8 @@ def dashboard(*, as_of: date | None = None) -> Dashboard:
     months = months_back(as_of)
     start = months[0]
 
-    subscribers = Customer.objects.filter(status=Customer.Status.ACTIVE).count()
+    # A subscriber is an account with a service being billed (active or suspended).
+    subscribers = Service.objects.filter(status__in=BILLED).values("customer_id").distinct().count()
     mrr = money(
         Service.objects.filter(status__in=BILLED).aggregate(total=Sum(monthly_price()))["total"]
         or 0

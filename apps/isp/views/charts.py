@@ -10,8 +10,7 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 14, 28
+LEFT, RIGHT, TOP, BOTTOM = 48, 10, 14, 28
 
 
 @dataclass(frozen=True)
@@ -21,9 +20,12 @@ class Series:
     css: str  # class name giving the colour (apps/isp/static/isp/isp.css)
 
 
-def _nice_max(value: Decimal | int) -> Decimal:
-    """A round top for the axis at or above `value` (1, 2, 2.5, 5 × 10^n)."""
+def _nice_max(value: Decimal | int, *, whole: bool = False) -> Decimal:
+    """A round top for the axis at or above `value` (1, 2, 2.5, 5 × 10^n); for counts
+    (`whole`), a multiple of 4 so that every quarter gridline is a whole number."""
     value = Decimal(value)
+    if whole:
+        return Decimal(max(4, -(-int(_nice_max(value)) // 4) * 4))
     if value <= 0:
         return Decimal(1)
     exponent = len(str(int(value))) - 1
@@ -59,8 +61,12 @@ def month_chart(
     stacked: bool = False,
     money: bool = False,
     title: str = "",
+    width: int = 900,
+    height: int = 260,
 ) -> SafeString:
-    """An SVG chart of `points` (selectors.MonthPoint) with `bars` and an optional `line`."""
+    """An SVG chart of `points` (selectors.MonthPoint) with `bars` and an optional `line`;
+    `width` and `height` are the drawing's units (it scales to its box; the text with it)."""
+    WIDTH, HEIGHT = width, height  # noqa: N806
     count = max(len(points), 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     totals = []
@@ -69,7 +75,7 @@ def month_chart(
         totals.append(sum(values) if stacked else max(values, default=0))
         if line is not None:
             totals.append(Decimal(point.values[line.key]))
-    top = _nice_max(max(totals, default=0))
+    top = _nice_max(max(totals, default=0), whole=not money)
 
     def y(value) -> float:
         return TOP + plot_h - float(Decimal(value) / top) * plot_h
@@ -153,10 +159,14 @@ def dashboard_charts(board) -> dict[str, SafeString]:
             ],
             stacked=True,
             title="Invoices paid vs overdue by month of issue",
+            width=520,
+            height=280,
         ),
         "subscribers": month_chart(
             months,
             bars=[Series("new", "New", "c-blue"), Series("churned", "Churned", "c-red")],
             title="New vs churned subscribers by month",
+            width=520,
+            height=280,
         ),
     }

@@ -11,8 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from apps.core.exceptions import DomainError
 from apps.isp import documents, selectors
 from apps.isp.forms import CardForm, PortalContactForm
+from apps.isp.gateways import gateway
 from apps.isp.models import Customer, Invoice, Service
 from apps.isp.services import customers as customer_services
+from apps.isp.services import payments
 from apps.isp.views.common import attempt, currency, error_text, paginate
 
 
@@ -95,8 +97,6 @@ def invoice_pdf(request, customer, pk):
 
 @portal_customer
 def invoice_pay(request, customer, pk):
-    from apps.isp.services.payments import invoice_pay as pay
-
     invoice = _own_invoice(customer, pk)
     if invoice.status != Invoice.Status.OPEN or invoice.amount_due <= 0:
         messages.info(request, f"Invoice {invoice.number} has nothing left to pay.")
@@ -106,7 +106,9 @@ def invoice_pay(request, customer, pk):
     if request.method == "POST" and form.is_valid():
         amount = invoice.amount_due
         try:
-            pay(invoice=invoice, card_number=form.cleaned_data["card_number"], actor=request.user)
+            payments.invoice_pay(
+                invoice=invoice, card_number=form.cleaned_data["card_number"], actor=request.user
+            )
         except (DomainError, ValidationError) as error:  # declined card, nothing left to pay
             declined = error_text(error)
         else:
@@ -118,7 +120,14 @@ def invoice_pay(request, customer, pk):
     return render(
         request,
         "portal/pay.html",
-        _context(customer, "invoices", invoice=invoice, form=form, declined=declined),
+        _context(
+            customer,
+            "invoices",
+            invoice=invoice,
+            form=form,
+            declined=declined,
+            sandbox=gateway().name == "sandbox",
+        ),
         status=status,
     )
 
