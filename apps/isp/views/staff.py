@@ -36,6 +36,7 @@ from apps.isp.views.common import (
     log,
     paginate,
     querystring_without_page,
+    timeline_audited,
 )
 from apps.platform.licensing.entitlements import entitlements_for
 
@@ -290,7 +291,7 @@ def service_create(request, pk):
         },
     )
     if request.method == "POST" and form.is_valid():
-        with attempt(request) as outcome:
+        with attempt(request) as outcome, timeline_audited(customer.pk, request.user):
             service = subscriptions.service_create(
                 customer=customer,
                 plan=form.cleaned_data["plan"],
@@ -321,7 +322,7 @@ def service_action(request, pk, action):
     form = DateForm(request.POST)
     on = form.cleaned_data.get("on") if form.is_valid() else None
     name = service.plan.name
-    with attempt(request) as outcome:
+    with attempt(request) as outcome, timeline_audited(service.customer_id, request.user):
         if action == "activate":
             invoice = subscriptions.service_activate(service=service, on=on, actor=request.user)
             text = f"{name} activated." + (f" Invoice {invoice.number} issued." if invoice else "")
