@@ -49,6 +49,32 @@ class ContactForm(forms.ModelForm):
         fields = ("name", "role", "email", "phone")
 
 
+class PortalAccessForm(forms.Form):
+    """Give the portal of this customer to a tenant user whose roles open the portal and who is
+    not linked to another account."""
+
+    user = forms.ModelChoiceField(queryset=None, label="Portal user", empty_label="Choose a user")
+
+    def __init__(self, *args, **kwargs):
+        from apps.identity.models import User
+
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            User.objects.filter(
+                is_active=True,
+                isp_customer__isnull=True,
+                role_assignments__role__areas__contains=["isp.portal"],
+            )
+            .distinct()
+            .order_by("username")
+        )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Customer.Status.choices)
+    reason = forms.CharField(max_length=200, required=False)
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -11,6 +11,8 @@ staff_patterns = [
     path("customers/<int:pk>/", staff.customer_detail, name="customer-detail"),
     path("customers/<int:pk>/edit/", staff.customer_edit, name="customer-edit"),
     path("customers/<int:pk>/notes/", staff.customer_note, name="customer-note"),
+    path("customers/<int:pk>/status/", staff.customer_status, name="customer-status"),
+    path("customers/<int:pk>/portal-access/", staff.portal_access, name="portal-access"),
     path("customers/<int:pk>/contacts/", staff.contact_add, name="contact-add"),
     path(
         "customers/<int:pk>/contacts/<int:contact_pk>/delete/",

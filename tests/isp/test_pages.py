@@ -521,6 +521,8 @@ def test_every_object_page_of_tenant_a_is_a_404_on_tenant_b(client_b, tenant_a):
     ]
     posts = [
         f"/isp/customers/{customer.pk}/notes/",
+        f"/isp/customers/{customer.pk}/status/",
+        f"/isp/customers/{customer.pk}/portal-access/",
         f"/isp/customers/{customer.pk}/contacts/",
         f"/isp/customers/{customer.pk}/contacts/{contact.pk}/delete/",
         f"/isp/customers/{customer.pk}/payments/",
@@ -539,3 +541,67 @@ def test_tenant_bs_lists_do_not_show_tenant_as_customers(client_b, tenant_a):
 
     assert customer.account_number not in page(client_b.get("/isp/customers/"))
     assert invoice.number not in page(client_b.get("/isp/invoices/"))
+
+
+# --- Account status and portal access ----------------------------------------------------------
+
+
+def test_staff_closes_an_account_without_live_services_and_reopens_it(staff_a, in_a):
+    customer = make_customer("Ann Lee")
+
+    staff_a.post(f"/isp/customers/{customer.pk}/status/", {"status": "closed", "reason": "moved"})
+    customer.refresh_from_db()
+    assert customer.status == Customer.Status.CLOSED
+    html = page(staff_a.get(f"/isp/customers/{customer.pk}/"))
+    assert "Account closed." in html
+    assert "Status Prospect → Closed: moved" in html
+    assert "Reopen account" in html
+
+    staff_a.post(f"/isp/customers/{customer.pk}/status/", {"status": "prospect"})
+    customer.refresh_from_db()
+    assert customer.status == Customer.Status.PROSPECT
+
+
+def test_closing_an_account_with_a_live_service_is_refused_with_the_reason(staff_a, in_a):
+    customer = make_customer("Ann Lee")
+    make_service(customer, make_plan())
+
+    response = staff_a.post(
+        f"/isp/customers/{customer.pk}/status/", {"status": "closed"}, follow=True
+    )
+
+    assert "Terminate the account&#x27;s services before closing it." in page(response)
+    customer.refresh_from_db()
+    assert customer.status == Customer.Status.ACTIVE
+
+
+def test_staff_gives_and_removes_portal_access(staff_a, in_a):
+    customer = make_customer("Ann Lee")
+    ann = make_user("ann", "Customer")
+    make_user("sarah", "IT Manager")  # no portal role: not offered
+    form = page(staff_a.get(f"/isp/customers/{customer.pk}/"))
+    assert f'<option value="{ann.pk}">ann</option>' in form
+    assert ">sarah</option>" not in form
+
+    staff_a.post(f"/isp/customers/{customer.pk}/portal-access/", {"user": ann.pk})
+    customer.refresh_from_db()
+    assert customer.user == ann
+    assert "Portal access given to ann" in page(staff_a.get(f"/isp/customers/{customer.pk}/"))
+
+    staff_a.post(f"/isp/customers/{customer.pk}/portal-access/", {"remove": "1"})
+    customer.refresh_from_db()
+    assert customer.user is None
+
+
+def test_a_user_linked_to_another_account_cannot_be_given_a_second_one(staff_a, in_a):
+    ann = make_user("ann", "Customer")
+    first, second = make_customer("Ann Lee"), make_customer("Ann Again")
+    staff_a.post(f"/isp/customers/{first.pk}/portal-access/", {"user": ann.pk})
+
+    response = staff_a.post(
+        f"/isp/customers/{second.pk}/portal-access/", {"user": ann.pk}, follow=True
+    )
+
+    assert "Choose a user who is not linked to another account." in page(response)
+    second.refresh_from_db()
+    assert second.user is None

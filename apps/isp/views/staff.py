@@ -21,8 +21,10 @@ from apps.isp.forms import (
     DateForm,
     NoteForm,
     PaymentForm,
+    PortalAccessForm,
     ServiceForm,
     StatementForm,
+    StatusForm,
 )
 from apps.isp.models import Customer, CustomerContact, Invoice, Service
 from apps.isp.services import customers as customer_services
@@ -164,6 +166,7 @@ def customer_detail(request, pk):
             "timeline": list(selectors.customer_timeline(customer)),
             "crm_accounts": _crm_accounts(customer),
             "note_form": NoteForm(),
+            "portal_form": None if customer.user_id else PortalAccessForm(),
             "contact_form": ContactForm(),
             "payment_form": PaymentForm(),
             "date_form": DateForm(),
@@ -189,6 +192,42 @@ def customer_note(request, pk):
     else:
         messages.error(request, "A note needs some text (300 characters at most).")
     return redirect(reverse("isp:customer-detail", args=[customer.pk]) + "#timeline")
+
+
+@require_POST
+def customer_status(request, pk):
+    customer = _customer(pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        status = form.cleaned_data["status"]
+        with attempt(request, success=f"Account {Customer.Status(status).label.lower()}."):
+            customer_services.customer_set_status(
+                customer=customer,
+                status=status,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+    else:
+        messages.error(request, "Unknown status.")
+    return redirect("isp:customer-detail", customer.pk)
+
+
+@require_POST
+def portal_access(request, pk):
+    """Link a tenant user to this account for the portal, or (no user) remove the link."""
+    customer = _customer(pk)
+    if request.POST.get("remove"):
+        with attempt(request, success="Portal access removed."):
+            customer_services.customer_link_user(customer=customer, user=None, actor=request.user)
+        return redirect(reverse("isp:customer-detail", args=[customer.pk]) + "#details")
+    form = PortalAccessForm(request.POST)
+    if form.is_valid():
+        user = form.cleaned_data["user"]
+        with attempt(request, success=f"{user.get_username()} can now use the portal."):
+            customer_services.customer_link_user(customer=customer, user=user, actor=request.user)
+    else:
+        messages.error(request, "Choose a user who is not linked to another account.")
+    return redirect(reverse("isp:customer-detail", args=[customer.pk]) + "#details")
 
 
 @require_POST
