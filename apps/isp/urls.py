@@ -2,25 +2,25 @@
 
 from django.urls import include, path
 
-from apps.isp.views import portal, staff
+from apps.isp.views import customers, portal, staff
 
 staff_patterns = [
     path("", staff.dashboard, name="dashboard"),
-    path("customers/", staff.customer_list, name="customers"),
-    path("customers/new/", staff.customer_create, name="customer-create"),
-    path("customers/<int:pk>/", staff.customer_detail, name="customer-detail"),
-    path("customers/<int:pk>/edit/", staff.customer_edit, name="customer-edit"),
-    path("customers/<int:pk>/notes/", staff.customer_note, name="customer-note"),
-    path("customers/<int:pk>/status/", staff.customer_status, name="customer-status"),
-    path("customers/<int:pk>/portal-access/", staff.portal_access, name="portal-access"),
-    path("customers/<int:pk>/contacts/", staff.contact_add, name="contact-add"),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/new/", customers.customer_create, name="customer-create"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer-detail"),
+    path("customers/<int:pk>/edit/", customers.customer_edit, name="customer-edit"),
+    path("customers/<int:pk>/notes/", customers.customer_note, name="customer-note"),
+    path("customers/<int:pk>/status/", customers.customer_status, name="customer-status"),
+    path("customers/<int:pk>/portal-access/", customers.portal_access, name="portal-access"),
+    path("customers/<int:pk>/contacts/", customers.contact_add, name="contact-add"),
     path(
         "customers/<int:pk>/contacts/<int:contact_pk>/delete/",
-        staff.contact_delete,
+        customers.contact_delete,
         name="contact-delete",
     ),
-    path("customers/<int:pk>/payments/", staff.payment_record, name="payment-record"),
-    path("customers/<int:pk>/statement/", staff.customer_statement, name="customer-statement"),
+    path("customers/<int:pk>/payments/", customers.payment_record, name="payment-record"),
+    path("customers/<int:pk>/statement/", customers.customer_statement, name="customer-statement"),
     path("customers/<int:pk>/services/new/", staff.service_create, name="service-create"),
     path("services/<int:pk>/change-plan/", staff.service_change_plan, name="service-change-plan"),
     path("services/<int:pk>/<slug:action>/", staff.service_action, name="service-action"),

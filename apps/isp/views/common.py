@@ -7,6 +7,7 @@ import logging
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
 
 from apps.core.exceptions import DomainError
 
@@ -55,6 +56,18 @@ def paginate(request, queryset, per_page: int = PAGE_SIZE):
     """The requested page (out-of-range numbers give the last page)."""
     paginator = Paginator(queryset, per_page)
     return paginator.get_page(request.GET.get("page"))
+
+
+def customer_or_404(pk):
+    from apps.isp.models import Customer
+
+    return get_object_or_404(Customer, pk=pk)
+
+
+def choice_filter(request, name: str, choices) -> str:
+    """A list filter's value if it is one of `choices`, else no filter."""
+    value = request.GET.get(name, "")
+    return value if value in choices.values else ""
 
 
 def currency() -> str:
