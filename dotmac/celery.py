@@ -22,4 +22,13 @@ app.conf.beat_schedule = {
         "task": "core.fan_out_heartbeats",
         "schedule": crontab(minute="*/5"),
     },
+    # ISP: recurring invoicing, then dunning, once a day in every tenant licensed for them.
+    "isp-billing-runs": {
+        "task": "isp.billing_runs_fan_out",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "isp-dunning": {
+        "task": "isp.dunning_fan_out",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }

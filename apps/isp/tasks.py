@@ -1,0 +1,60 @@
+"""Thin Celery wrappers around the billing services (ids in, idempotent; DESIGN.md §6).
+
+Sent through the tenant-aware app, a task runs in the schema it was sent from. The fan-outs run
+in the public schema (celery beat, dotmac/celery.py) and send one task per tenant whose ISP
+licence allows it, each from (and so into) that tenant's schema.
+"""
+
+from celery import shared_task
+from django_tenants.utils import get_tenant_model, schema_context
+
+from apps.platform.licensing.entitlements import entitlements_for
+
+
+@shared_task(name="isp.billing_run", acks_late=True)
+def billing_run(run_id: int) -> dict:
+    """Execute a recorded billing run (in the tenant's schema)."""
+    from apps.isp.models import BillingRun
+    from apps.isp.services.runs import billing_run_execute
+
+    run = billing_run_execute(run=BillingRun.objects.get(pk=run_id))
+    return {"run": run.pk, "status": run.status, "invoices": run.invoices_created}
+
+
+def _tenants_with(check) -> list[str]:
+    tenants = get_tenant_model().objects.exclude(schema_name="public").filter(status="active")
+    return [
+        schema
+        for schema in tenants.order_by("pk").values_list("schema_name", flat=True)
+        if check(entitlements_for(schema))
+    ]
+
+
+@shared_task(name="isp.billing_runs_fan_out")
+def billing_runs_fan_out() -> int:
+    """One billing run up to today for every tenant whose ISP subscription is usable."""
+    from apps.isp.services.runs import billing_run_request
+
+    schemas = _tenants_with(lambda entitlements: entitlements.has_app("isp"))
+    for schema in schemas:
+        with schema_context(schema):
+            billing_run_request(actor="schedule")
+    return len(schemas)
+
+
+@shared_task(name="isp.dunning_run", acks_late=True)
+def dunning_run() -> dict:
+    """Take the dunning steps due today (in the tenant's schema)."""
+    from apps.isp.services.dunning import dunning_run as run
+
+    return run()
+
+
+@shared_task(name="isp.dunning_fan_out")
+def dunning_fan_out() -> int:
+    """One dunning run for every tenant whose ISP plan has the `isp.dunning` feature."""
+    schemas = _tenants_with(lambda entitlements: entitlements.has_feature("isp.dunning"))
+    for schema in schemas:
+        with schema_context(schema):
+            dunning_run.delay()
+    return len(schemas)
