@@ -189,3 +189,23 @@ def test_statement_with_dates_the_wrong_way_round_is_refused(staff_a, in_a):
 
     assert response.status_code == 400
     assert "The statement must start before it ends." in page(response)
+
+
+def test_run_billing_now_queues_a_run_for_today(staff_a, in_a, django_capture_on_commit_callbacks):
+    from apps.isp.models import BillingRun
+
+    with django_capture_on_commit_callbacks() as dispatched:
+        response = staff_a.post("/isp/billing-runs/run/", follow=True)
+
+    run = BillingRun.objects.get()
+    assert run.status == BillingRun.Status.QUEUED
+    assert run.as_of == timezone.localdate()
+    assert run.triggered_by == "owner"
+    assert len(dispatched) == 1  # the task is sent once the run is committed
+    html = page(response)
+    assert f"Billing run as of {run.as_of:%d %b %Y} queued" in html
+    assert "Queued" in html
+
+
+def test_run_billing_now_needs_post(staff_a, in_a):
+    assert staff_a.get("/isp/billing-runs/run/").status_code == 405

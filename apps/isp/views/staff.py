@@ -16,7 +16,7 @@ from apps.isp.forms import (
     ServiceForm,
 )
 from apps.isp.models import Invoice, Service
-from apps.isp.services import subscriptions
+from apps.isp.services import runs, subscriptions
 from apps.isp.views.charts import dashboard_charts
 from apps.isp.views.common import (
     attempt,
@@ -27,7 +27,6 @@ from apps.isp.views.common import (
     querystring_without_page,
     timeline_audited,
 )
-
 
 # --- Dashboard ---------------------------------------------------------------------------------
 
@@ -211,13 +210,8 @@ def billing_run_list(request):
 
 @require_POST
 def billing_run_now(request):
-    try:
-        from apps.isp.services.runs import billing_run_request
-    except ImportError:  # the billing-run service has not landed in this build
-        messages.error(request, "Billing runs are not available yet.")
-        return redirect("isp:billing-runs")
     with attempt(request) as outcome:
-        run = billing_run_request(actor=request.user)
+        run = runs.billing_run_request(actor=request.user)
     if outcome.ok:
         messages.success(
             request,
