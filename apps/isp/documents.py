@@ -201,6 +201,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
                 [
                     ("FONT", (0, 0), (-1, -1), "Helvetica", 9.5),
                     ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                    ("FONT", (0, -3), (-1, -3), "Helvetica-Bold", 10),
                     ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 11),
                     ("TEXTCOLOR", (0, -1), (-1, -1), brand),
                     ("LINEABOVE", (0, -3), (-1, -3), 0.8, ink),
