@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -179,14 +179,25 @@ def invoice_create(
         due_date=issue_date + datetime.timedelta(days=settings.payment_terms_days),
         billing_run=billing_run,
     )
-    invoice.full_clean()
+    # Field rules here; the constraints (unique number, amounts) are the database's to hold:
+    # validating them in Python would cost a query each.
+    invoice.full_clean(validate_constraints=False)
     if invoice.total == 0:
         invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
     invoice.save()
-    rows = [InvoiceLine(invoice=invoice, **_line_fields(line)) for line in lines]
-    for row in rows:
-        row.full_clean()  # a service charged twice for a day is a ValidationError here
-    InvoiceLine.objects.bulk_create(rows)
+    try:
+        with transaction.atomic():
+            InvoiceLine.objects.bulk_create(
+                [InvoiceLine(invoice=invoice, **_line_fields(line)) for line in lines]
+            )
+    except IntegrityError as error:
+        if "isp_service_periods_never_overlap" not in str(error) and "isp_one_setup_fee" not in str(
+            error
+        ):
+            raise
+        raise ValidationError(
+            {"lines": "A service is already invoiced for part of this period (or its setup fee)."}
+        ) from error
     audit_created(invoice, actor=actor)
     balance_change(customer, invoice.total, actor=actor, why=f"invoice {invoice.number}")
     timeline_record(
@@ -197,8 +208,9 @@ def invoice_create(
         data={"invoice": invoice.pk, "total": str(invoice.total)},
         actor=actor,
     )
-    credit_apply(customer=customer, actor=actor)
-    invoice.refresh_from_db()
+    if customer.balance - invoice.total < 0:  # the account had credit: consume it
+        credit_apply(customer=customer, actor=actor)
+        invoice.refresh_from_db()
     return invoice
 
 
@@ -242,7 +254,7 @@ def credit_note_create(
         amount_unapplied=subtotal + tax,
         issue_date=issue_date or timezone.localdate(),
     )
-    note.full_clean()
+    note.full_clean(validate_constraints=False)
     note.save()
     CreditNoteLine.objects.bulk_create(
         [CreditNoteLine(credit_note=note, **_line_fields(line)) for line in lines]

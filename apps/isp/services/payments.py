@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.audit import audit_created, audit_updated, snapshot
+from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import ConflictError, DomainError
 from apps.core.money import money
@@ -80,9 +80,7 @@ def _record(
         amount_unallocated=amount,
         actor="",
     )
-    payment.full_clean()
-    from apps.core.audit import resolve_actor
-
+    payment.full_clean(exclude=["customer"], validate_constraints=False)
     payment.actor = resolve_actor(actor).name[:150]
     payment.save()
     audit_created(payment, actor=actor)
@@ -154,8 +152,6 @@ def invoice_pay(*, invoice: Invoice, card_number: str, actor=None) -> Payment:
                 invoice=invoice,
                 actor=actor,
             )
-        from apps.core.audit import resolve_actor
-
         failed = Payment.objects.create(
             customer=invoice.customer,
             amount=invoice.amount_due,
@@ -214,8 +210,6 @@ def payment_refund(*, payment: Payment, amount, reason: str, actor=None) -> Refu
     payment.amount_refunded += amount
     payment.save(update_fields=["amount_unallocated", "amount_refunded"])
     audit_updated(payment, before, actor=actor)
-    from apps.core.audit import resolve_actor
-
     refund = Refund.objects.create(
         payment=payment,
         amount=amount,

@@ -37,7 +37,13 @@ Events (all dates inclusive; D is the day the event takes effect)
       D .. billed_until, an invoice charges the new plan for the same days; both amounts are
       kept on the ServicePlanChange. Nothing is prorated when nothing is billed past D.
     * Termination on D (D is the last day of service): a credit note credits D+1 ..
-      billed_until at the current plan's effective price.
+      billed_until at the current plan's effective price; days up to D not billed yet are
+      invoiced (the stretches cut at D).
+    * Billing runs invoice each stretch that starts on or before the run's date, in advance;
+      a service behind by several periods gets them all, one line each.
+    A plan change's charge and credit are prorated in the periods that end on billed_until,
+    each plan with its own period length (a monthly → yearly change charges the yearly price
+    × days / days in the year that ends on billed_until).
     Credits use the service's price as it is on the day of the event (a plan price change
     applies from each service's next period, so this is the price that was charged unless the
     override or discount was edited mid-period).
@@ -130,12 +136,18 @@ def prorate(
     while day <= end:
         period_start, period_end = period_containing(day, anchor=anchor, months=months)
         piece_end = min(end, period_end)
-        days = (piece_end - day).days + 1
-        period_days = (period_end - period_start).days + 1
-        amount = price if days == period_days else money(price * days / period_days)
+        amount = stretch_amount(price, day, piece_end, (period_start, period_end))
         pieces.append(Piece(day, piece_end, period_start, period_end, amount))
         day = piece_end + ONE_DAY
     return pieces
+
+
+def stretch_amount(
+    price: Decimal, start: datetime.date, end: datetime.date, period: tuple
+) -> Decimal:
+    """What `start..end`, inside `period` (start, end), costs at `price` per period."""
+    days, period_days = (end - start).days + 1, (period[1] - period[0]).days + 1
+    return price if days == period_days else money(price * days / period_days)
 
 
 def prorated_amount(**kwargs) -> Decimal:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.audit import audit_created, audit_updated, snapshot
+from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
 from apps.core.exceptions import ConflictError
 from apps.core.money import ZERO
 from apps.isp.models import (
@@ -35,6 +35,7 @@ from apps.isp.services.proration import (
     next_stretch,
     prorate,
     service_price,
+    stretch_amount,
 )
 from apps.isp.services.timeline import timeline_record
 
@@ -75,16 +76,16 @@ def _span(start: datetime.date, end: datetime.date) -> str:
     return f"{start:%d %b %Y} – {end:%d %b %Y}"
 
 
+def service_line_description(plan_name: str, start: datetime.date, end: datetime.date) -> str:
+    return f"{plan_name}, {_span(start, end)}"
+
+
 def service_period_line(service: Service, start: datetime.date, end, period) -> LineDraft:
     """The SERVICE line charging `start..end` of `period` (period_start, period_end)."""
-    price = service_price(service)
-    (piece,) = prorate(
-        price=price, start=start, end=end, anchor=period[0], months=service.plan.period_months
-    )
     return LineDraft(
         kind=LineKind.SERVICE,
-        description=f"{service.plan.name}, {_span(start, end)}",
-        amount=piece.amount,
+        description=service_line_description(service.plan.name, start, end),
+        amount=stretch_amount(service_price(service), start, end, period),
         tax_rate=service.plan.tax_class.rate,
         service=service,
         period_start=start,
@@ -92,20 +93,38 @@ def service_period_line(service: Service, start: datetime.date, end, period) -> 
     )
 
 
-def service_due_lines(
-    service: Service, *, billing_day: int, up_to: datetime.date, last_day=None
-) -> list[LineDraft]:
-    """The SERVICE lines of every stretch not yet billed that starts on or before `up_to`
+def due_stretches(
+    *,
+    start: datetime.date,
+    up_to: datetime.date,
+    billing_day: int,
+    months: int,
+    last_day: datetime.date | None = None,
+):
+    """(start, end, period) of every stretch from `start` that starts on or before `up_to`
     (billed in advance), cut at `last_day` (a termination)."""
-    months = service.plan.period_months
-    start = service.billed_until + ONE_DAY if service.billed_until else service.activated_on
-    lines = []
     while start <= up_to and (last_day is None or start <= last_day):
         period = next_stretch(start, billing_day=billing_day, months=months)
         end = period[1] if last_day is None else min(period[1], last_day)
-        lines.append(service_period_line(service, start, end, period))
+        yield start, end, period
         start = end + ONE_DAY
-    return lines
+
+
+def service_due_lines(
+    service: Service, *, billing_day: int, up_to: datetime.date, last_day=None
+) -> list[LineDraft]:
+    """The SERVICE lines of every stretch not yet billed that starts on or before `up_to`."""
+    start = service.billed_until + ONE_DAY if service.billed_until else service.activated_on
+    return [
+        service_period_line(service, start, end, period)
+        for start, end, period in due_stretches(
+            start=start,
+            up_to=up_to,
+            billing_day=billing_day,
+            months=service.plan.period_months,
+            last_day=last_day,
+        )
+    ]
 
 
 @transaction.atomic
@@ -333,8 +352,6 @@ def service_change_plan(
         )
     change.credited = sum((line.amount for line in credit_lines), ZERO)
     change.charged = sum((line.amount for line in charge_lines), ZERO)
-    from apps.core.audit import resolve_actor
-
     change.actor = resolve_actor(actor).name[:150]
     change.save(update_fields=["credited", "charged", "actor"])
     audit_created(change, actor=actor)

@@ -1,0 +1,290 @@
+"""Demo data for the ISP app (DESIGN.md §10): a believable ISP with a year of history.
+
+A demo seeder (apps/isp/apps.py), run inside the tenant's schema for demo tenants with the ISP
+app. Everything goes through the services — customers, services, the billing engine month by
+month, payments, plan changes, terminations, dunning — replayed day by day from twelve months
+ago, so the books balance exactly as they would in production. Deterministic (a fixed seed per
+tenant) and idempotent: once the plans exist, a second run adds nothing.
+"""
+
+import datetime
+import random
+from decimal import Decimal
+
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from apps.core.money import money
+from apps.isp.models import Customer, Invoice, Service, ServicePlan, TaxClass
+from apps.isp.services.proration import add_months
+
+#: Customers per demo tenant.
+CUSTOMERS = {"abc-corp": 300, "xyz-isp": 150}
+ACTOR = "demo"
+
+PLANS = (
+    # code, name, down, up, price, setup fee, period, description
+    ("fiber-100", "Fiber 100", 100, 20, "29.99", "49.00", "monthly",
+     "Everyday browsing and HD streaming."),
+    ("fiber-300", "Fiber 300", 300, 50, "44.99", "49.00", "monthly",
+     "A busy household, 4K on every screen."),
+    ("fiber-1000", "Fiber 1000", 1000, 200, "69.99", "0.00", "monthly",
+     "Gigabit for gamers and creators."),
+    ("business-500", "Business 500", 500, 500, "119.00", "99.00", "monthly",
+     "Symmetric, static IP, 4-hour support."),
+    ("fiber-300-quarterly", "Fiber 300 Quarterly", 300, 50, "129.00", "0.00", "quarterly",
+     "Fiber 300, billed every three months."),
+    ("fiber-1000-yearly", "Fiber 1000 Yearly", 1000, 200, "699.00", "0.00", "yearly",
+     "Fiber 1000, two months free when paid yearly."),
+)  # fmt: skip
+PLAN_WEIGHTS = (30, 34, 14, 8, 8, 6)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST_NAMES = _words(
+    "Olivia Liam Emma Noah Amelia Oliver Sophia Elijah Isabella James Ava William Mia Benjamin "
+    "Charlotte Lucas Harper Henry Evelyn Theodore Abigail Jack Emily Levi Ella Alexander "
+    "Elizabeth Mateo Sofia Daniel Avery Michael Scarlett Mason Grace Sebastian Chloe Ethan "
+    "Victoria Logan Riley Owen Aria Samuel Lily Jacob Aurora Asher Zoey Aiden Nora Priya Ahmed "
+    "Fatima Kenji Yuki Chen Mei Carlos Lucia Omar Leila Ivan Anya Tomasz Zofia Kwame Amara"
+)
+LAST_NAMES = _words(
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez "
+    "Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White "
+    "Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres "
+    "Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts "
+    "Patel Khan Okafor Tanaka Kowalski Novak Schmidt Rossi Dubois Silva Haddad Mensah"
+)
+COMPANY_WORDS = _words(
+    "Northwind Bluebird Granite Harbor Summit Maple Cedar Orbit Beacon Atlas Pioneer Riverside "
+    "Lakeside Evergreen Silverline Keystone Crescent Falcon Meridian Redwood"
+)
+COMPANY_KINDS = _words(
+    "Dental Bakery Logistics Architects Consulting Studio Clinic Motors Legal Labs"
+)
+STREETS = (
+    "Oak Street", "Maple Avenue", "Cedar Lane", "Elm Road", "Pine Close", "Willow Way",
+    "Station Road", "High Street", "Church Lane", "Park Avenue", "Mill Road", "Victoria Road",
+    "Kings Road", "Queens Drive", "Orchard Grove", "Riverside Walk", "Harbour View",
+)  # fmt: skip
+CITIES = {
+    "abc-corp": (("Springfield", "SP"), ("Riverton", "RV"), ("Lakeside", "LK"), ("Fairview", "FV")),
+    "xyz-isp": (("Northbridge", "NB"), ("Eastfield", "EF"), ("Westport", "WP")),
+}
+
+
+def _plans() -> dict[str, ServicePlan]:
+    from apps.isp.services.plans import plan_create
+
+    tax = TaxClass.objects.filter(is_default=True).first() or TaxClass.objects.first()
+    plans = {}
+    for code, name, down, up, price, setup, period, description in PLANS:
+        plans[code] = ServicePlan.objects.filter(code=code).first() or plan_create(
+            code=code,
+            name=name,
+            description=description,
+            download_mbps=down,
+            upload_mbps=up,
+            burst_download_mbps=down + down // 5,
+            burst_upload_mbps=up + up // 5,
+            data_cap_gb=None,
+            fair_use_policy="Unlimited data; traffic shaping only under sustained abuse.",
+            price=Decimal(price),
+            setup_fee=Decimal(setup),
+            billing_period=period,
+            tax_class=tax,
+            actor=ACTOR,
+        )
+    return plans
+
+
+class _Person:
+    def __init__(self, rng: random.Random, slug: str, index: int):
+        self.business = rng.random() < 0.12
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        if self.business:
+            self.name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} Ltd"
+            self.email = f"accounts{index}@{self.name.split()[0].lower()}-{index}.example.com"
+        else:
+            self.name = f"{first} {last}"
+            self.email = f"{first.lower()}.{last.lower()}{index}@example.com"
+        city, code = rng.choice(CITIES.get(slug, CITIES["abc-corp"]))
+        self.address = {
+            "street": f"{rng.randint(1, 240)} {rng.choice(STREETS)}",
+            "city": city,
+            "postcode": f"{code}{rng.randint(1, 29)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",  # noqa: E501
+            "country": "GB",
+        }
+        self.phone = f"+44 20 7946 {rng.randint(0, 9999):04d}"
+
+
+def _payment_delay(rng: random.Random, habit: str) -> int | None:
+    """Days after issue a customer pays (None: does not pay)."""
+    if habit == "prompt":
+        return rng.randint(1, 10)
+    if habit == "late":
+        return rng.randint(18, 40)
+    return None
+
+
+def isp_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
+    """Demo seeder: plans, customers and a year of billing (see the module docstring)."""
+    if "isp" not in demo.apps or ServicePlan.objects.filter(code="fiber-100").exists():
+        return
+    with transaction.atomic():
+        _seed(tenant, demo)
+
+
+def _seed(tenant, demo) -> None:
+    from apps.isp.services.customers import customer_create, customer_link_user, customer_set_status
+    from apps.isp.services.dunning import dunning_run
+    from apps.isp.services.payments import payment_record
+    from apps.isp.services.runs import billing_run_execute, billing_run_request
+    from apps.isp.services.subscriptions import (
+        service_activate,
+        service_change_plan,
+        service_create,
+        service_terminate,
+    )
+
+    rng = random.Random(f"dotmac-demo-{demo.slug}")
+    plans = _plans()
+    codes = list(plans)
+    today = timezone.localdate()
+    start = add_months(today.replace(day=1), -12)
+    days = (today - start).days
+
+    # Who joins when, on which plan, and how they pay.
+    people = []
+    for index in range(CUSTOMERS.get(demo.slug, 100)):
+        person = _Person(rng, demo.slug, index + 1)
+        person.joins = start + datetime.timedelta(
+            days=0 if rng.random() < 0.55 else rng.randint(0, days - 20)
+        )
+        person.plan = "business-500" if person.business else rng.choices(codes, PLAN_WEIGHTS)[0]
+        person.habit = rng.choices(("prompt", "late", "never"), (86, 10, 4))[0]
+        person.churns = (
+            person.joins + datetime.timedelta(days=rng.randint(60, 200))
+            if rng.random() < 0.05
+            else None
+        )
+        person.upgrade = rng.random() < 0.06 and person.plan in ("fiber-100", "fiber-300")
+        person.billing_day = rng.choice((1, 1, 1, 15))
+        people.append(person)
+
+    jane = _demo_user("jane")
+    if jane is not None:  # Jane's account: a year on Fiber 300, paid up but for one invoice
+        people[0].name, people[0].email = f"{jane.first_name} {jane.last_name}", jane.email
+        people[0].joins, people[0].plan, people[0].habit = start, "fiber-300", "prompt"
+        people[0].churns, people[0].upgrade, people[0].billing_day = None, False, 1
+        people[0].user = jane
+
+    by_day: dict[datetime.date, list] = {}
+    for person in people:
+        by_day.setdefault(person.joins, []).append(("join", person))
+        if person.churns and person.churns < today:
+            by_day.setdefault(person.churns, []).append(("churn", person))
+        if person.upgrade:
+            when = person.joins + datetime.timedelta(days=rng.randint(40, 250))
+            if when < today:
+                by_day.setdefault(when, []).append(("upgrade", person))
+
+    services: dict[int, Service] = {}
+    payments: dict[datetime.date, list] = {}
+
+    def schedule_payments(invoices, on):
+        for invoice in invoices:
+            person = owners[invoice.customer_id]
+            delay = _payment_delay(rng, person.habit)
+            if person is people[0] and jane is not None and on > add_months(today, -1):
+                delay = None  # Jane's latest invoice stays open for the portal
+            if delay is not None and on + datetime.timedelta(days=delay) < today:
+                payments.setdefault(on + datetime.timedelta(days=delay), []).append(invoice)
+
+    owners: dict[int, _Person] = {}
+    day = start
+    while day <= today:
+        for kind, person in by_day.get(day, ()):
+            if kind == "join":
+                customer = customer_create(
+                    name=person.name,
+                    kind="business" if person.business else "residential",
+                    email=person.email,
+                    phone=person.phone,
+                    billing_day=person.billing_day,
+                    service_street=person.address["street"],
+                    service_city=person.address["city"],
+                    service_postcode=person.address["postcode"],
+                    service_country="GB",
+                    billing_street=person.address["street"],
+                    billing_city=person.address["city"],
+                    billing_postcode=person.address["postcode"],
+                    billing_country="GB",
+                    actor=ACTOR,
+                )
+                owners[customer.pk] = person
+                person.customer = customer
+                if getattr(person, "user", None) is not None:
+                    customer_link_user(customer=customer, user=person.user, actor=ACTOR)
+                service = service_create(
+                    customer=customer,
+                    plan=plans[person.plan],
+                    install_street=person.address["street"],
+                    install_city=person.address["city"],
+                    install_postcode=person.address["postcode"],
+                    install_country="GB",
+                    discount_percent=Decimal("10") if rng.random() < 0.08 else Decimal("0"),
+                    actor=ACTOR,
+                )
+                services[customer.pk] = service
+                invoice = service_activate(service=service, on=day, actor=ACTOR)
+                schedule_payments([invoice], day)
+            elif kind == "churn":
+                service = services[person.customer.pk]
+                service_terminate(service=service, on=day, actor=ACTOR)
+                customer_set_status(
+                    customer=person.customer,
+                    status=Customer.Status.CLOSED,
+                    reason="moved away",
+                    actor=ACTOR,
+                )
+            elif kind == "upgrade" and services[person.customer.pk].status == Service.Status.ACTIVE:
+                target = "fiber-300" if person.plan == "fiber-100" else "fiber-1000"
+                service_change_plan(
+                    service=services[person.customer.pk], plan=plans[target], on=day, actor=ACTOR
+                )
+        if day.day in (1, 15) and day > start:
+            run = billing_run_request(as_of=day, actor=ACTOR, dispatch=False)
+            billing_run_execute(run=run, actor=ACTOR)
+            schedule_payments(list(Invoice.objects.filter(billing_run=run)), day)
+        for invoice in payments.pop(day, ()):
+            invoice.refresh_from_db(fields=["status", "amount_due"])
+            if invoice.status == Invoice.Status.OPEN:
+                payment_record(
+                    customer=invoice.customer,
+                    amount=invoice.amount_due,
+                    method=rng.choice(("bank_transfer", "bank_transfer", "card", "cash")),
+                    received_on=day,
+                    reference=f"Re {invoice.number}",
+                    actor=ACTOR,
+                )
+        day += datetime.timedelta(days=1)
+
+    # The unpaid are reminded and, past the grace period, suspended (mail kept in memory).
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        dunning_run(as_of=today, actor=ACTOR)
+    # One customer overpaid: a little credit for the next invoice.
+    if len(people) > 10 and getattr(people[5], "customer", None) is not None:
+        payment_record(
+            customer=people[5].customer, amount=money("25.00"), method="cash", actor=ACTOR
+        )
+
+
+def _demo_user(username: str):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=username).first()
