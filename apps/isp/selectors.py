@@ -363,7 +363,7 @@ def dashboard(*, as_of: date | None = None) -> Dashboard:
         .order_by()
         .values("month")
         .annotate(
-            revenue=Sum("subtotal"),
+            invoiced=Sum("total"),
             paid=Count("pk", filter=Q(status=Invoice.Status.PAID)),
             overdue=Count("pk", filter=Q(status=Invoice.Status.OPEN, due_date__lt=as_of)),
             pending=Count("pk", filter=Q(status=Invoice.Status.OPEN, due_date__gte=as_of)),
@@ -388,7 +388,9 @@ def dashboard(*, as_of: date | None = None) -> Dashboard:
                 month,
                 {
                     "mrr": mrr_by_month[month],
-                    "revenue": money(row.get("revenue") or 0),
+                    # Invoiced with tax, to compare with what was collected (payments are
+                    # gross); MRR is net.
+                    "invoiced": money(row.get("invoiced") or 0),
                     "collected": money(collected.get(month) or 0),
                     "paid": row.get("paid", 0),
                     "overdue": row.get("overdue", 0),

@@ -91,7 +91,7 @@ def test_revenue_collected_and_invoice_outcomes_by_month(in_a):
     board = selectors.dashboard(as_of=AS_OF)
 
     april = month(board, 2026, 4)
-    assert (april["revenue"], april["paid"], april["overdue"]) == (Decimal("30.00"), 1, 0)
+    assert (april["invoiced"], april["paid"], april["overdue"]) == (Decimal("36.00"), 1, 0)
     assert month(board, 2026, 5)["overdue"] == 1
     assert month(board, 2026, 6)["pending"] == 1
     assert month(board, 2026, 4)["collected"] == Decimal("36.00")

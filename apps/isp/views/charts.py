@@ -143,10 +143,10 @@ def dashboard_charts(board) -> dict[str, SafeString]:
         "revenue": month_chart(
             months,
             bars=[
-                Series("revenue", "Invoiced (net)", "c-blue"),
+                Series("invoiced", "Invoiced (incl. tax)", "c-blue"),
                 Series("collected", "Collected", "c-green"),
             ],
-            line=Series("mrr", "MRR", "c-ink"),
+            line=Series("mrr", "MRR (net)", "c-ink"),
             money=True,
             title="MRR and revenue by month",
         ),
