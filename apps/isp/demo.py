@@ -142,7 +142,7 @@ def isp_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
 def _seed(tenant, demo) -> None:
     from apps.isp.services.customers import customer_create, customer_link_user, customer_set_status
     from apps.isp.services.dunning import dunning_run
-    from apps.isp.services.payments import payment_record
+    from apps.isp.services.payments import PaymentEntry, payment_record, payments_import
     from apps.isp.services.runs import billing_run_execute, billing_run_request
     from apps.isp.services.subscriptions import (
         service_activate,
@@ -261,17 +261,24 @@ def _seed(tenant, demo) -> None:
             run = billing_run_request(as_of=day, actor=ACTOR, dispatch=False)
             billing_run_execute(run=run, actor=ACTOR)
             schedule_payments(list(Invoice.objects.filter(billing_run=run)), day)
-        for invoice in payments.pop(day, ()):
-            invoice.refresh_from_db(fields=["status", "amount_due"])
-            if invoice.status == Invoice.Status.OPEN:
-                payment_record(
-                    customer=invoice.customer,
-                    amount=invoice.amount_due,
-                    method=rng.choice(("bank_transfer", "bank_transfer", "card", "cash")),
-                    received_on=day,
-                    reference=f"Re {invoice.number}",
-                    actor=ACTOR,
-                )
+        due = {invoice.pk for invoice in payments.pop(day, ())}
+        if due:  # the day's bank statement
+            still_open = Invoice.objects.filter(pk__in=due, status=Invoice.Status.OPEN)
+            payments_import(
+                entries=[
+                    PaymentEntry(
+                        customer_id=customer_id,
+                        amount=amount,
+                        method=rng.choice(("bank_transfer", "bank_transfer", "card", "cash")),
+                        received_on=day,
+                        reference=f"Re {number}",
+                    )
+                    for customer_id, amount, number in still_open.order_by("id").values_list(
+                        "customer_id", "amount_due", "number"
+                    )
+                ],
+                actor=ACTOR,
+            )
         day += datetime.timedelta(days=1)
 
     # The unpaid are reminded and, past the grace period, suspended (mail kept in memory).

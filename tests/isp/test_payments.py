@@ -142,3 +142,37 @@ def test_only_credit_is_refunded_and_a_card_refund_goes_through_the_gateway(in_t
     with pytest.raises(ValidationError):
         payment_refund(payment=cash, amount=Decimal("30.01"), reason="too much")
     assert Refund.objects.count() == 1
+
+
+@pytest.mark.audited
+def test_an_imported_batch_allocates_like_payment_record(in_tenant_a):
+    from apps.isp.services.payments import PaymentEntry, payments_import
+
+    one, two = CustomerFactory(), CustomerFactory()
+    older = bill(one, "30.00", D(2026, 1, 1))  # 36.00
+    newer = bill(one, "40.00", D(2026, 2, 1))  # 48.00
+    other = bill(two, "10.00", D(2026, 2, 1))  # 12.00
+
+    count = payments_import(
+        entries=[
+            PaymentEntry(one.pk, Decimal("50.00"), "bank_transfer", D(2026, 2, 10), "BT-1"),
+            PaymentEntry(two.pk, Decimal("20.00"), "bank_transfer", D(2026, 2, 10), "BT-2"),
+            PaymentEntry(one.pk, Decimal("40.00"), "cash", D(2026, 2, 11)),
+        ]
+    )
+
+    assert count == 3
+    for invoice in (older, newer, other):
+        invoice.refresh_from_db()
+    assert (older.status, older.amount_due, older.paid_at is not None) == ("paid", 0, True)
+    assert (newer.status, newer.amount_due) == ("paid", 0)  # 14.00 + 34.00
+    assert other.status == "paid"
+    first, last = Payment.objects.filter(customer=one).order_by("id")
+    assert (first.amount_unallocated, last.amount_unallocated) == (0, Decimal("6.00"))
+    assert [a.invoice_id for a in first.allocations.order_by("id")] == [older.pk, newer.pk]
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert (one.balance, two.balance) == (Decimal("-6.00"), Decimal("-8.00"))
+    assert one.timeline.filter(kind="payment").count() == 2
+    # The credit is used by the next invoice, as after payment_record.
+    assert bill(two, "5.00", D(2026, 3, 1)).status == "paid"

@@ -13,18 +13,21 @@ their allocation to invoices, overpayment kept as credit, refunds.
 """
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import ConflictError, DomainError
-from apps.core.money import money
+from apps.core.models import AuditEntry
+from apps.core.money import ZERO, money
 from apps.isp.gateways import gateway
-from apps.isp.models import Customer, Invoice, Payment, Refund, TimelineEvent
+from apps.isp.models import Allocation, Customer, Invoice, Payment, Refund, TimelineEvent
 from apps.isp.services.billing import (
     _allocate,
     after_balance_fell,
@@ -32,6 +35,7 @@ from apps.isp.services.billing import (
     credit_apply,
     customer_locked,
 )
+from apps.isp.services.bulk import audit_copy, copy_rows, new_ids, update_many
 from apps.isp.services.setup import billing_settings
 from apps.isp.services.timeline import timeline_record
 
@@ -227,3 +231,135 @@ def payment_refund(*, payment: Payment, amount, reason: str, actor=None) -> Refu
         actor=actor,
     )
     return refund
+
+
+# --- Many payments at once ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentEntry:
+    """One payment of an imported batch (a bank statement line)."""
+
+    customer_id: int
+    amount: Decimal
+    method: str
+    received_on: datetime.date
+    reference: str = ""
+
+
+PAYMENT_COLUMNS = (
+    "id", "customer_id", "amount", "currency", "method", "status", "received_on", "reference",
+    "gateway", "gateway_reference", "failure_reason", "amount_unallocated", "amount_refunded",
+    "actor", "created_at",
+)  # fmt: skip
+ALLOCATION_COLUMNS = ("id", "invoice_id", "payment_id", "amount", "created_at")
+EVENT_COLUMNS = ("customer_id", "kind", "message", "data", "actor", "created_at")
+
+
+@transaction.atomic
+def payments_import(*, entries: list[PaymentEntry], actor=None) -> int:
+    """Record a batch of payments (a bank statement) with set-based writes, each exactly as
+    payment_record would: on the balance, allocated to the customer's open invoices oldest due
+    first (earlier entries first), the rest kept as credit, with timeline and audit entries;
+    dunning suspensions lifted once settled. Returns how many payments were recorded."""
+    if not entries:
+        return 0
+    for entry in entries:
+        _amount(entry.amount)
+        if entry.method not in Payment.Method.values:
+            raise ValidationError({"method": f"Unknown payment method '{entry.method}'."})
+    customer_ids = sorted({entry.customer_id for entry in entries})
+    statuses = dict(
+        Customer.objects.select_for_update()
+        .filter(pk__in=customer_ids)
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+    if len(statuses) != len(customer_ids):
+        raise ValidationError({"customer": "Unknown customer in the batch."})
+    open_invoices: dict[int, list[list]] = {}
+    rows = (
+        Invoice.objects.select_for_update()
+        .filter(customer_id__in=customer_ids, status=Invoice.Status.OPEN, amount_due__gt=0)
+        .order_by("customer_id", "due_date", "issue_date", "id")
+        .values_list("id", "customer_id", "number", "amount_due")
+    )
+    for pk, customer_id, number, amount_due in rows:
+        open_invoices.setdefault(customer_id, []).append([pk, number, amount_due])
+    now, currency = timezone.now(), billing_settings().currency
+    who = resolve_actor(actor).name[:150]
+    payment_ids = new_ids(Payment, len(entries))
+    payments, allocations, events, audit = [], [], [], []
+    paid: dict[int, tuple] = {}
+    moved: dict[int, Decimal] = {}
+    for payment_id, entry in zip(payment_ids, entries, strict=True):
+        amount, left = money(entry.amount), money(entry.amount)
+        for invoice in open_invoices.get(entry.customer_id, []):
+            if not left:
+                break
+            if not invoice[2]:
+                continue
+            take = min(left, invoice[2])
+            invoice[2] -= take
+            left -= take
+            allocations.append([invoice[0], payment_id, take, now])
+            if not invoice[2]:
+                paid[invoice[0]] = (entry.customer_id, invoice[1])
+        payments.append(
+            (payment_id, entry.customer_id, amount, currency, entry.method,
+             Payment.Status.SUCCEEDED, entry.received_on, entry.reference[:100], "", "", "",
+             left, ZERO, who, now)
+        )  # fmt: skip
+        moved[entry.customer_id] = moved.get(entry.customer_id, ZERO) - amount
+        method = Payment.Method(entry.method).label
+        events.append(
+            (entry.customer_id, TimelineEvent.Kind.PAYMENT,
+             f"Payment of {amount} {currency} received ({method})",
+             Jsonb({"payment": payment_id, "amount": str(amount)}), who, now)
+        )  # fmt: skip
+        audit.append(
+            (AuditEntry.CREATE, "isp.payment", payment_id,
+             f"{method} {amount} {currency} on {entry.received_on}",
+             {"customer": [None, entry.customer_id], "amount": [None, str(amount)],
+              "method": [None, entry.method], "amount_unallocated": [None, str(left)]})
+        )  # fmt: skip
+    allocation_ids = new_ids(Allocation, len(allocations))
+    for allocation_id, allocation in zip(allocation_ids, allocations, strict=True):
+        allocation.insert(0, allocation_id)
+        audit.append(
+            (AuditEntry.CREATE, "isp.allocation", allocation_id, f"{allocation[3]} to invoice",
+             {"invoice": [None, allocation[1]], "payment": [None, allocation[2]],
+              "amount": [None, str(allocation[3])]})
+        )  # fmt: skip
+    for invoice_id, (customer_id, number) in paid.items():
+        events.append(
+            (customer_id, TimelineEvent.Kind.INVOICE, f"Invoice {number} paid",
+             Jsonb({"invoice": invoice_id}), who, now)
+        )  # fmt: skip
+    for customer_id, delta in moved.items():
+        audit.append(
+            (AuditEntry.UPDATE, "isp.customer", customer_id, f"customer {customer_id}",
+             {"balance": [None, f"{delta} (payments)"]})
+        )  # fmt: skip
+    copy_rows(Payment, PAYMENT_COLUMNS, payments)
+    copy_rows(Allocation, ALLOCATION_COLUMNS, [tuple(row) for row in allocations])
+    left_due = {pk: due for invoices in open_invoices.values() for pk, _, due in invoices}
+    settled = sorted({row[1] for row in allocations})
+    update_many(
+        Invoice,
+        settled,
+        {
+            "amount_due": ("numeric", [left_due[pk] for pk in settled]),
+            "status": ("text", [Invoice.Status.PAID if pk in paid else "open" for pk in settled]),
+            "paid_at": ("timestamptz", [now if pk in paid else None for pk in settled]),
+        },
+    )
+    update_many(
+        Customer, list(moved), {"balance": ("numeric", list(moved.values()))}, add={"balance"}
+    )
+    copy_rows(TimelineEvent, EVENT_COLUMNS, events)
+    audit_copy(audit, actor=actor, now=now)
+    for customer_id, status in statuses.items():
+        if status == Customer.Status.SUSPENDED:
+            after_balance_fell(customer=Customer.objects.get(pk=customer_id), actor=actor)
+    return len(payments)

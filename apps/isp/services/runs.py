@@ -28,19 +28,12 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from apps.core.audit import (
-    _current_request_id,
-    audit_created,
-    audit_updated,
-    resolve_actor,
-    snapshot,
-)
-from apps.core.context import ip_var, source_var
+from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
 from apps.core.models import AuditEntry
 from apps.core.money import ZERO
 from apps.isp.models import (
@@ -60,6 +53,7 @@ from apps.isp.services.billing import (
     document_number,
     line_tax,
 )
+from apps.isp.services.bulk import audit_copy, copy_rows, new_ids, update_many
 from apps.isp.services.numbering import sequence_take
 from apps.isp.services.proration import ONE_DAY, effective_price, stretch_amount
 from apps.isp.services.setup import billing_settings
@@ -233,7 +227,7 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
         return 0
     settings = billing_settings()
     first = sequence_take(INVOICE_SEQUENCE, count=len(by_customer))
-    ids = _new_ids(Invoice, len(by_customer))
+    ids = new_ids(Invoice, len(by_customer))
     due_date = run.as_of + datetime.timedelta(days=settings.payment_terms_days)
     now = timezone.now()
     who = resolve_actor(actor)
@@ -263,12 +257,17 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
              Jsonb({"invoice": invoice_id, "total": str(total), "run": run.pk}),
              who.name[:150], now)
         )  # fmt: skip
-    _copy(Invoice, INVOICE_COLUMNS, invoices)
-    _copy(InvoiceLine, LINE_COLUMNS, lines)
-    _copy(TimelineEvent, EVENT_COLUMNS, events)
-    _set_values(Service, "billed_until", "date", list(billed_until.items()))
-    _set_values(Customer, "balance", "numeric", [(row[-1], row[4]) for row in invoices], add=True)
-    _audit_bulk(run, invoices, len(billed_until), total_invoiced, who, now)
+    copy_rows(Invoice, INVOICE_COLUMNS, invoices)
+    copy_rows(InvoiceLine, LINE_COLUMNS, lines)
+    copy_rows(TimelineEvent, EVENT_COLUMNS, events)
+    update_many(Service, list(billed_until), {"billed_until": ("date", billed_until.values())})
+    update_many(
+        Customer,
+        [row[-1] for row in invoices],
+        {"balance": ("numeric", [row[4] for row in invoices])},
+        add={"balance"},
+    )
+    _audit_bulk(run, invoices, len(billed_until), total_invoiced, actor, now)
     BillingRun.objects.filter(pk=run.pk).update(
         invoices_created=F("invoices_created") + len(invoices),
         total_invoiced=F("total_invoiced") + total_invoiced,
@@ -287,70 +286,25 @@ LINE_COLUMNS = (
     "tax_rate", "tax_amount",
 )  # fmt: skip
 EVENT_COLUMNS = ("customer_id", "kind", "message", "data", "actor", "created_at")
-AUDIT_COLUMNS = (
-    "created_at", "actor", "actor_id", "actor_type", "tenant", "action", "object_type",
-    "object_id", "object_repr", "changes", "request_id", "ip", "source",
-)  # fmt: skip
 
 
-def _new_ids(model, count: int) -> list[int]:
-    """`count` ids of `model`'s identity sequence, so rows can be copied with their ids."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [model._meta.db_table, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _copy(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """COPY rows into `model`'s table (in the connection's schema): the fastest bulk insert."""
-    names = ", ".join(f'"{name}"' for name in columns)
-    statement = f'COPY "{model._meta.db_table}" ({names}) FROM STDIN'
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _set_values(model, field: str, sql_type: str, rows: list[tuple], add: bool = False) -> None:
-    """One UPDATE … FROM unnest(ids, values) setting (or adding to) `field` for many rows."""
-    if not rows:
-        return
-    table = model._meta.db_table
-    value = f't."{field}" + v.value' if add else "v.value"
-    touched = (
-        ', "updated_at" = now()' if any(f.name == "updated_at" for f in model._meta.fields) else ""
-    )
-    ids, values = zip(*rows, strict=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'UPDATE "{table}" AS t SET "{field}" = {value}{touched} '
-            f"FROM unnest(%s::bigint[], %s::{sql_type}[]) AS v(id, value) WHERE t.id = v.id",
-            [list(ids), list(values)],
-        )
-
-
-def _audit_bulk(run, invoices, services: int, total: Decimal, who, now) -> None:
+def _audit_bulk(run, invoices, services: int, total: Decimal, actor, now) -> None:
     """One audit entry per invoice, and one each for the services and balances the chunk moved
     (copied in bulk like the rows they describe)."""
-    common = (
-        who.name[:150], who.id, who.type, connection.schema_name,
-    )  # fmt: skip
-    tail = (_current_request_id(), ip_var.get(), source_var.get())
-    rows = [
-        (now, *common, AuditEntry.CREATE, "isp.invoice", str(row[0]), row[7],
-         Jsonb({"number": [None, row[7]], "customer": [None, row[-1]],
-                "total": [None, str(row[4])], "billing_run": [None, run.pk]}), *tail)
+    entries = [
+        (AuditEntry.CREATE, "isp.invoice", row[0], row[7],
+         {"number": [None, row[7]], "customer": [None, row[-1]], "total": [None, str(row[4])],
+          "billing_run": [None, run.pk]})
         for row in invoices
     ]  # fmt: skip
-    rows.append(
-        (now, *common, AuditEntry.UPDATE, "isp.service", "",
+    entries.append(
+        (AuditEntry.UPDATE, "isp.service", "",
          f"billed_until of {services} services (billing run {run.pk})",
-         Jsonb({"billed_until": [None, f"moved by billing run {run.pk}"]}), *tail)
+         {"billed_until": [None, f"moved by billing run {run.pk}"]})
     )  # fmt: skip
-    rows.append(
-        (now, *common, AuditEntry.UPDATE, "isp.customer", "",
+    entries.append(
+        (AuditEntry.UPDATE, "isp.customer", "",
          f"balance of {len(invoices)} customers (billing run {run.pk})",
-         Jsonb({"balance": [None, f"+{total} invoiced by billing run {run.pk}"]}), *tail)
+         {"balance": [None, f"+{total} invoiced by billing run {run.pk}"]})
     )  # fmt: skip
-    _copy(AuditEntry, AUDIT_COLUMNS, rows)
+    audit_copy(entries, actor=actor, now=now)
