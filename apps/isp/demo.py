@@ -122,13 +122,14 @@ class _Person:
         self.phone = f"+44 20 7946 {rng.randint(0, 9999):04d}"
 
 
-def _payment_delay(rng: random.Random, habit: str) -> int | None:
-    """Days after issue a customer pays (None: does not pay)."""
+def _payment_delay(rng: random.Random, habit: str, issued, today) -> int | None:
+    """Days after issue a customer pays (None: does not pay). Those who stopped paying did so
+    about two months ago: a few overdue invoices each, for dunning to act on."""
     if habit == "prompt":
         return rng.randint(1, 10)
     if habit == "late":
         return rng.randint(18, 40)
-    return None
+    return None if (today - issued).days < 70 else rng.randint(1, 10)
 
 
 def isp_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
@@ -166,7 +167,7 @@ def _seed(tenant, demo) -> None:
             days=0 if rng.random() < 0.55 else rng.randint(0, days - 20)
         )
         person.plan = "business-500" if person.business else rng.choices(codes, PLAN_WEIGHTS)[0]
-        person.habit = rng.choices(("prompt", "late", "never"), (86, 10, 4))[0]
+        person.habit = rng.choices(("prompt", "late", "stopped"), (86, 10, 4))[0]
         person.churns = (
             person.joins + datetime.timedelta(days=rng.randint(60, 200))
             if rng.random() < 0.05
@@ -199,7 +200,7 @@ def _seed(tenant, demo) -> None:
     def schedule_payments(invoices, on):
         for invoice in invoices:
             person = owners[invoice.customer_id]
-            delay = _payment_delay(rng, person.habit)
+            delay = _payment_delay(rng, person.habit, on, today)
             if person is people[0] and jane is not None and on > add_months(today, -1):
                 delay = None  # Jane's latest invoice stays open for the portal
             if delay is not None and on + datetime.timedelta(days=delay) < today:
