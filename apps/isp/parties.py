@@ -1,0 +1,61 @@
+"""The ISP side of the cross-app party link (apps/core/parties.py): ISP customers as parties
+that another app (CRM) may search, link to and show the key facts of. The ISP stores no
+links itself: the app that makes a link keeps it, so `linked()` has nothing to say."""
+
+from django.db.models import Q
+from django.urls import reverse
+
+from apps.core.parties import PartyFacts
+from apps.isp import selectors
+from apps.isp.models import Customer
+
+
+def _facts_of(customer: Customer, currency: str) -> PartyFacts:
+    return PartyFacts(
+        app="isp",
+        ref=str(customer.pk),
+        name=customer.name,
+        url=reverse("isp:customer-detail", args=[customer.pk]),
+        facts=(
+            ("Account", customer.account_number),
+            ("Status", customer.get_status_display()),
+            ("Balance", f"{customer.balance} {currency}"),
+            ("Active services", str(customer.live_services)),
+            ("MRR", f"{selectors.money(customer.mrr)} {currency}"),
+        ),
+    )
+
+
+def _currency() -> str:
+    from apps.isp.services.setup import billing_settings
+
+    return billing_settings().currency
+
+
+class IspCustomers:
+    """PartyDirectory of ISP customers (registered as `registry.party_directories["isp"]`)."""
+
+    app = "isp"
+
+    def facts(self, ref: str) -> PartyFacts | None:
+        try:
+            pk = int(ref)
+        except (TypeError, ValueError):
+            return None
+        customer = selectors.customer_figures(pk)
+        return None if customer is None else _facts_of(customer, _currency())
+
+    def search(self, query: str, limit: int = 10) -> list[PartyFacts]:
+        query = (query or "").strip()
+        if not query:
+            return []
+        customers = selectors.customers_with_figures().filter(
+            Q(name__icontains=query)
+            | Q(email__icontains=query)
+            | Q(account_number__icontains=query)
+        )
+        currency = _currency()
+        return [_facts_of(c, currency) for c in customers.order_by("name", "pk")[:limit]]
+
+    def linked(self, app: str, ref: str) -> list[PartyFacts]:
+        return []  # the app that makes a link (CRM) stores it

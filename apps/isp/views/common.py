@@ -1,0 +1,111 @@
+"""What the staff pages and the portal share: running a service call with its failures shown as
+messages, pagination, the currency."""
+
+import contextlib
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
+
+from apps.core.exceptions import DomainError
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
+
+
+def error_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            parts = []
+            for field, errors in error.message_dict.items():
+                text = " ".join(errors)
+                parts.append(text if field == "__all__" else f"{field.replace('_', ' ')}: {text}")
+            return " ".join(parts)
+        return " ".join(error.messages)
+    if isinstance(error, DomainError):
+        return error.message
+    return str(error)
+
+
+class Outcome:
+    """Set by `attempt()`: whether the service call went through."""
+
+    ok = True
+    error: Exception | None = None
+
+
+@contextlib.contextmanager
+def attempt(request, success: str | None = None):
+    """Run a service call; its refusals (validation, invalid state, limits) become an error
+    message instead of a crash, its success a success message."""
+    outcome = Outcome()
+    try:
+        yield outcome
+    except (ValidationError, DomainError) as error:
+        outcome.ok, outcome.error = False, error
+        messages.error(request, error_text(error))
+    else:
+        if success:
+            messages.success(request, success)
+
+
+def paginate(request, queryset, per_page: int = PAGE_SIZE):
+    """The requested page (out-of-range numbers give the last page)."""
+    paginator = Paginator(queryset, per_page)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def customer_or_404(pk):
+    from apps.isp.models import Customer
+
+    return get_object_or_404(Customer, pk=pk)
+
+
+def choice_filter(request, name: str, choices) -> str:
+    """A list filter's value if it is one of `choices`, else no filter."""
+    value = request.GET.get(name, "")
+    return value if value in choices.values else ""
+
+
+def currency() -> str:
+    from apps.isp.services.setup import billing_settings
+
+    return billing_settings().currency
+
+
+def querystring_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@contextlib.contextmanager
+def timeline_audited(customer_id: int, actor):
+    """Work-around (to remove once the billing services audit their timeline entries): the
+    lifecycle and card-payment services record timeline events without an audit entry that
+    covers them (service_create, service_suspend, service_restore, a declined invoice_pay).
+    Every timeline event the wrapped call adds gets its audit entry, unless it has one."""
+    from django.db.models import Max
+
+    from apps.core.audit import audit_created
+    from apps.core.models import AuditEntry
+    from apps.isp.models import TimelineEvent
+
+    last = TimelineEvent.objects.filter(customer_id=customer_id).aggregate(last=Max("id"))["last"]
+    try:
+        yield
+    finally:
+        added = list(TimelineEvent.objects.filter(customer_id=customer_id, id__gt=last or 0))
+        if added:
+            audited = set(
+                AuditEntry.objects.filter(
+                    object_type=TimelineEvent._meta.label_lower,
+                    object_id__in=[str(event.pk) for event in added],
+                ).values_list("object_id", flat=True)
+            )
+            for event in added:
+                if str(event.pk) not in audited:
+                    audit_created(event, actor=actor)
