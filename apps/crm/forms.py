@@ -52,6 +52,8 @@ class CrmForm(forms.ModelForm):
 
 
 class AccountForm(CrmForm):
+    website = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = Account
         fields = ["name", "website", "domain", "industry", "email", "phone", "street", "city",
@@ -66,6 +68,8 @@ class ContactForm(CrmForm):
 
 
 class LeadForm(CrmForm):
+    website = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = Lead
         fields = ["first_name", "last_name", "company", "title", "email", "phone", "website",

@@ -75,8 +75,10 @@ def can(user, obj, action: str) -> bool:
 
 def account_rows() -> QuerySet:
     """Accounts with what their lists show (owner, number of contacts), for any user."""
-    return Account.objects.select_related("owner").annotate(
-        contact_count=Count("contacts", distinct=True)
+    return (
+        Account.objects.select_related("owner")
+        .annotate(contact_count=Count("contacts", distinct=True))
+        .order_by("name", "id")  # Meta.ordering does not apply to a GROUP BY query
     )
 
 
