@@ -103,10 +103,9 @@ class CrmRecordViewSet(ModelViewSet):
     def reassign(self, request, pk=None):
         """Hand the record to another owner (audited). `cascade`: an account's contacts and
         opportunities of the same owner, and open activities, follow."""
+        obj = self.get_object()
         data = self.validated(serializers.ReassignInput)
-        obj = services.record_reassign(
-            obj=self.get_object(), owner=data["owner"], cascade=data["cascade"]
-        )
+        obj = services.record_reassign(obj=obj, owner=data["owner"], cascade=data["cascade"])
         return self.respond(obj)
 
     @action(detail=True, methods=["post"])
@@ -175,8 +174,9 @@ class AccountViewSet(CrmRecordViewSet):
     def link_party(self, request, pk=None):
         """Link the account to an ISP customer of this tenant (blank ref: unlink)."""
         ensure_app("isp")
+        account = self.get_object()
         ref = self.validated(serializers.LinkPartyInput)["isp_customer_ref"]
-        obj = services.account_link_party(account=self.get_object(), app="isp", ref=ref)
+        obj = services.account_link_party(account=account, app="isp", ref=ref)
         return self.respond(obj)
 
 
