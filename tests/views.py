@@ -14,7 +14,7 @@ from apps.core.api.serializers import ModelSerializer
 from apps.core.api.viewsets import ModelViewSet
 from apps.core.models import WorkerHeartbeat
 from apps.core.registry import registry
-from apps.platform.licensing.guards import requires_feature, within_limit
+from apps.platform.licensing.guards import within_limit
 
 
 class HeartbeatSerializer(ModelSerializer):
@@ -88,9 +88,3 @@ class StandInCustomers(APIView):
                 source="customer", schema_name="-", task_id=f"customer-{time.time_ns()}"
             )
         return Response({"id": row.pk}, status=201)
-
-
-class StandInForecast(APIView):
-    @requires_feature("crm.forecasting")
-    def get(self, request):
-        return Response({"forecast": "42"})
