@@ -103,7 +103,7 @@ class CrmSettingsAdmin(AuditedAdmin):
     list_display = ["__str__", "currency"]
 
     def has_add_permission(self, request):
-        return not CrmSettings.objects.exists()
+        return False  # the one row is created with the tenant (crm_defaults_ensure)
 
     def has_delete_permission(self, request, obj=None):
         return False

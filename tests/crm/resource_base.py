@@ -20,7 +20,6 @@ from django_tenants.utils import schema_context
 from apps.core.models import AuditEntry
 from apps.crm import services
 from apps.identity.models import User
-from tests.conftest import HostClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
 
@@ -201,8 +200,9 @@ class OwnedResourceTests(ResourceTests):
             services.record_share(obj=theirs, user=people["mike"])
         mike = people.api("mike")
 
-        edited = mike.patch(self.detail(theirs.pk), self.update_data,
-                            content_type="application/json")  # fmt: skip
+        edited = mike.patch(
+            self.detail(theirs.pk), self.update_data, content_type="application/json"
+        )
         deleted = mike.delete(self.detail(theirs.pk))
 
         assert edited.status_code == 200, edited.content

@@ -19,9 +19,19 @@ from tests.crm.factories import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
 
-LIST_PAGES = ["/crm/", "/crm/pipeline/", "/crm/accounts/", "/crm/contacts/", "/crm/leads/",
-              "/crm/opportunities/", "/crm/tasks/", "/crm/reports/", "/crm/import/",
-              "/crm/accounts/new/", "/crm/leads/export.csv"]  # fmt: skip
+LIST_PAGES = [
+    "/crm/",
+    "/crm/pipeline/",
+    "/crm/accounts/",
+    "/crm/contacts/",
+    "/crm/leads/",
+    "/crm/opportunities/",
+    "/crm/tasks/",
+    "/crm/reports/",
+    "/crm/import/",
+    "/crm/accounts/new/",
+    "/crm/leads/export.csv",
+]
 
 
 @pytest.fixture
@@ -36,8 +46,9 @@ def records(people, tenant_a):
                 "accounts": account,
                 "contacts": ContactFactory(owner=owner, account=account, last_name=f"{who}son"),
                 "leads": LeadFactory(owner=owner, last_name=f"{who.title()}lead"),
-                "opportunities": OpportunityFactory(owner=owner, account=account,
-                                                    name=f"{who.title()} Deal"),  # fmt: skip
+                "opportunities": OpportunityFactory(
+                    owner=owner, account=account, name=f"{who.title()} Deal"
+                ),
             }
     return made
 
@@ -66,8 +77,14 @@ def test_a_field_tech_gets_the_no_access_page(people, path):
     assert "have access to CRM" in response.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/crm/leads/", "/api/v1/crm/reports/pipeline/",
-                                  "/api/v1/crm/activities/my-open-tasks/"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/crm/leads/",
+        "/api/v1/crm/reports/pipeline/",
+        "/api/v1/crm/activities/my-open-tasks/",
+    ],
+)
 def test_a_field_tech_is_refused_with_permission_denied_on_the_api(people, path):
     response = people.api("tom").get(path)
 
@@ -92,8 +109,10 @@ def test_a_tenant_without_crm_gets_the_upgrade_page(client_b, path):
     assert "Upgrade to access CRM" in response.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/crm/leads/", "/api/v1/crm/reports/forecast/",
-                                  "/api/v1/crm/opportunities/1/move/"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/crm/leads/", "/api/v1/crm/reports/forecast/", "/api/v1/crm/opportunities/1/move/"],
+)
 def test_a_tenant_without_crm_gets_app_not_subscribed_on_the_api(api_b_owner, path):
     response = api_b_owner.get(path)
 
@@ -109,9 +128,7 @@ def test_a_sales_rep_lists_only_own_and_shared_records(people, tenant_a, records
     shared = records["sarah"][kind]
     with schema_context(tenant_a.schema_name):
         services.record_share(obj=shared, user=people["mike"])
-        hidden = type(shared).objects.create(
-            **{**_copy_fields(shared), "owner": people["sarah"]}
-        )
+        hidden = type(shared).objects.create(**{**_copy_fields(shared), "owner": people["sarah"]})
     page = people.browser_client("mike").get(f"/crm/{kind}/").content.decode()
 
     assert f"/crm/{kind}/{records['mike'][kind].pk}/" in page
@@ -121,8 +138,11 @@ def test_a_sales_rep_lists_only_own_and_shared_records(people, tenant_a, records
 
 def _copy_fields(obj) -> dict:
     """A sibling row of obj (same related records, new unique values)."""
-    fields = {f.name: getattr(obj, f.name) for f in obj._meta.concrete_fields
-              if not f.primary_key and f.name not in ("created_at", "updated_at")}  # fmt: skip
+    fields = {
+        f.name: getattr(obj, f.name)
+        for f in obj._meta.concrete_fields
+        if not f.primary_key and f.name not in ("created_at", "updated_at")
+    }
     if "domain" in fields:
         fields["domain"] = "hidden-" + fields["domain"]
     if "email" in fields:
@@ -182,17 +202,21 @@ def foreign_records(tenant_b):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", f"/crm/{kind}/{FOREIGN}/") for kind in ("accounts", "contacts", "leads",
-                                                      "opportunities")]
+    [
+        ("get", f"/crm/{kind}/{FOREIGN}/")
+        for kind in ("accounts", "contacts", "leads", "opportunities")
+    ]
     + [("get", f"/crm/{kind}/{FOREIGN}/edit/") for kind in ("accounts", "leads")]
     + [("post", f"/crm/{kind}/{FOREIGN}/delete/") for kind in ("contacts", "opportunities")]
-    + [("post", f"/crm/accounts/{FOREIGN}/ownership/"),
-       ("post", f"/crm/leads/{FOREIGN}/activities/"),
-       ("get", f"/crm/leads/{FOREIGN}/convert/"),
-       ("post", f"/crm/opportunities/{FOREIGN}/move/"),
-       ("post", f"/crm/activities/{FOREIGN}/done/"),
-       ("post", f"/crm/accounts/{FOREIGN}/isp-link/")],
-)  # fmt: skip
+    + [
+        ("post", f"/crm/accounts/{FOREIGN}/ownership/"),
+        ("post", f"/crm/leads/{FOREIGN}/activities/"),
+        ("get", f"/crm/leads/{FOREIGN}/convert/"),
+        ("post", f"/crm/opportunities/{FOREIGN}/move/"),
+        ("post", f"/crm/activities/{FOREIGN}/done/"),
+        ("post", f"/crm/accounts/{FOREIGN}/isp-link/"),
+    ],
+)
 def test_another_tenants_ids_are_404_on_every_page(client_a, foreign_records, method, path):
     client_a.sign_in()  # tenant A's super admin sees all of A, and nothing of B
 
@@ -201,11 +225,17 @@ def test_another_tenants_ids_are_404_on_every_page(client_a, foreign_records, me
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("path", [
-    f"/api/v1/crm/leads/{FOREIGN}/convert/", f"/api/v1/crm/opportunities/{FOREIGN}/move/",
-    f"/api/v1/crm/accounts/{FOREIGN}/reassign/", f"/api/v1/crm/contacts/{FOREIGN}/share/",
-    f"/api/v1/crm/activities/{FOREIGN}/complete/", f"/api/v1/crm/accounts/{FOREIGN}/link-party/",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/crm/leads/{FOREIGN}/convert/",
+        f"/api/v1/crm/opportunities/{FOREIGN}/move/",
+        f"/api/v1/crm/accounts/{FOREIGN}/reassign/",
+        f"/api/v1/crm/contacts/{FOREIGN}/share/",
+        f"/api/v1/crm/activities/{FOREIGN}/complete/",
+        f"/api/v1/crm/accounts/{FOREIGN}/link-party/",
+    ],
+)
 def test_another_tenants_ids_are_404_for_every_named_action(api_a, foreign_records, path):
     response = api_a.post_json(path, {})
 
@@ -214,8 +244,10 @@ def test_another_tenants_ids_are_404_for_every_named_action(api_a, foreign_recor
 
 
 def test_another_tenants_ids_are_404_for_histories_and_duplicates(api_a, foreign_records):
-    for path in (f"/api/v1/crm/opportunities/{FOREIGN}/history/",
-                 f"/api/v1/crm/leads/{FOREIGN}/duplicates/"):  # fmt: skip
+    for path in (
+        f"/api/v1/crm/opportunities/{FOREIGN}/history/",
+        f"/api/v1/crm/leads/{FOREIGN}/duplicates/",
+    ):
         assert api_a.get(path).status_code == 404
 
 
@@ -225,10 +257,13 @@ def test_another_tenants_ids_are_404_for_histories_and_duplicates(api_a, foreign
 def test_creating_an_account_on_its_page_validates_email_and_phone(people, tenant_a):
     page = people.browser_client("mike")
 
-    refused = page.post("/crm/accounts/new/", {"name": "Bad", "email": "not-an-email",
-                                               "phone": "call me"})  # fmt: skip
-    created = page.post("/crm/accounts/new/", {"name": "Good", "email": "hi@good.example",
-                                               "phone": "+351 21 000 0000", "tags": "a, B"})  # fmt: skip
+    refused = page.post(
+        "/crm/accounts/new/", {"name": "Bad", "email": "not-an-email", "phone": "call me"}
+    )
+    created = page.post(
+        "/crm/accounts/new/",
+        {"name": "Good", "email": "hi@good.example", "phone": "+351 21 000 0000", "tags": "a, B"},
+    )
 
     assert refused.status_code == 400
     body = refused.content.decode()
@@ -238,8 +273,9 @@ def test_creating_an_account_on_its_page_validates_email_and_phone(people, tenan
     with schema_context(tenant_a.schema_name):
         account = Account.objects.get(name="Good")
         assert (account.owner, account.tags) == (people["mike"], ["a", "b"])
-        assert AuditEntry.objects.filter(action="create", object_type="crm.account",
-                                         object_id=str(account.pk)).exists()  # fmt: skip
+        assert AuditEntry.objects.filter(
+            action="create", object_type="crm.account", object_id=str(account.pk)
+        ).exists()
 
 
 def test_list_search_and_filters_narrow_the_rows(people, tenant_a):
@@ -251,16 +287,19 @@ def test_list_search_and_filters_narrow_the_rows(people, tenant_a):
     searched = page.get("/crm/leads/", {"q": "findme"}).content.decode()
     filtered = page.get("/crm/leads/", {"status": "new", "source": "event"}).content.decode()
 
-    assert "Findme" in searched and "Other" not in searched
-    assert "Other" in filtered and "Findme" not in filtered
+    assert "Findme" in searched
+    assert "Other" not in searched
+    assert "Other" in filtered
+    assert "Findme" not in filtered
 
 
 def test_reassigning_on_the_page_hands_the_record_over(people, tenant_a, records):
     mine = records["mike"]["leads"]
     page = people.browser_client("mike")
 
-    response = page.post(f"/crm/leads/{mine.pk}/ownership/",
-                         {"op": "reassign", "user": people["sarah"].pk})  # fmt: skip
+    response = page.post(
+        f"/crm/leads/{mine.pk}/ownership/", {"op": "reassign", "user": people["sarah"].pk}
+    )
 
     assert response.status_code == 302
     with schema_context(tenant_a.schema_name):
@@ -287,7 +326,8 @@ def test_sharing_on_the_page_lets_a_colleague_see_the_record(people, tenant_a, r
     mine = records["mike"]["opportunities"]
 
     shared = people.browser_client("mike").post(
-        f"/crm/opportunities/{mine.pk}/ownership/", {"op": "share", "user": people["sarah"].pk})
+        f"/crm/opportunities/{mine.pk}/ownership/", {"op": "share", "user": people["sarah"].pk}
+    )
 
     assert shared.status_code == 302
     assert people.browser_client("sarah").get(f"/crm/opportunities/{mine.pk}/").status_code == 200
@@ -298,11 +338,14 @@ def test_activities_logged_on_a_record_show_on_its_timeline(people, tenant_a, re
     account = records["mike"]["accounts"]
     page = people.browser_client("mike")
 
-    page.post(f"/crm/accounts/{account.pk}/activities/",
-              {"kind": "call", "subject": "Discussed renewal", "body": "Wants 3 years"})  # fmt: skip
+    page.post(
+        f"/crm/accounts/{account.pk}/activities/",
+        {"kind": "call", "subject": "Discussed renewal", "body": "Wants 3 years"},
+    )
     detail = page.get(f"/crm/accounts/{account.pk}/").content.decode()
 
-    assert "Discussed renewal" in detail and "Wants 3 years" in detail
+    assert "Discussed renewal" in detail
+    assert "Wants 3 years" in detail
     with schema_context(tenant_a.schema_name):
         assert Activity.objects.get(subject="Discussed renewal").account == account
 
@@ -313,8 +356,9 @@ def test_a_colleague_sees_activities_logged_on_a_record_they_can_see(people, ten
     account = records["mike"]["accounts"]
     with schema_context(tenant_a.schema_name):
         services.record_share(obj=account, user=people["sarah"])
-        note = ActivityFactory(owner=people["sarah"], kind="note", account=account,
-                               subject="Met their CTO")  # fmt: skip
+        note = ActivityFactory(
+            owner=people["sarah"], kind="note", account=account, subject="Met their CTO"
+        )
 
     listed = people.api("mike").get("/api/v1/crm/activities/").json()["data"]
 
@@ -323,8 +367,12 @@ def test_a_colleague_sees_activities_logged_on_a_record_they_can_see(people, ten
 
 def test_my_tasks_lists_my_open_tasks_and_marks_them_done(people, tenant_a, records):
     with schema_context(tenant_a.schema_name):
-        mine = ActivityFactory(owner=people["mike"], kind="task", subject="Send the proposal",
-                               account=records["mike"]["accounts"])  # fmt: skip
+        mine = ActivityFactory(
+            owner=people["mike"],
+            kind="task",
+            subject="Send the proposal",
+            account=records["mike"]["accounts"],
+        )
         ActivityFactory(owner=people["sarah"], kind="task", subject="Not mikes task")
     page = people.browser_client("mike")
 
@@ -332,20 +380,23 @@ def test_my_tasks_lists_my_open_tasks_and_marks_them_done(people, tenant_a, reco
     api_tasks = people.api("mike").get("/api/v1/crm/activities/my-open-tasks/").json()["data"]
     done = page.post(f"/crm/activities/{mine.pk}/done/", {"done": "1"})
 
-    assert "Send the proposal" in tasks and "Not mikes task" not in tasks
+    assert "Send the proposal" in tasks
+    assert "Not mikes task" not in tasks
     assert [row["attributes"]["subject"] for row in api_tasks] == ["Send the proposal"]
     assert done.status_code == 302
     with schema_context(tenant_a.schema_name):
         mine.refresh_from_db()
-        assert mine.done and mine.done_at is not None
+        assert mine.done
+        assert mine.done_at is not None
     assert people.api("mike").get("/api/v1/crm/activities/my-open-tasks/").json()["data"] == []
 
 
 def test_an_opportunity_page_shows_its_stage_history(people, tenant_a):
     with schema_context(tenant_a.schema_name):
         account = AccountFactory(owner=people["mike"])
-        opportunity = services.opportunity_create(owner=people["mike"], account=account,
-                                                  name="History deal")  # fmt: skip
+        opportunity = services.opportunity_create(
+            owner=people["mike"], account=account, name="History deal"
+        )
         from apps.crm.models import Stage
 
         services.opportunity_move(opportunity=opportunity, stage=Stage.objects.get(name="Proposal"))

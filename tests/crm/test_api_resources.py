@@ -26,9 +26,14 @@ class TestAccounts(OwnedResourceTests):
         return AccountFactory(owner=owner, **fields)
 
     def create_data(self, people):
-        return {"name": "Acme", "website": "https://www.acme.example/about",
-                "email": "Sales@Acme.example", "phone": "+44 20 7946 0958",
-                "city": "London", "tags": ["VIP", "vip ", "renewal"]}  # fmt: skip
+        return {
+            "name": "Acme",
+            "website": "https://www.acme.example/about",
+            "email": "Sales@Acme.example",
+            "phone": "+44 20 7946 0958",
+            "city": "London",
+            "tags": ["VIP", "vip ", "renewal"],
+        }
 
 
 class TestContacts(OwnedResourceTests):
@@ -41,8 +46,13 @@ class TestContacts(OwnedResourceTests):
     def create_data(self, people):
         with schema_context(people.tenant.schema_name):
             account = AccountFactory(owner=people["mike"])
-        return {"account": account.pk, "first_name": "Grace", "last_name": "Hopper",
-                "email": "grace@navy.example", "phone": "(555) 010-4477"}  # fmt: skip
+        return {
+            "account": account.pk,
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "email": "grace@navy.example",
+            "phone": "(555) 010-4477",
+        }
 
 
 class TestLeads(OwnedResourceTests):
@@ -53,8 +63,14 @@ class TestLeads(OwnedResourceTests):
         return LeadFactory(owner=owner, **fields)
 
     def create_data(self, people):
-        return {"first_name": "Tim", "last_name": "Berners", "company": "W3",
-                "email": "tim@w3.example", "source": "event", "score": 50}  # fmt: skip
+        return {
+            "first_name": "Tim",
+            "last_name": "Berners",
+            "company": "W3",
+            "email": "tim@w3.example",
+            "source": "event",
+            "score": 50,
+        }
 
 
 class TestOpportunities(OwnedResourceTests):
@@ -67,8 +83,12 @@ class TestOpportunities(OwnedResourceTests):
     def create_data(self, people):
         with schema_context(people.tenant.schema_name):
             account = AccountFactory(owner=people["mike"])
-        return {"name": "Fibre for HQ", "account": account.pk, "amount": "12000.00",
-                "expected_close_date": "2027-01-15"}  # fmt: skip
+        return {
+            "name": "Fibre for HQ",
+            "account": account.pk,
+            "amount": "12000.00",
+            "expected_close_date": "2027-01-15",
+        }
 
 
 class TestActivities(OwnedResourceTests):
@@ -102,7 +122,9 @@ class TestStages(ResourceTests):
         created = mike.post_json(self.path, self.create_data(people))
 
         assert [row["attributes"]["name"] for row in listed.json()["data"]][:2] == [
-            "Prospecting", "Qualification"]  # fmt: skip
+            "Prospecting",
+            "Qualification",
+        ]
         assert created.status_code == 403
         assert created.json()["error"]["code"] == "PERMISSION_DENIED"
 
@@ -111,8 +133,9 @@ class TestStages(ResourceTests):
 
         created = boss.post_json(self.path, self.create_data(people))
         stage_id = created.json()["data"]["id"]
-        updated = boss.patch(self.detail(stage_id), self.update_data,
-                             content_type="application/json")  # fmt: skip
+        updated = boss.patch(
+            self.detail(stage_id), self.update_data, content_type="application/json"
+        )
         deleted = boss.delete(self.detail(stage_id))
 
         assert created.status_code == 201, created.content

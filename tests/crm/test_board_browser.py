@@ -20,8 +20,9 @@ def _make(schema: str) -> dict:
         rep = identity.user_create(username="board-rep", password=PASSWORD, first_name="Bo")
         identity.role_grant(user=rep, role=Role.objects.get(name="Sales Rep"), granted_by="test")
         account = services.account_create(owner=rep, name="Board Test Account")
-        deal = services.opportunity_create(owner=rep, account=account, name="Board test deal",
-                                           amount="4200.00")  # fmt: skip
+        deal = services.opportunity_create(
+            owner=rep, account=account, name="Board test deal", amount="4200.00"
+        )
         return {"deal": deal.pk, "stage": deal.stage.name}
 
 

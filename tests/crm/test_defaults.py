@@ -15,10 +15,13 @@ def test_every_tenant_starts_with_the_default_pipeline(tenant_a, tenant_b):
         with schema_context(tenant.schema_name):
             stages = list(Stage.objects.values_list("name", "probability", "kind"))
             assert stages == [
-                ("Prospecting", 10, "open"), ("Qualification", 25, "open"),
-                ("Proposal", 50, "open"), ("Negotiation", 75, "open"),
-                ("Won", 100, "won"), ("Lost", 0, "lost"),
-            ]  # fmt: skip
+                ("Prospecting", 10, "open"),
+                ("Qualification", 25, "open"),
+                ("Proposal", 50, "open"),
+                ("Negotiation", 75, "open"),
+                ("Won", 100, "won"),
+                ("Lost", 0, "lost"),
+            ]
             assert CrmSettings.current().currency == "USD"
 
 

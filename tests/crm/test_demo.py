@@ -31,8 +31,9 @@ def test_abc_corp_gets_a_living_pipeline_and_seeding_twice_adds_nothing(settings
     with schema_context("abc_corp"):
         by_owner = dict(Opportunity.objects.values_list("owner__username").annotate(n=Count("id")))
         mike = User.objects.get(username="mike")
-        mikes_stages = set(Opportunity.objects.filter(owner=mike).values_list("stage__name",
-                                                                              flat=True))  # fmt: skip
+        mikes_stages = set(
+            Opportunity.objects.filter(owner=mike).values_list("stage__name", flat=True)
+        )
         assert {"mike", "sarah", "john"} <= set(by_owner)
         assert len(mikes_stages) >= 4
         assert open_tasks_of(mike).count() >= 3

@@ -71,7 +71,11 @@ def test_a_valid_csv_imports_every_row_for_the_importer(people, tenant_a):
     with schema_context(tenant_a.schema_name):
         ada = Lead.objects.get(email="ada@analytical.example")
         assert (ada.owner, ada.tags, ada.score, ada.source) == (
-            people["mike"], ["vip", "math"], 70, "event")  # fmt: skip
+            people["mike"],
+            ["vip", "math"],
+            70,
+            "event",
+        )
 
 
 def test_an_account_domain_already_taken_is_a_row_error(people, tenant_a):
@@ -106,7 +110,8 @@ def test_a_row_refused_while_writing_rolls_back_the_rows_written_before_it(
 
     assert response.status_code == 400
     assert response.json()["error"]["details"] == [
-        {"field": "row 3", "message": "name: Refused while writing."}]  # fmt: skip
+        {"field": "row 3", "message": "name: Refused while writing."}
+    ]
     with schema_context(tenant_a.schema_name):
         assert not Account.objects.exists()
 
@@ -115,8 +120,10 @@ def test_contacts_name_an_account_the_importer_can_see(people, tenant_a):
     with schema_context(tenant_a.schema_name):
         AccountFactory(owner=people["mike"], name="Mine Ltd")
         AccountFactory(owner=people["sarah"], name="Theirs Ltd")
-    text = ("account,first_name,last_name,email\n"
-            "Mine Ltd,Ann,Ark,ann@mine.example\nTheirs Ltd,Bob,Bee,bob@theirs.example\n")  # fmt: skip
+    text = (
+        "account,first_name,last_name,email\n"
+        "Mine Ltd,Ann,Ark,ann@mine.example\nTheirs Ltd,Bob,Bee,bob@theirs.example\n"
+    )
 
     refused = people.api("mike").post_json("/api/v1/crm/contacts/import/", {"csv": text})
     accepted = people.api("mike").post_json(
@@ -125,7 +132,8 @@ def test_contacts_name_an_account_the_importer_can_see(people, tenant_a):
 
     assert refused.status_code == 400
     assert refused.json()["error"]["details"] == [
-        {"field": "row 3", "message": "account: no account named 'Theirs Ltd'."}]  # fmt: skip
+        {"field": "row 3", "message": "account: no account named 'Theirs Ltd'."}
+    ]
     assert accepted.status_code == 200
     with schema_context(tenant_a.schema_name):
         assert Contact.objects.get(email="ann@mine.example").account.name == "Mine Ltd"
@@ -153,8 +161,10 @@ def test_unknown_columns_and_empty_files_are_reported(people):
 def test_the_import_page_previews_errors_and_imports_nothing(people, tenant_a):
     page = people.browser_client("mike")
 
-    preview = page.post("/crm/import/", {
-        "kind": "leads", "file": SimpleUploadedFile("leads.csv", BAD_LEADS.encode())})  # fmt: skip
+    preview = page.post(
+        "/crm/import/",
+        {"kind": "leads", "file": SimpleUploadedFile("leads.csv", BAD_LEADS.encode())},
+    )
     confirm = page.post("/crm/import/", {"confirm": "1"})
 
     assert preview.status_code == 400
@@ -169,15 +179,18 @@ def test_the_import_page_previews_errors_and_imports_nothing(people, tenant_a):
 def test_the_import_page_previews_then_imports_on_confirmation(people, tenant_a):
     page = people.browser_client("mike")
 
-    preview = page.post("/crm/import/", {
-        "kind": "leads", "file": SimpleUploadedFile("leads.csv", GOOD_LEADS.encode())})  # fmt: skip
+    preview = page.post(
+        "/crm/import/",
+        {"kind": "leads", "file": SimpleUploadedFile("leads.csv", GOOD_LEADS.encode())},
+    )
     count_after_preview = lead_count(tenant_a)
     confirm = page.post("/crm/import/", {"confirm": "1"})
 
     assert preview.status_code == 200
     assert "Import 2 leads" in preview.content.decode()
     assert count_after_preview == 0
-    assert confirm.status_code == 302 and confirm["Location"] == "/crm/leads/"
+    assert confirm.status_code == 302
+    assert confirm["Location"] == "/crm/leads/"
     assert lead_count(tenant_a) == 2
 
 
@@ -195,13 +208,15 @@ def test_export_writes_the_visible_filtered_rows_as_csv(people, tenant_a):
     rows = list(csv.DictReader(io.StringIO(page.content.decode())))
     assert sorted(row["last_name"] for row in rows) == ["'=HYPERLINK()", "Mine"]
     assert {row["owner"] for row in rows} == {"mike"}
-    assert api.status_code == 200 and api.content == page.content
+    assert api.status_code == 200
+    assert api.content == page.content
 
 
 def test_an_export_round_trips_through_the_import(people, tenant_a):
     with schema_context(tenant_a.schema_name):
-        AccountFactory(owner=people["mike"], name="Round Trip", domain="round.example",
-                       tags=["a", "b"])  # fmt: skip
+        AccountFactory(
+            owner=people["mike"], name="Round Trip", domain="round.example", tags=["a", "b"]
+        )
     exported = people.api("mike").get("/api/v1/crm/accounts/export/").content.decode()
     with schema_context(tenant_a.schema_name):
         Account.objects.all().delete()
@@ -211,5 +226,8 @@ def test_an_export_round_trips_through_the_import(people, tenant_a):
     assert response.status_code == 200, response.content
     with schema_context(tenant_a.schema_name):
         account = Account.objects.get()
-        assert (account.name, account.domain, account.tags) == ("Round Trip", "round.example",
-                                                                 ["a", "b"])  # fmt: skip
+        assert (account.name, account.domain, account.tags) == (
+            "Round Trip",
+            "round.example",
+            ["a", "b"],
+        )

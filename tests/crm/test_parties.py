@@ -18,15 +18,23 @@ class FakeIspCustomers:
     customers = {"41": "Northwind Traders (ISP)", "42": "Globex Residential"}
 
     def _facts(self, ref: str) -> PartyFacts:
-        return PartyFacts(app="isp", ref=ref, name=self.customers[ref], url=f"/isp/customers/{ref}/",
-                          facts=(("Plan", "Fibre 1G"), ("Balance", "12.50 USD")))  # fmt: skip
+        return PartyFacts(
+            app="isp",
+            ref=ref,
+            name=self.customers[ref],
+            url=f"/isp/customers/{ref}/",
+            facts=(("Plan", "Fibre 1G"), ("Balance", "12.50 USD")),
+        )
 
     def facts(self, ref: str):
         return self._facts(ref) if ref in self.customers else None
 
     def search(self, query: str, limit: int = 10):
-        return [self._facts(ref) for ref, name in self.customers.items()
-                if query.lower() in name.lower()][:limit]  # fmt: skip
+        return [
+            self._facts(ref)
+            for ref, name in self.customers.items()
+            if query.lower() in name.lower()
+        ][:limit]
 
     def linked(self, app: str, ref: str):
         return []
@@ -40,28 +48,33 @@ def isp_directory(monkeypatch):
 @pytest.fixture
 def account(people, tenant_a):
     with schema_context(tenant_a.schema_name):
-        return AccountFactory(owner=people["mike"], name="Northwind Traders",
-                              domain="northwind.example")  # fmt: skip
+        return AccountFactory(
+            owner=people["mike"], name="Northwind Traders", domain="northwind.example"
+        )
 
 
-def test_the_account_page_searches_and_links_an_isp_customer(people, tenant_a, account,
-                                                             isp_directory):  # fmt: skip
+def test_the_account_page_searches_and_links_an_isp_customer(
+    people, tenant_a, account, isp_directory
+):
     page = people.browser_client("mike")
 
     found = page.get(f"/crm/accounts/{account.pk}/", {"isp_q": "northwind"}).content.decode()
     linked = page.post(f"/crm/accounts/{account.pk}/isp-link/", {"ref": "41"})
     shown = page.get(f"/crm/accounts/{account.pk}/").content.decode()
 
-    assert "Northwind Traders (ISP)" in found and "Globex Residential" not in found
+    assert "Northwind Traders (ISP)" in found
+    assert "Globex Residential" not in found
     assert linked.status_code == 302
     with schema_context(tenant_a.schema_name):
         assert Account.objects.get(pk=account.pk).isp_customer_ref == "41"
     assert 'href="/isp/customers/41/"' in shown
-    assert "Fibre 1G" in shown and "12.50 USD" in shown
+    assert "Fibre 1G" in shown
+    assert "12.50 USD" in shown
 
 
-def test_linking_to_an_isp_customer_that_does_not_exist_is_refused(people, tenant_a, account,
-                                                                   isp_directory):  # fmt: skip
+def test_linking_to_an_isp_customer_that_does_not_exist_is_refused(
+    people, tenant_a, account, isp_directory
+):
     page = people.browser_client("mike")
 
     page.post(f"/crm/accounts/{account.pk}/isp-link/", {"ref": "999"})
@@ -83,8 +96,9 @@ def test_the_api_links_and_unlinks_an_isp_customer(people, tenant_a, account, is
     assert unlinked.json()["data"]["attributes"]["isp_customer_ref"] == ""
 
 
-def test_without_an_isp_directory_the_account_page_degrades_gracefully(people, account,
-                                                                       monkeypatch):  # fmt: skip
+def test_without_an_isp_directory_the_account_page_degrades_gracefully(
+    people, account, monkeypatch
+):
     monkeypatch.delitem(registry.party_directories, "isp", raising=False)
 
     page = people.browser_client("mike").get(f"/crm/accounts/{account.pk}/")
@@ -93,8 +107,9 @@ def test_without_an_isp_directory_the_account_page_degrades_gracefully(people, a
     assert "The ISP customer directory is not available." in page.content.decode()
 
 
-def test_a_tenant_without_isp_is_not_offered_the_link(people, tenant_a, account, isp_directory,
-                                                      monkeypatch):  # fmt: skip
+def test_a_tenant_without_isp_is_not_offered_the_link(
+    people, tenant_a, account, isp_directory, monkeypatch
+):
     """The account page asks the licence whether the tenant has ISP before asking the ISP
     directory (here: as if tenant A had CRM but not ISP)."""
     from apps.crm import views
@@ -121,8 +136,9 @@ def test_a_tenant_without_isp_is_not_offered_the_link(people, tenant_a, account,
 
 def test_the_crm_directory_shows_an_accounts_facts_to_other_apps(people, tenant_a):
     with schema_context(tenant_a.schema_name):
-        account = AccountFactory(owner=people["mike"], name="Initech", domain="initech.example",
-                                 isp_customer_ref="7")  # fmt: skip
+        account = AccountFactory(
+            owner=people["mike"], name="Initech", domain="initech.example", isp_customer_ref="7"
+        )
         ContactFactory(owner=people["mike"], account=account)
         OpportunityFactory(owner=people["mike"], account=account, amount="1200.00")
         AccountFactory(owner=people["sarah"], name="Unlinked")
@@ -131,13 +147,23 @@ def test_the_crm_directory_shows_an_accounts_facts_to_other_apps(people, tenant_
         facts = directory.facts(str(account.pk))
         found = directory.search("initech")
         linked = directory.linked("isp", "7")
-        nothing = (directory.facts("999999"), directory.facts("x"), directory.linked("isp", ""),
-                   directory.search(""))  # fmt: skip
+        nothing = (
+            directory.facts("999999"),
+            directory.facts("x"),
+            directory.linked("isp", ""),
+            directory.search(""),
+        )
 
-    assert facts.name == "Initech" and facts.app == "crm"
+    assert facts.name == "Initech"
+    assert facts.app == "crm"
     assert facts.url == f"/crm/accounts/{account.pk}/"
-    assert dict(facts.facts) == {"Owner": "Mike", "Domain": "initech.example", "Contacts": "1",
-                                 "Open pipeline": "1,200.00 USD", "Won": "0.00 USD"}  # fmt: skip
+    assert dict(facts.facts) == {
+        "Owner": "Mike",
+        "Domain": "initech.example",
+        "Contacts": "1",
+        "Open pipeline": "1,200.00 USD",
+        "Won": "0.00 USD",
+    }
     assert [party.ref for party in found] == [str(account.pk)]
     assert [party.ref for party in linked] == [str(account.pk)]
     assert nothing == (None, None, [], [])

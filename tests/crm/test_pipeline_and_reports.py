@@ -36,9 +36,10 @@ def pro_plan(tenant_a, django_capture_on_commit_callbacks):
     subscription = Subscription.objects.get(tenant=tenant_a, app__key="crm")
     with django_capture_on_commit_callbacks(execute=True):
         licensing.subscription_change_plan(
-            subscription=subscription, plan=Plan.objects.get(app__key="crm", key="pro"),
+            subscription=subscription,
+            plan=Plan.objects.get(app__key="crm", key="pro"),
             actor="test",
-        )  # fmt: skip
+        )
 
 
 # --- Moves --------------------------------------------------------------------------------------
@@ -56,7 +57,10 @@ def test_moving_an_opportunity_records_the_change(people, tenant_a, deal):
     assert response.json()["data"]["attributes"]["stage_name"] == "Proposal"
     change = history.json()["data"][0]["attributes"]
     assert (change["from_name"], change["to_name"], change["changed_by"]) == (
-        "Prospecting", "Proposal", "Mike")  # fmt: skip
+        "Prospecting",
+        "Proposal",
+        "Mike",
+    )
     with schema_context(tenant_a.schema_name):
         assert AuditEntry.objects.filter(action="move", object_id=str(deal.pk)).exists()
         assert AuditEntry.objects.filter(object_type="crm.stagechange").exists()
@@ -89,9 +93,10 @@ def test_a_colleague_without_access_cannot_move_the_deal(people, tenant_a, deal)
 
 def test_changing_the_stage_by_editing_records_the_move_too(people, tenant_a, deal):
     response = people.api("mike").patch(
-        f"/api/v1/crm/opportunities/{deal.pk}/", {"stage": stage(tenant_a, "Proposal").pk},
+        f"/api/v1/crm/opportunities/{deal.pk}/",
+        {"stage": stage(tenant_a, "Proposal").pk},
         content_type="application/json",
-    )  # fmt: skip
+    )
 
     assert response.status_code == 200
     with schema_context(tenant_a.schema_name):
@@ -101,11 +106,14 @@ def test_changing_the_stage_by_editing_records_the_move_too(people, tenant_a, de
 def test_the_boards_move_uses_the_same_service_as_the_api(people, tenant_a, deal):
     page = people.browser_client("mike")
 
-    response = page.post(f"/crm/opportunities/{deal.pk}/move/",
-                         {"stage": stage(tenant_a, "Negotiation").pk},
-                         content_type="application/json")  # fmt: skip
-    bad = page.post(f"/crm/opportunities/{deal.pk}/move/", {"stage": 0},
-                    content_type="application/json")  # fmt: skip
+    response = page.post(
+        f"/crm/opportunities/{deal.pk}/move/",
+        {"stage": stage(tenant_a, "Negotiation").pk},
+        content_type="application/json",
+    )
+    bad = page.post(
+        f"/crm/opportunities/{deal.pk}/move/", {"stage": 0}, content_type="application/json"
+    )
 
     assert response.status_code == 200
     assert response.json()["stage_name"] == "Negotiation"
@@ -140,12 +148,22 @@ def sales(people, tenant_a):
     with schema_context(tenant_a.schema_name):
         account = AccountFactory(owner=people["mike"])
         stages = {s.name: s for s in Stage.objects.all()}
-        for name, amount, when in (("Proposal", "1000", today), ("Negotiation", "2000",
-                                    next_month), ("Won", "500", today), ("Lost", "1500", today)):  # fmt: skip
-            OpportunityFactory(owner=people["mike"], account=account, stage=stages[name],
-                               amount=Decimal(amount), expected_close_date=when)  # fmt: skip
-        LeadFactory(owner=people["mike"], source="event", status="converted",
-                    converted_at=timezone.now())  # fmt: skip
+        for name, amount, when in (
+            ("Proposal", "1000", today),
+            ("Negotiation", "2000", next_month),
+            ("Won", "500", today),
+            ("Lost", "1500", today),
+        ):
+            OpportunityFactory(
+                owner=people["mike"],
+                account=account,
+                stage=stages[name],
+                amount=Decimal(amount),
+                expected_close_date=when,
+            )
+        LeadFactory(
+            owner=people["mike"], source="event", status="converted", converted_at=timezone.now()
+        )
         LeadFactory(owner=people["mike"], source="event", status="new")
         LeadFactory(owner=people["mike"], source="website", status="new")
     return today, next_month
@@ -154,14 +172,22 @@ def sales(people, tenant_a):
 def test_reports_compute_pipeline_win_rate_and_conversion(people, tenant_a, sales):
     mike = people.api("mike")
 
-    pipeline = {r["attributes"]["stage"]: r["attributes"]["value"]
-                for r in mike.get("/api/v1/crm/reports/pipeline/").json()["data"]}  # fmt: skip
+    pipeline = {
+        r["attributes"]["stage"]: r["attributes"]["value"]
+        for r in mike.get("/api/v1/crm/reports/pipeline/").json()["data"]
+    }
     win = mike.get("/api/v1/crm/reports/win-rate/").json()["data"]["attributes"]
-    conversion = {r["id"]: r["attributes"]["rate"]
-                  for r in mike.get("/api/v1/crm/reports/lead-conversion/").json()["data"]}  # fmt: skip
+    conversion = {
+        r["id"]: r["attributes"]["rate"]
+        for r in mike.get("/api/v1/crm/reports/lead-conversion/").json()["data"]
+    }
 
-    assert pipeline == {"Prospecting": "0", "Qualification": "0", "Proposal": "1000.00",
-                        "Negotiation": "2000.00"}  # fmt: skip
+    assert pipeline == {
+        "Prospecting": "0",
+        "Qualification": "0",
+        "Proposal": "1000.00",
+        "Negotiation": "2000.00",
+    }
     assert (win["won"], win["lost"], win["rate"]) == (1, 1, 50.0)
     assert conversion == {"event": 50.0, "website": 0.0}
 
@@ -203,13 +229,15 @@ def test_the_reports_page_draws_its_charts_server_side(people, sales):
 
     assert page.count("<svg") >= 2
     assert "<script" not in page.split("<main")[1]
-    assert "Event" in page and "50.0%" in page
+    assert "Event" in page
+    assert "50.0%" in page
 
 
 def test_reports_cover_only_what_the_user_can_see(people, tenant_a, sales):
     with schema_context(tenant_a.schema_name):
-        OpportunityFactory(owner=people["sarah"], amount=Decimal("99999"),
-                           stage=Stage.objects.get(name="Proposal"))  # fmt: skip
+        OpportunityFactory(
+            owner=people["sarah"], amount=Decimal("99999"), stage=Stage.objects.get(name="Proposal")
+        )
         mike_view = {b.label: b.value for b in selectors.pipeline_by_stage(people["mike"])}
         boss_view = {b.label: b.value for b in selectors.pipeline_by_stage(people["boss"])}
 
@@ -220,8 +248,9 @@ def test_reports_cover_only_what_the_user_can_see(people, tenant_a, sales):
 def test_an_undated_deal_is_left_out_of_the_forecast(people, tenant_a):
     with schema_context(tenant_a.schema_name):
         OpportunityFactory(owner=people["mike"], expected_close_date=None)
-        OpportunityFactory(owner=people["mike"], expected_close_date=date(2027, 5, 3),
-                           amount=Decimal("100"))  # fmt: skip
+        OpportunityFactory(
+            owner=people["mike"], expected_close_date=date(2027, 5, 3), amount=Decimal("100")
+        )
         bars = selectors.weighted_forecast(people["mike"])
 
     assert [(b.label, b.value) for b in bars] == [("May 2027", Decimal("10.00"))]

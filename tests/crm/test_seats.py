@@ -53,8 +53,11 @@ def test_granting_a_crm_role_past_the_limit_is_refused_and_writes_nothing(
         identity.role_grant(user=second, role=Role.objects.get(name="CRM Admin"))
         before = RoleAssignment.objects.count()
 
-    refused = api_a.put(f"/api/v1/users/{third.pk}/roles/", {"roles": ["IT Manager"]},
-                        content_type="application/json")  # fmt: skip
+    refused = api_a.put(
+        f"/api/v1/users/{third.pk}/roles/",
+        {"roles": ["IT Manager"]},
+        content_type="application/json",
+    )
 
     assert refused.status_code == 403
     error = refused.json()["error"]
@@ -93,7 +96,9 @@ def test_the_licence_api_reports_crm_seats_in_use(tenant_a, api_a):
     with schema_context(tenant_a.schema_name):
         identity.role_grant(user=rep, role=Role.objects.get(name="Sales Rep"))
 
-    rows = {row["attributes"]["app"]: row["attributes"]
-            for row in api_a.get("/api/v1/licence/").json()["data"]}  # fmt: skip
+    rows = {
+        row["attributes"]["app"]: row["attributes"]
+        for row in api_a.get("/api/v1/licence/").json()["data"]
+    }
 
     assert rows["crm"]["usage"] == [{"limit": "crm.max_users", "used": 1, "max": 5}]

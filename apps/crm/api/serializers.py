@@ -180,3 +180,48 @@ class ImportInput(serializers.Serializer):
 
 class LinkPartyInput(serializers.Serializer):
     isp_customer_ref = serializers.CharField(allow_blank=True, max_length=64)
+
+
+# --- Report rows (read only; documented in the OpenAPI schema) ---------------------------------
+
+
+class PipelineRowSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    note = serializers.CharField()
+
+
+class ForecastRowSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text='e.g. "Mar 2027"')
+    weighted = serializers.DecimalField(max_digits=16, decimal_places=2)
+    note = serializers.CharField()
+
+
+class WinRateSerializer(serializers.Serializer):
+    won = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True, help_text="% of closed deals won")
+    won_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    lost_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    amount_rate = serializers.FloatField(allow_null=True)
+
+
+class ConversionRowSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    label = serializers.CharField()
+    total = serializers.IntegerField()
+    converted = serializers.IntegerField()
+    rate = serializers.FloatField()
+
+
+class ImportResultSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class DuplicateSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    name = serializers.CharField()

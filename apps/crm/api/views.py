@@ -7,6 +7,8 @@ rules on create); each resource only names its queryset, serializer, filters and
 
 from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -18,7 +20,7 @@ from apps.core.throttling import bulk_operation
 from apps.crm import imports, reports, selectors, services
 from apps.crm.api import filters, serializers
 from apps.crm.constants import FORECASTING
-from apps.crm.models import CrmSettings
+from apps.crm.models import CrmSettings, Opportunity
 from apps.identity.permissions import AppAreaAccess
 from apps.platform.licensing.guards import ensure_app, ensure_feature
 
@@ -99,6 +101,7 @@ class CrmRecordViewSet(ModelViewSet):
         found = self.get_queryset().filter(pk=instance.pk).first()
         return Response(self.get_serializer(found or instance).data, status=status_code)
 
+    @extend_schema(request=serializers.ReassignInput)
     @action(detail=True, methods=["post"])
     def reassign(self, request, pk=None):
         """Hand the record to another owner (audited). `cascade`: an account's contacts and
@@ -108,6 +111,7 @@ class CrmRecordViewSet(ModelViewSet):
         obj = services.record_reassign(obj=obj, owner=data["owner"], cascade=data["cascade"])
         return self.respond(obj)
 
+    @extend_schema(request=serializers.ShareInput)
     @action(detail=True, methods=["post"])
     def share(self, request, pk=None):
         """Let another user see and edit this record."""
@@ -115,12 +119,14 @@ class CrmRecordViewSet(ModelViewSet):
         services.record_share(obj=obj, user=self.validated(serializers.ShareInput)["user"])
         return self.respond(obj)
 
+    @extend_schema(request=serializers.ShareInput)
     @action(detail=True, methods=["post"])
     def unshare(self, request, pk=None):
         obj = self.get_object()
         services.record_unshare(obj=obj, user=self.validated(serializers.ShareInput)["user"])
         return self.respond(obj)
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"])
     def export(self, request):
         """The filtered list as CSV (the import's columns)."""
@@ -135,6 +141,7 @@ class CrmRecordViewSet(ModelViewSet):
                      f'attachment; filename="crm-{self.export_kind}-{stamp}.csv"'},
         )  # fmt: skip
 
+    @extend_schema(request=serializers.ImportInput, responses=serializers.ImportResultSerializer)
     @bulk_operation
     @action(detail=False, methods=["post"], url_path="import")
     def import_csv(self, request):
@@ -170,6 +177,7 @@ class AccountViewSet(CrmRecordViewSet):
     create_service = services.account_create
     export_kind = import_kind = "accounts"
 
+    @extend_schema(request=serializers.LinkPartyInput)
     @action(detail=True, methods=["post"], url_path="link-party")
     def link_party(self, request, pk=None):
         """Link the account to an ISP customer of this tenant (blank ref: unlink)."""
@@ -199,6 +207,7 @@ class LeadViewSet(CrmRecordViewSet):
     create_service = services.lead_create
     export_kind = import_kind = "leads"
 
+    @extend_schema(request=serializers.ConvertInput)
     @action(detail=True, methods=["post"])
     def convert(self, request, pk=None):
         """Convert a qualified lead into an account, a contact and an opportunity, in one
@@ -209,6 +218,7 @@ class LeadViewSet(CrmRecordViewSet):
         lead = services.lead_convert(lead=lead, actor=request.user, **data)
         return self.respond(lead)
 
+    @extend_schema(responses=serializers.DuplicateSerializer(many=True))
     @action(detail=True, methods=["get"])
     def duplicates(self, request, pk=None):
         """Existing accounts and contacts the lead matches (candidates to merge into)."""
@@ -237,10 +247,13 @@ class OpportunityViewSet(CrmRecordViewSet):
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no tenant schema
+            return context
         if not hasattr(self, "_currency"):
             self._currency = CrmSettings.current().currency
         return {**context, "currency": self._currency}
 
+    @extend_schema(request=serializers.MoveInput)
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         """Move to another pipeline stage (the board's drag and drop does the same)."""
@@ -249,6 +262,7 @@ class OpportunityViewSet(CrmRecordViewSet):
         opportunity = services.opportunity_move(opportunity=opportunity, **data)
         return self.respond(opportunity)
 
+    @extend_schema(responses=serializers.StageChangeSerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         """The opportunity's stage changes, newest first."""
@@ -270,6 +284,7 @@ class ActivityViewSet(CrmRecordViewSet):
         rows = self.paginate_queryset(selectors.open_tasks_of(request.user))
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         activity = services.activity_complete(activity=self._changeable())
@@ -319,22 +334,30 @@ class ReportViewSet(BaseViewSet):
     `crm.forecasting` feature (Pro plan and up)."""
 
     resource_type = "report"
+    serializer_class = serializers.PipelineRowSerializer
+    queryset = Opportunity.objects.none()  # reports read through apps.crm.selectors
+    filter_backends: list = []
+    pagination_class = None
 
+    @extend_schema(responses=serializers.PipelineRowSerializer(many=True))
     @action(detail=False, methods=["get"])
     def pipeline(self, request):
         """Open pipeline value by stage."""
         return Response(reports.pipeline_rows(request.user))
 
+    @extend_schema(responses=serializers.ForecastRowSerializer(many=True))
     @action(detail=False, methods=["get"])
     def forecast(self, request):
         """Weighted forecast by month of expected close (amount × stage probability)."""
         ensure_feature(FORECASTING)
         return Response(reports.forecast_rows(request.user))
 
+    @extend_schema(responses=serializers.WinRateSerializer)
     @action(detail=False, methods=["get"], url_path="win-rate")
     def win_rate(self, request):
         return Response(reports.win_rate_row(request.user))
 
+    @extend_schema(responses=serializers.ConversionRowSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="lead-conversion")
     def lead_conversion(self, request):
         """Lead conversion rate by source."""
