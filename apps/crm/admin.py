@@ -3,6 +3,7 @@ CRM: licensing's admin filter). Every save is audited (AuditedAdmin); an opportu
 changes on the board or through the API, where the move is recorded."""
 
 from django.contrib import admin
+from django.db import models
 
 from apps.core.admin_audit import AuditedAdmin
 from apps.crm.models import (
@@ -18,6 +19,7 @@ from apps.crm.models import (
 
 
 class OwnedAdmin(AuditedAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_select_related = ["owner"]
     list_filter = ["owner"]
     readonly_fields = ["created_at", "updated_at"]

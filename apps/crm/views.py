@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from apps.core.exceptions import DomainError
@@ -425,7 +426,11 @@ class ActivityDoneView(CrmPage):
         if not selectors.can(request.user, activity, "change"):
             raise PermissionDenied("You may not change this activity.")
         services.activity_complete(activity=activity, done=request.POST.get("done", "1") == "1")
-        return redirect(request.POST.get("next") or reverse("crm:tasks"))
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):  # fmt: skip
+            target = reverse("crm:tasks")
+        return redirect(target)
 
 
 class ConvertView(CrmPage):
