@@ -2,7 +2,7 @@
 
 from django import forms
 
-from apps.crm.constants import LeadStatus
+from apps.crm.constants import ActivityKind, LeadStatus
 from apps.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage
 from apps.crm.models.base import normalise_tags
 from apps.identity.models import User
@@ -47,8 +47,10 @@ class CrmForm(forms.ModelForm):
         for name, rows in related.items():
             if name in self.fields and user is not None:
                 self.fields[name].queryset = rows(user).order_by()
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             field.widget.attrs.setdefault("class", "input")
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs.setdefault("rows", 3 if name != "body" else 2)
 
 
 class AccountForm(CrmForm):
@@ -95,7 +97,13 @@ class ActivityForm(CrmForm):
         model = Activity
         fields = ["kind", "subject", "body", "due_at", "done", "owner"]
         widgets = {"due_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                   "body": forms.Textarea(attrs={"rows": 2})}  # fmt: skip
+                   "subject": forms.TextInput(attrs={"placeholder": "Subject"}),
+                   "body": forms.Textarea(attrs={"rows": 2, "placeholder": "Details"})}  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ActivityKind.choices  # no blank choice
+        self.fields["kind"].initial = self.initial.get("kind", ActivityKind.CALL)
 
 
 class ConvertForm(forms.Form):

@@ -47,9 +47,12 @@ class BarChart:
     row: int = 34
 
 
-def bar_chart(items: list[tuple[str, Decimal | float, str]], fmt: str = "{:,.2f}") -> BarChart:
-    """items: (label, value, note). Bars are scaled to the largest value."""
-    top = max((float(value) for _, value, _ in items), default=0.0) or 1.0
+def bar_chart(
+    items: list[tuple[str, Decimal | float, str]], fmt: str = "{:,.2f}", top: float | None = None
+) -> BarChart:
+    """items: (label, value, note). Bars are scaled to `top` (a rate's 100), else to the
+    largest value."""
+    top = top or max((float(value) for _, value, _ in items), default=0.0) or 1.0
     bars = [
         ChartBar(label, fmt.format(value), note, 8 + index * 34,
                  round(max(float(value), 0) / top * PLOT_WIDTH, 1))

@@ -180,9 +180,10 @@ class TimelineEntry:
     activity: Activity | None = None
 
 
-def timeline(obj) -> list[TimelineEntry]:
+def timeline(obj, user=None) -> list[TimelineEntry]:
     """What happened on a record, newest first: its activities (and, for an account, those of
-    its contacts and opportunities), its stage changes, its creation."""
+    its contacts and opportunities), its stage changes, its creation. Given a user, only what
+    that user may see (an account's timeline does not reveal a colleague's private deal)."""
     model_name = obj._meta.model_name
     acts = Activity.objects.select_related("owner")
     changes = StageChange.objects.none()
@@ -194,6 +195,9 @@ def timeline(obj) -> list[TimelineEntry]:
         changes = StageChange.objects.filter(opportunity=obj)
     else:
         acts = acts.filter(**{model_name: obj})
+    if user is not None:
+        acts = visible(user, acts)
+        changes = changes.filter(opportunity__in=opportunities(user).values("pk"))
     entries = [
         TimelineEntry(
             when=act.done_at or act.due_at or act.created_at,

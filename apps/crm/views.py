@@ -236,6 +236,9 @@ class FormView(CrmPage):
         instance = self.record(kind, pk, "change") if pk else None
         initial = {key: value for key, value in request.GET.items() if key in
                    ("account", "contact", "stage")}  # fmt: skip
+        if kind.key == "opportunities" and "stage" not in initial:
+            initial["stage"] = Stage.objects.filter(kind=StageKind.OPEN).values_list(
+                "pk", flat=True).first()  # fmt: skip
         form = kind.form(instance=instance, user=request.user, owners=_crm_users(),
                          initial=initial)  # fmt: skip
         return self.render("form.html", kind=kind, form=form, instance=instance)
@@ -287,7 +290,7 @@ class DetailView(CrmPage):
         kind = self.kind(kind)
         self.section = kind.key
         obj = self.record(kind, pk)
-        context = {"kind": kind, "obj": obj, "timeline": selectors.timeline(obj),
+        context = {"kind": kind, "obj": obj, "timeline": selectors.timeline(obj, request.user),
                    "activity_form": forms.ActivityForm(user=request.user, owners=_crm_users()),
                    "can_change": selectors.can(request.user, obj, "change"),
                    "can_delete": selectors.can(request.user, obj, "delete"),
@@ -513,6 +516,7 @@ class ReportsView(CrmPage):
             conversion_chart=reports.bar_chart(
                 [(r["label"], r["rate"], f"{r['converted']}/{r['total']}") for r in conversion],
                 fmt="{:.1f}%",
+                top=100,
             ),
         )
 

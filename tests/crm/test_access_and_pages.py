@@ -404,3 +404,17 @@ def test_an_opportunity_page_shows_its_stage_history(people, tenant_a):
     page = people.browser_client("mike").get(f"/crm/opportunities/{opportunity.pk}/")
 
     assert "Prospecting → <strong>Proposal</strong>" in page.content.decode()
+
+
+def test_an_accounts_timeline_does_not_reveal_a_colleagues_private_deal(people, tenant_a):
+    with schema_context(tenant_a.schema_name):
+        account = AccountFactory(owner=people["mike"])
+        services.opportunity_create(owner=people["sarah"], account=account, name="Sarah private")
+        services.opportunity_create(owner=people["mike"], account=account, name="Mike public")
+
+    mike_sees = people.browser_client("mike").get(f"/crm/accounts/{account.pk}/")
+    boss_sees = people.browser_client("boss").get(f"/crm/accounts/{account.pk}/")
+
+    assert "Mike public" in mike_sees.content.decode()
+    assert "Sarah private" not in mike_sees.content.decode()
+    assert "Sarah private" in boss_sees.content.decode()
