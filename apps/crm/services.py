@@ -165,6 +165,11 @@ def record_delete(*, instance: models.Model) -> None:
     before, pk = snapshot(instance), instance.pk
     ct = ContentType.objects.get_for_model(instance)
     shares = list(UserObjectPermission.objects.filter(content_type=ct, object_pk=str(pk)))
+    if hasattr(instance, "activities"):  # cascaded with the record: their shares go too
+        activity_ids = [str(a) for a in instance.activities.values_list("pk", flat=True)]
+        shares += list(UserObjectPermission.objects.filter(
+            content_type=ContentType.objects.get_for_model(Activity), object_pk__in=activity_ids
+        ))  # fmt: skip
     try:
         with transaction.atomic():
             instance.delete()
@@ -272,6 +277,9 @@ def lead_convert(
             stage=stage or Stage.objects.filter(kind=StageKind.OPEN).first(),
             lead=lead,
         )  # fmt: skip
+    for activity in Activity.objects.filter(lead=lead).order_by("pk"):
+        # The lead's history follows it to the contact (and so to the account's timeline).
+        _apply(activity, {"lead": None, "contact": contact})
     before = snapshot(lead)
     lead.status = LeadStatus.CONVERTED
     lead.converted_at = timezone.now()

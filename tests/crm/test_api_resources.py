@@ -150,3 +150,38 @@ class TestStages(ResourceTests):
 
         assert response.status_code == 409
         assert response.json()["error"]["code"] == "CONFLICT"
+
+
+def test_lists_filter_search_and_order(people, tenant_a):
+    with schema_context(tenant_a.schema_name):
+        LeadFactory(owner=people["mike"], last_name="Alpha", score=10, source="event", tags=["hot"])
+        LeadFactory(owner=people["mike"], last_name="Beta", score=90, source="event")
+        LeadFactory(owner=people["mike"], last_name="Gamma", score=50, source="website")
+    mike = people.api("mike")
+
+    def names(query):
+        response = mike.get("/api/v1/crm/leads/", query)
+        assert response.status_code == 200, response.content
+        return [row["attributes"]["last_name"] for row in response.json()["data"]]
+
+    assert names({"source": "event", "ordering": "-score"}) == ["Beta", "Alpha"]
+    assert names({"search": "gam"}) == ["Gamma"]
+    assert names({"score_min": 40, "ordering": "score"}) == ["Gamma", "Beta"]
+    assert names({"tag": "HOT"}) == ["Alpha"]
+    assert names({"mine": "true", "ordering": "last_name"}) == ["Alpha", "Beta", "Gamma"]
+    assert mike.get("/api/v1/crm/leads/", {"status": "nonsense"}).status_code == 400
+
+
+def test_opportunity_filters_by_stage_kind_and_amount(people, tenant_a):
+    with schema_context(tenant_a.schema_name):
+        won = Stage.objects.get(name="Won")
+        OpportunityFactory(owner=people["mike"], name="Big won", amount=Decimal("9000"), stage=won)
+        OpportunityFactory(owner=people["mike"], name="Small open", amount=Decimal("10"))
+
+    rows = (
+        people.api("mike")
+        .get("/api/v1/crm/opportunities/", {"stage_kind": "won", "amount_min": 100})
+        .json()["data"]
+    )
+
+    assert [row["attributes"]["name"] for row in rows] == ["Big won"]

@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 from apps.core.models import AuditEntry
 from apps.crm import services
 from apps.crm.models import Account, Contact, Lead, Opportunity
-from tests.crm.factories import AccountFactory, ContactFactory, LeadFactory
+from tests.crm.factories import AccountFactory, ActivityFactory, ContactFactory, LeadFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
 
@@ -256,3 +256,21 @@ def test_the_service_converts_in_one_transaction_when_called_directly(
         )
         assert lead.converted_opportunity is None
         assert lead.converted_contact.account == lead.converted_account
+
+
+def test_the_leads_activities_follow_it_to_the_contact(people, tenant_a, qualified_lead):
+    with schema_context(tenant_a.schema_name):
+        call = ActivityFactory(
+            owner=people["mike"], kind="call", lead=qualified_lead, subject="Discovery call"
+        )
+
+    response = people.api("mike").post_json(convert_url(qualified_lead), {})
+
+    contact_id = response.json()["data"]["attributes"]["converted_contact"]
+    with schema_context(tenant_a.schema_name):
+        call.refresh_from_db()
+        assert (call.lead_id, call.contact_id) == (None, contact_id)
+    account_page = people.browser_client("mike").get(
+        f"/crm/accounts/{response.json()['data']['attributes']['converted_account']}/"
+    )
+    assert "Discovery call" in account_page.content.decode()
