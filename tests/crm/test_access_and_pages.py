@@ -418,3 +418,24 @@ def test_an_accounts_timeline_does_not_reveal_a_colleagues_private_deal(people, 
     assert "Mike public" in mike_sees.content.decode()
     assert "Sarah private" not in mike_sees.content.decode()
     assert "Sarah private" in boss_sees.content.decode()
+
+
+def test_deleting_a_record_leaves_no_shares_behind(people, tenant_a):
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import UserObjectPermission
+
+    with schema_context(tenant_a.schema_name):
+        deal = OpportunityFactory(owner=people["mike"])
+        call = ActivityFactory(owner=people["mike"], opportunity=deal)
+        services.record_share(obj=deal, user=people["sarah"])
+        services.record_share(obj=call, user=people["sarah"])
+
+    response = people.api("mike").delete(f"/api/v1/crm/opportunities/{deal.pk}/")
+
+    assert response.status_code == 204
+    with schema_context(tenant_a.schema_name):
+        left = UserObjectPermission.objects.filter(
+            content_type__in=ContentType.objects.filter(app_label="crm"),
+            object_pk__in=[str(deal.pk), str(call.pk)],
+        )
+        assert not left.exists()
