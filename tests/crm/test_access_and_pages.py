@@ -439,3 +439,40 @@ def test_deleting_a_record_leaves_no_shares_behind(people, tenant_a):
             object_pk__in=[str(deal.pk), str(call.pk)],
         )
         assert not left.exists()
+
+
+COLLECTION_ENDPOINTS = [
+    ("get", "/api/v1/crm/accounts/export/"),
+    ("post", "/api/v1/crm/leads/import/"),
+    ("get", "/api/v1/crm/activities/my-open-tasks/"),
+    ("get", "/api/v1/crm/reports/pipeline/"),
+    ("get", "/api/v1/crm/reports/forecast/"),
+    ("get", "/api/v1/crm/reports/win-rate/"),
+    ("get", "/api/v1/crm/reports/lead-conversion/"),
+    ("get", "/api/v1/crm/stages/"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), COLLECTION_ENDPOINTS)
+def test_every_collection_endpoint_is_closed_to_anonymous_field_tech_and_unsubscribed(
+    people, client_a, api_b_owner, method, path
+):
+    anonymous = getattr(client_a, method)(path)
+    tom = getattr(people.api("tom"), method)(path)
+    tenant_b = getattr(api_b_owner, method)(path)
+
+    assert (anonymous.status_code, anonymous.json()["error"]["code"]) == (401, "NOT_AUTHENTICATED")
+    assert (tom.status_code, tom.json()["error"]["code"]) == (403, "PERMISSION_DENIED")
+    assert (tenant_b.status_code, tenant_b.json()["error"]["code"]) == (403, "APP_NOT_SUBSCRIBED")
+
+
+@pytest.mark.parametrize(
+    "path", ["/crm/reports/forecast/", "/crm/contacts/export.csv", "/crm/opportunities/new/"]
+)
+def test_the_remaining_pages_are_closed_to_a_field_tech_and_an_unsubscribed_tenant(
+    people, client_b, path
+):
+    client_b.sign_in()
+
+    assert people.browser_client("tom").get(path).status_code == 403
+    assert "Upgrade to access CRM" in client_b.get(path).content.decode()

@@ -193,6 +193,9 @@ def test_reports_compute_pipeline_win_rate_and_conversion(people, tenant_a, sale
 
 
 def test_the_weighted_forecast_is_refused_on_the_trial_plan(people, tenant_a, sales):
+    trial = Subscription.objects.select_related("plan").get(tenant=tenant_a, app__key="crm")
+    assert (trial.status, trial.plan.key) == ("trial", "basic")
+
     api = people.api("mike").get("/api/v1/crm/reports/forecast/")
     page = people.browser_client("mike")
     section = page.get("/crm/reports/").content.decode()
