@@ -200,10 +200,20 @@ def contact_create(*, owner: User, account: Account, last_name: str, **fields) -
 
 @transaction.atomic
 def account_link_party(*, account: Account, app: str, ref: str) -> Account:
-    """Link (or with ref "" unlink) the account to a party record of another app."""
+    """Link (or with ref "" unlink) the account to a party record of another app. The record
+    must exist in that app's directory (apps.core.parties); the caller checks the licence."""
+    from apps.core.parties import party_directory
+
     if app != "isp":
         raise ValidationError({"app": "Accounts link to ISP customers only."})
-    return _apply(account, {"isp_customer_ref": str(ref or "").strip()})
+    ref = str(ref or "").strip()
+    if ref:
+        directory = party_directory(app)
+        if directory is None:
+            raise ConflictError("The ISP customer directory is not available.")
+        if directory.facts(ref) is None:
+            raise ValidationError({"isp_customer_ref": f"No ISP customer {ref}."})
+    return _apply(account, {"isp_customer_ref": ref})
 
 
 # --- Leads --------------------------------------------------------------------------------------

@@ -167,3 +167,16 @@ def test_the_crm_directory_shows_an_accounts_facts_to_other_apps(people, tenant_
     assert [party.ref for party in found] == [str(account.pk)]
     assert [party.ref for party in linked] == [str(account.pk)]
     assert nothing == (None, None, [], [])
+
+
+def test_the_api_refuses_a_link_to_an_unknown_isp_customer(
+    people, tenant_a, account, isp_directory
+):
+    response = people.api("mike").post_json(
+        f"/api/v1/crm/accounts/{account.pk}/link-party/", {"isp_customer_ref": "999"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "isp_customer_ref"
+    with schema_context(tenant_a.schema_name):
+        assert Account.objects.get(pk=account.pk).isp_customer_ref == ""

@@ -252,10 +252,9 @@ class PartyLinkView(CrmPage):
         if not tenant_has_app("isp"):
             raise PermissionDenied("This organisation does not subscribe to ISP Framework.")
         ref = request.POST.get("ref", "")
-        directory = party_directory("isp")
-        if ref and (directory is None or directory.facts(ref) is None):
-            messages.error(request, "No such ISP customer.")
-        else:
+        try:
             services.account_link_party(account=account, app="isp", ref=ref)
             messages.success(request, "Linked to the ISP customer." if ref else "Unlinked.")
+        except (ValidationError, DomainError) as error:
+            self.fail(error)
         return redirect("crm:detail", kind="accounts", pk=pk)
