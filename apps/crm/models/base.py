@@ -1,29 +1,16 @@
 """What every CRM record shares: an owner, tags and timestamps; postal addresses; validated
 email and phone."""
 
-import re
-
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import ValidationError
 from django.db import models
+
+from apps.core.validators import phone_validator
 
 __all__ = ["AddressFields", "OwnedRecord", "normalise_phone", "normalise_tags", "validate_phone"]
 
-_PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+$")
-
-
-def validate_phone(value: str) -> None:
-    """A phone number as people write it: digits with spaces, dashes, dots or brackets, an
-    optional leading +, and 7 to 15 digits (E.164's maximum)."""
-    if not value:
-        return
-    digits = re.sub(r"\D", "", value)
-    if not _PHONE_CHARS.match(value) or not 7 <= len(digits) <= 15:
-        raise ValidationError(
-            "Enter a valid phone number (7 to 15 digits, optionally starting with +).",
-            code="invalid_phone",
-        )
+#: Phone numbers are checked as everywhere in DotMac (apps.core.validators).
+validate_phone = phone_validator
 
 
 def normalise_phone(value: str) -> str:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from apps.core.money import MoneyField, non_negative
 from apps.crm.constants import DEFAULT_CURRENCY, StageKind
 from apps.crm.models.base import OwnedRecord
 
@@ -74,10 +75,7 @@ class Opportunity(OwnedRecord):
         related_name="opportunities",
     )  # fmt: skip
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
-    amount = models.DecimalField(
-        "amount", max_digits=14, decimal_places=2, default=0,
-        validators=[MinValueValidator(0)], help_text="In the tenant's currency.",
-    )  # fmt: skip
+    amount = MoneyField("amount", validators=[non_negative], help_text="In the tenant's currency.")
     expected_close_date = models.DateField("expected close date", null=True, blank=True)
     lost_reason = models.CharField("lost reason", max_length=200, blank=True)
     closed_at = models.DateTimeField("closed", null=True, blank=True, editable=False)
@@ -115,7 +113,7 @@ class StageChange(models.Model):
     )
     from_name = models.CharField("from", max_length=60, blank=True)
     to_name = models.CharField("to", max_length=60)
-    amount = models.DecimalField("amount then", max_digits=14, decimal_places=2, default=0)
+    amount = MoneyField("amount then")
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
