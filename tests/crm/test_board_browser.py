@@ -57,6 +57,9 @@ def test_dragging_a_card_moves_the_deal_and_a_reload_shows_it_there(tenant_page,
         page.page.wait_for_selector("#board-status:has-text('Moved to Proposal')")
 
         assert page.page.evaluate("window.__notReloaded") is True  # no page load happened
+        proposal = page.page.locator('section[data-stage-name="Proposal"]')
+        assert proposal.locator(".col-total").inner_text() == "4,200.00 USD"
+        assert proposal.locator(".col-count").inner_text() == "1"
         assert committed(_stage_of, schema, made["deal"]) == ("Proposal", 2)
         page.page.reload()
         assert page.page.locator(f'section[data-stage-name="Proposal"] {card}').count() == 1

@@ -58,8 +58,6 @@ class PipelineView(CrmPage):
         columns = []
         for stage in Stage.objects.all():
             cards = by_stage.get(stage.pk, [])
-            if stage.is_closed and not request.GET.get("closed") and len(cards) > 12:
-                cards = cards[:12]
             columns.append({"stage": stage, "cards": cards,
                             "total": sum((c.amount for c in by_stage.get(stage.pk, [])), 0),
                             "count": len(by_stage.get(stage.pk, []))})  # fmt: skip

@@ -13,9 +13,14 @@
     status.classList.toggle("error", Boolean(isError));
   }
 
+  const money = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
   function recount(column) {
-    const count = column.querySelectorAll(".deal").length;
-    column.querySelector(".col-count").textContent = count;
+    const cards = column.querySelectorAll(".deal");
+    let total = 0;
+    cards.forEach((card) => { total += parseFloat(card.dataset.amount) || 0; });
+    column.querySelector(".col-count").textContent = cards.length;
+    column.querySelector(".col-total").textContent = money.format(total) + " " + board.dataset.currency;
   }
 
   board.addEventListener("dragstart", function (event) {
