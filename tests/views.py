@@ -13,7 +13,6 @@ from apps.core.api import exceptions
 from apps.core.api.serializers import ModelSerializer
 from apps.core.api.viewsets import ModelViewSet
 from apps.core.models import WorkerHeartbeat
-from apps.platform.licensing.guards import requires_feature
 
 
 class HeartbeatSerializer(ModelSerializer):
@@ -67,12 +66,3 @@ def slow(request):
     seconds = float(request.GET.get("seconds", "2"))
     time.sleep(seconds)
     return HttpResponse(f"slept {seconds}", content_type="text/plain")
-
-
-# --- Stand-ins for app endpoints that do not exist yet (exercised through the app's prefix) ---
-
-
-class StandInForecast(APIView):
-    @requires_feature("crm.forecasting")
-    def get(self, request):
-        return Response({"forecast": "42"})

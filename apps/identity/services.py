@@ -93,16 +93,43 @@ def roles_ensure_defaults(**_) -> None:
             audit_created(role)
 
 
+def _seats_taken(user: User, role) -> list[str]:
+    """The `<app>.max_users` limits (DESIGN.md §5) a grant of `role` takes a seat of: an app
+    the tenant has, with a metered user limit, that the role opens and none of the user's
+    current roles does."""
+    from apps.core.registry import registry
+    from apps.identity.constants import AREAS
+    from apps.platform.licensing.guards import current_entitlements
+
+    held = {AREAS[area].app for r in user.roles.all() for area in r.areas if area in AREAS}
+    apps = {AREAS[area].app for area in role.areas if area in AREAS} - held
+    entitlements = current_entitlements()
+    return sorted(
+        f"{app}.max_users" for app in apps
+        if f"{app}.max_users" in registry.usage_counters and entitlements.has_app(app)
+    )  # fmt: skip
+
+
 @transaction.atomic
 def role_grant(*, user: User, role, granted_by: str = "") -> None:
-    """Give a user a role (idempotent)."""
-    from apps.identity.models import RoleAssignment
+    """Give a user a role (idempotent). Refused with LIMIT_EXCEEDED, writing nothing, when it
+    would take the app past its plan's user limit (e.g. `crm.max_users`)."""
+    from contextlib import ExitStack
 
-    assignment, created = RoleAssignment.objects.get_or_create(
-        user=user, role=role, defaults={"granted_by": granted_by}
-    )
-    if created:
-        audit_created(assignment)
+    from apps.identity.models import RoleAssignment
+    from apps.platform.licensing.guards import within_limit
+
+    if RoleAssignment.objects.filter(user=user, role=role).exists():
+        return
+    with ExitStack() as limits:
+        if user.is_active:
+            for limit_key in _seats_taken(user, role):
+                limits.enter_context(within_limit(limit_key))
+        assignment, created = RoleAssignment.objects.get_or_create(
+            user=user, role=role, defaults={"granted_by": granted_by}
+        )
+        if created:
+            audit_created(assignment)
 
 
 @transaction.atomic

@@ -28,7 +28,6 @@ from apps.isp.admin_common import (
     money,
     run_for_each,
 )
-from apps.isp.api.accounts import customer_erasable, customer_erase, customer_set_status
 from apps.isp.models import (
     Customer,
     CustomerContact,
@@ -40,6 +39,11 @@ from apps.isp.models import (
     TimelineEvent,
 )
 from apps.isp.services import customers, plans, subscriptions
+from apps.isp.services.customers import (
+    customer_erasable,
+    customer_erase,
+    customer_set_status,
+)
 from apps.platform.licensing.guards import within_limit
 
 # --- Customers ---------------------------------------------------------------------------------
@@ -242,7 +246,7 @@ class CustomerAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Only an account opened by mistake is deleted; the others are closed (their history
-        # is kept): see apps.isp.api.accounts.
+        # is kept): see services.customers.customer_erase.
         if obj is not None and not customer_erasable(obj):
             return False
         return super().has_delete_permission(request, obj)

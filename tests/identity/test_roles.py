@@ -75,8 +75,8 @@ def test_it_manager_opens_crm_and_field_tech_does_not(tenant_a):
     member(tenant_a, "sarah", "IT Manager")
     member(tenant_a, "tom", "Field Tech")
 
-    sarah = api_as("tenant-a.localhost", "sarah").get("/api/v1/crm/test-forecast/")
-    tom = api_as("tenant-a.localhost", "tom").get("/api/v1/crm/test-forecast/")
+    sarah = api_as("tenant-a.localhost", "sarah").get("/api/v1/crm/reports/forecast/")
+    tom = api_as("tenant-a.localhost", "tom").get("/api/v1/crm/reports/forecast/")
 
     assert sarah.status_code == 403
     assert sarah.json()["error"]["code"] == "FEATURE_NOT_IN_PLAN"  # past the role check

@@ -12,7 +12,6 @@ from rest_framework.response import Response
 
 from apps.isp.api import filters
 from apps.isp.api import serializers as s
-from apps.isp.api.accounts import customer_erase, customer_set_status
 from apps.isp.api.base import ModelViewSet, ReadOnlyModelViewSet, tenant_currency
 from apps.isp.models import (
     BillingRun,
@@ -28,6 +27,7 @@ from apps.isp.models import (
 )
 from apps.isp.services import billing, customers, payments, plans, runs, subscriptions
 from apps.isp.services.billing import LineDraft
+from apps.isp.services.customers import customer_erase, customer_set_status
 
 # --- Customers ---------------------------------------------------------------------------------
 

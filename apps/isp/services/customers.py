@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.core.audit import audit_created, audit_deleted, audit_updated, snapshot
+from apps.core.exceptions import ConflictError
 from apps.isp.models import Customer, CustomerContact, Service, TimelineEvent
 from apps.isp.services.numbering import sequence_take
 from apps.isp.services.timeline import timeline_record
@@ -83,11 +84,19 @@ def customer_update(*, customer: Customer, actor=None, **fields) -> Customer:
     return customer
 
 
-@transaction.atomic
 def customer_set_status(
     *, customer: Customer, status: str, actor=None, reason: str = ""
 ) -> Customer:
-    """Change an account's status. Closing needs every service terminated."""
+    """Change an account's status. Closing needs every service terminated; reopening a closed
+    account counts against `isp.max_customers` again (closed accounts are not counted)."""
+    if customer.status == Customer.Status.CLOSED and status != Customer.Status.CLOSED:
+        with within_limit("isp.max_customers"):
+            return _set_status(customer=customer, status=status, actor=actor, reason=reason)
+    return _set_status(customer=customer, status=status, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def _set_status(*, customer: Customer, status: str, actor, reason: str) -> Customer:
     if status not in Customer.Status.values:
         raise ValidationError({"status": f"Unknown status '{status}'."})
     if status == customer.status:
@@ -111,6 +120,32 @@ def customer_set_status(
         actor=actor,
     )
     return customer
+
+
+def customer_erasable(customer: Customer) -> bool:
+    """An account opened by mistake: a prospect that never had a service, an invoice, a credit
+    note or a payment."""
+    return customer.status == Customer.Status.PROSPECT and not (
+        customer.services.exists()
+        or customer.invoices.exists()
+        or customer.credit_notes.exists()
+        or customer.payments.exists()
+    )
+
+
+@transaction.atomic
+def customer_erase(*, customer: Customer, actor=None) -> None:
+    """Delete an account opened by mistake; any other account is closed instead, so that its
+    history is kept."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not customer_erasable(customer):
+        raise ConflictError(
+            f"Account {customer.account_number} has history and cannot be deleted: close it "
+            "instead (set its status to closed)."
+        )
+    before, pk = snapshot(customer), customer.pk
+    customer.delete()
+    audit_deleted(customer, before, object_id=pk, actor=actor)
 
 
 @transaction.atomic

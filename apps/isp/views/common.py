@@ -80,32 +80,3 @@ def querystring_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
-
-
-@contextlib.contextmanager
-def timeline_audited(customer_id: int, actor):
-    """Work-around (to remove once the billing services audit their timeline entries): the
-    lifecycle and card-payment services record timeline events without an audit entry that
-    covers them (service_create, service_suspend, service_restore, a declined invoice_pay).
-    Every timeline event the wrapped call adds gets its audit entry, unless it has one."""
-    from django.db.models import Max
-
-    from apps.core.audit import audit_created
-    from apps.core.models import AuditEntry
-    from apps.isp.models import TimelineEvent
-
-    last = TimelineEvent.objects.filter(customer_id=customer_id).aggregate(last=Max("id"))["last"]
-    try:
-        yield
-    finally:
-        added = list(TimelineEvent.objects.filter(customer_id=customer_id, id__gt=last or 0))
-        if added:
-            audited = set(
-                AuditEntry.objects.filter(
-                    object_type=TimelineEvent._meta.label_lower,
-                    object_id__in=[str(event.pk) for event in added],
-                ).values_list("object_id", flat=True)
-            )
-            for event in added:
-                if str(event.pk) not in audited:
-                    audit_created(event, actor=actor)

@@ -15,7 +15,7 @@ from apps.isp.gateways import gateway
 from apps.isp.models import Customer, Invoice, Service
 from apps.isp.services import customers as customer_services
 from apps.isp.services import payments
-from apps.isp.views.common import attempt, currency, error_text, paginate, timeline_audited
+from apps.isp.views.common import attempt, currency, error_text, paginate
 
 
 def portal_customer(view):
@@ -106,12 +106,9 @@ def invoice_pay(request, customer, pk):
     if request.method == "POST" and form.is_valid():
         amount = invoice.amount_due
         try:
-            with timeline_audited(customer.pk, request.user):
-                payments.invoice_pay(
-                    invoice=invoice,
-                    card_number=form.cleaned_data["card_number"],
-                    actor=request.user,
-                )
+            payments.invoice_pay(
+                invoice=invoice, card_number=form.cleaned_data["card_number"], actor=request.user
+            )
         except (DomainError, ValidationError) as error:  # declined card, nothing left to pay
             declined = error_text(error)
         else:

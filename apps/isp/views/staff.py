@@ -25,7 +25,6 @@ from apps.isp.views.common import (
     customer_or_404,
     paginate,
     querystring_without_page,
-    timeline_audited,
 )
 
 # --- Dashboard ---------------------------------------------------------------------------------
@@ -60,7 +59,7 @@ def service_create(request, pk):
         },
     )
     if request.method == "POST" and form.is_valid():
-        with attempt(request) as outcome, timeline_audited(customer.pk, request.user):
+        with attempt(request) as outcome:
             service = subscriptions.service_create(
                 customer=customer,
                 plan=form.cleaned_data["plan"],
@@ -91,7 +90,7 @@ def service_action(request, pk, action):
     form = DateForm(request.POST)
     on = form.cleaned_data.get("on") if form.is_valid() else None
     name = service.plan.name
-    with attempt(request) as outcome, timeline_audited(service.customer_id, request.user):
+    with attempt(request) as outcome:
         if action == "activate":
             invoice = subscriptions.service_activate(service=service, on=on, actor=request.user)
             text = f"{name} activated." + (f" Invoice {invoice.number} issued." if invoice else "")

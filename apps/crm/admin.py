@@ -1,0 +1,111 @@
+"""The tenant super admin's console for the CRM (listed only while the tenant subscribes to
+CRM: licensing's admin filter). Every save is audited (AuditedAdmin); an opportunity's stage
+changes on the board or through the API, where the move is recorded."""
+
+from django.contrib import admin
+from django.db import models
+
+from apps.core.admin_audit import AuditedAdmin
+from apps.crm.models import (
+    Account,
+    Activity,
+    Contact,
+    CrmSettings,
+    Lead,
+    Opportunity,
+    Stage,
+    StageChange,
+)
+
+
+class OwnedAdmin(AuditedAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_select_related = ["owner"]
+    list_filter = ["owner"]
+    readonly_fields = ["created_at", "updated_at"]
+    autocomplete_fields = ["owner"]
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    fields = ["first_name", "last_name", "title", "email", "phone", "owner"]
+    extra = 0
+    show_change_link = True
+    autocomplete_fields = ["owner"]
+
+
+@admin.register(Account)
+class AccountAdmin(OwnedAdmin):
+    list_display = ["name", "domain", "industry", "city", "country", "owner", "isp_customer_ref"]
+    list_filter = ["owner", "industry", "country"]
+    search_fields = ["name", "domain", "email"]
+    inlines = [ContactInline]
+
+
+@admin.register(Contact)
+class ContactAdmin(OwnedAdmin):
+    list_display = ["__str__", "account", "title", "email", "phone", "owner"]
+    list_select_related = ["owner", "account"]
+    search_fields = ["first_name", "last_name", "email", "account__name"]
+    autocomplete_fields = ["owner", "account"]
+
+
+@admin.register(Lead)
+class LeadAdmin(OwnedAdmin):
+    list_display = ["__str__", "email", "source", "status", "score", "owner", "created_at"]
+    list_filter = ["status", "source", "owner"]
+    search_fields = ["first_name", "last_name", "company", "email"]
+    readonly_fields = ["created_at", "updated_at", "converted_at", "converted_account",
+                       "converted_contact", "converted_opportunity"]  # fmt: skip
+
+
+class StageChangeInline(admin.TabularInline):
+    model = StageChange
+    fields = ["changed_at", "from_name", "to_name", "amount", "changed_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(OwnedAdmin):
+    list_display = ["name", "account", "stage", "amount", "expected_close_date", "owner"]
+    list_select_related = ["owner", "account", "stage"]
+    list_filter = ["stage", "owner"]
+    search_fields = ["name", "account__name"]
+    autocomplete_fields = ["owner", "account", "contact"]
+    date_hierarchy = "expected_close_date"
+    inlines = [StageChangeInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        base = [*super().get_readonly_fields(request, obj), "closed_at", "lead"]
+        return [*base, "stage"] if obj is not None else base
+
+
+@admin.register(Activity)
+class ActivityAdmin(OwnedAdmin):
+    list_display = ["subject", "kind", "owner", "due_at", "done"]
+    list_filter = ["kind", "done", "owner"]
+    search_fields = ["subject", "body"]
+    autocomplete_fields = ["owner", "account", "contact", "lead", "opportunity"]
+
+
+@admin.register(Stage)
+class StageAdmin(AuditedAdmin):
+    list_display = ["name", "position", "probability", "kind"]
+    list_editable = ["position", "probability"]
+    ordering = ["position"]
+
+
+@admin.register(CrmSettings)
+class CrmSettingsAdmin(AuditedAdmin):
+    list_display = ["__str__", "currency"]
+
+    def has_add_permission(self, request):
+        return False  # the one row is created with the tenant (crm_defaults_ensure)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,227 @@
+"""API representations of CRM records. Writes go through apps.crm.services (see views)."""
+
+from rest_framework import serializers
+
+from apps.core.api.serializers import ModelSerializer
+from apps.crm import selectors
+from apps.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage, StageChange
+from apps.crm.models.base import normalise_tags
+from apps.identity.models import User
+
+OWNED_FIELDS = ["owner", "owner_name", "tags", "created_at", "updated_at"]
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class CrmRecordSerializer(ModelSerializer):
+    """Owner (writable by id; blank: the requesting user) and tags, for every owned record.
+    A related record must be one the requesting user may see (else: as if it did not exist)."""
+
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False
+    )
+    owner_name = serializers.SerializerMethodField()
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+
+    def get_owner_name(self, obj) -> str:
+        return _name(obj.owner)
+
+    def validate_tags(self, value):
+        return normalise_tags(value)
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        for name, value in attrs.items():
+            if value is not None and getattr(value, "_meta", None) is not None:
+                model = value._meta.model
+                if (
+                    model._meta.app_label == "crm"
+                    and not selectors.visible(user, model.objects.filter(pk=value.pk)).exists()
+                ):
+                    raise serializers.ValidationError(
+                        {name: f'Invalid pk "{value.pk}" - object does not exist.'}
+                    )
+        return attrs
+
+
+class AccountSerializer(CrmRecordSerializer):
+    contact_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Account
+        fields = ["id", "name", "domain", "website", "industry", "email", "phone", "street",
+                  "city", "postal_code", "region", "country", "description", "isp_customer_ref",
+                  "contact_count", *OWNED_FIELDS]  # fmt: skip
+        read_only_fields = ["isp_customer_ref"]
+
+
+class ContactSerializer(CrmRecordSerializer):
+    account_name = serializers.CharField(source="account.name", read_only=True)
+    full_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "account", "account_name", "first_name", "last_name", "full_name",
+                  "title", "email", "phone", "street", "city", "postal_code", "region",
+                  "country", "notes", *OWNED_FIELDS]  # fmt: skip
+
+
+class LeadSerializer(CrmRecordSerializer):
+    full_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Lead
+        fields = ["id", "first_name", "last_name", "full_name", "company", "title", "email",
+                  "phone", "website", "source", "status", "score", "notes", "converted_at",
+                  "converted_account", "converted_contact", "converted_opportunity",
+                  *OWNED_FIELDS]  # fmt: skip
+        read_only_fields = ["converted_at", "converted_account", "converted_contact",
+                            "converted_opportunity"]  # fmt: skip
+
+
+class OpportunitySerializer(CrmRecordSerializer):
+    account_name = serializers.CharField(source="account.name", read_only=True)
+    stage_name = serializers.CharField(source="stage.name", read_only=True)
+    probability = serializers.IntegerField(source="stage.probability", read_only=True)
+    weighted_amount = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField()
+    stage = serializers.PrimaryKeyRelatedField(
+        queryset=Stage.objects.all(), required=False, help_text="Blank: the first open stage."
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = ["id", "name", "account", "account_name", "contact", "stage", "stage_name",
+                  "probability", "amount", "weighted_amount", "currency", "expected_close_date",
+                  "lost_reason", "closed_at", "lead", "description", *OWNED_FIELDS]  # fmt: skip
+        read_only_fields = ["closed_at", "lead"]
+
+    def get_weighted_amount(self, obj) -> str:
+        return f"{obj.amount * obj.stage.probability / 100:.2f}"
+
+    def get_currency(self, obj) -> str:
+        return self.context.get("currency", "")
+
+
+class ActivitySerializer(CrmRecordSerializer):
+    class Meta:
+        model = Activity
+        fields = ["id", "kind", "subject", "body", "due_at", "done", "done_at", "account",
+                  "contact", "lead", "opportunity", *OWNED_FIELDS]  # fmt: skip
+        read_only_fields = ["done_at"]
+
+
+class StageSerializer(ModelSerializer):
+    class Meta:
+        model = Stage
+        fields = ["id", "name", "position", "probability", "kind"]
+
+
+class StageChangeSerializer(ModelSerializer):
+    changed_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StageChange
+        fields = ["id", "from_name", "to_name", "amount", "changed_by", "changed_at"]
+
+    def get_changed_by(self, obj) -> str:
+        return _name(obj.changed_by) if obj.changed_by else ""
+
+
+# --- Inputs of named actions -------------------------------------------------------------------
+
+
+class ConvertInput(serializers.Serializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all(), required=False)
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False)
+    create_new = serializers.BooleanField(default=False)
+    create_opportunity = serializers.BooleanField(default=True)
+    opportunity_name = serializers.CharField(required=False, default="", allow_blank=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    expected_close_date = serializers.DateField(required=False)
+    stage = serializers.PrimaryKeyRelatedField(
+        queryset=Stage.objects.filter(kind="open"), required=False
+    )
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        for name in ("account", "contact"):
+            value = attrs.get(name)
+            if (
+                value is not None
+                and not selectors.visible(user, type(value).objects.filter(pk=value.pk)).exists()
+            ):
+                raise serializers.ValidationError(
+                    {name: f'Invalid pk "{value.pk}" - object does not exist.'}
+                )
+        return attrs
+
+
+class MoveInput(serializers.Serializer):
+    stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.all())
+    lost_reason = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class ReassignInput(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    cascade = serializers.BooleanField(default=False)
+
+
+class ShareInput(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+
+
+class ImportInput(serializers.Serializer):
+    csv = serializers.CharField(trim_whitespace=False)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class LinkPartyInput(serializers.Serializer):
+    isp_customer_ref = serializers.CharField(allow_blank=True, max_length=64)
+
+
+# --- Report rows (read only; documented in the OpenAPI schema) ---------------------------------
+
+
+class PipelineRowSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    note = serializers.CharField()
+
+
+class ForecastRowSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text='e.g. "Mar 2027"')
+    weighted = serializers.DecimalField(max_digits=16, decimal_places=2)
+    note = serializers.CharField()
+
+
+class WinRateSerializer(serializers.Serializer):
+    won = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True, help_text="% of closed deals won")
+    won_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    lost_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    amount_rate = serializers.FloatField(allow_null=True)
+
+
+class ConversionRowSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    label = serializers.CharField()
+    total = serializers.IntegerField()
+    converted = serializers.IntegerField()
+    rate = serializers.FloatField()
+
+
+class ImportResultSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class DuplicateSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    name = serializers.CharField()

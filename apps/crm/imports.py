@@ -1,0 +1,223 @@
+"""CSV import and export of accounts, contacts and leads (opportunities: export only).
+
+An import is checked row by row first (the preview shows each row's errors); it is then
+written in one transaction, all rows or none: one bad row, and nothing is imported.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.core.errors import ErrorCode
+from apps.core.exceptions import DomainError
+from apps.crm import selectors, services
+from apps.crm.constants import IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, LeadStatus
+from apps.crm.forms import AccountForm, ContactForm, LeadForm
+from apps.crm.models.accounts import domain_of
+from apps.identity.models import User
+
+#: kind → (columns in order, form validating one row, service creating it)
+COLUMNS = {
+    "accounts": ["name", "domain", "website", "industry", "email", "phone", "street", "city",
+                 "postal_code", "region", "country", "tags", "owner"],
+    "contacts": ["account", "first_name", "last_name", "title", "email", "phone", "street",
+                 "city", "postal_code", "region", "country", "tags", "owner"],
+    "leads": ["first_name", "last_name", "company", "title", "email", "phone", "website",
+              "source", "status", "score", "tags", "owner"],
+}  # fmt: skip
+EXPORT_COLUMNS = {
+    **COLUMNS,
+    "opportunities": ["name", "account", "contact", "stage", "amount", "expected_close_date",
+                      "lost_reason", "tags", "owner"],
+}  # fmt: skip
+FORMS = {"accounts": AccountForm, "contacts": ContactForm, "leads": LeadForm}
+CREATE = {
+    "accounts": services.account_create,
+    "contacts": services.contact_create,
+    "leads": services.lead_create,
+}
+
+
+class ImportRejected(DomainError):
+    """Some rows are invalid: nothing was imported (details: one entry per row error)."""
+
+    code = ErrorCode.VALIDATION_ERROR
+
+
+@dataclass
+class ImportRow:
+    line: int  # line in the file (the header is line 1)
+    values: dict
+    errors: list[str] = field(default_factory=list)
+    cleaned: dict = field(default_factory=dict)
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: list[ImportRow]
+    created: int = 0
+    problems: list[str] = field(default_factory=list)  # file-level problems
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not any(row.errors for row in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return len(self.problems) + sum(1 for row in self.rows if row.errors)
+
+    def details(self) -> list[dict]:
+        out = [{"field": "file", "message": problem} for problem in self.problems]
+        for row in self.rows:
+            out += [{"field": f"row {row.line}", "message": error} for error in row.errors]
+        return out
+
+
+def _read(text: str) -> tuple[list[dict], list[str]]:
+    if len(text.encode()) > IMPORT_MAX_BYTES:
+        return [], [f"The file is larger than {IMPORT_MAX_BYTES // 1024 // 1024} MB."]
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if not reader.fieldnames:
+        return [], ["The file is empty."]
+    rows = [
+        {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
+        for row in reader
+    ]
+    if not rows:
+        return [], ["The file has a header but no rows."]
+    if len(rows) > IMPORT_MAX_ROWS:
+        return [], [f"At most {IMPORT_MAX_ROWS} rows per import."]
+    return rows, []
+
+
+def _check_row(kind: str, number: int, values: dict, importer: User, seen: dict) -> ImportRow:
+    row = ImportRow(line=number, values=values)
+    data = dict(values)
+    owner = importer
+    if data.get("owner"):
+        owner = User.objects.filter(username=data["owner"], is_active=True).first()
+        if owner is None:
+            row.errors.append(f"owner: no user named {data['owner']!r}.")
+        elif owner != importer and not selectors.is_manager(importer):
+            row.errors.append("owner: only a CRM manager can import records for others.")
+    if owner is not None:
+        try:
+            services.ensure_may_own(owner)
+        except ValidationError as error:
+            row.errors += [f"owner: {m}" for m in error.message_dict.get("owner", [])]
+    if kind == "contacts":
+        name = data.get("account", "")
+        account = selectors.accounts(importer).filter(name__iexact=name).first() if name else None
+        if account is None and name:
+            account = selectors.accounts(importer).filter(domain=domain_of(name)).first()
+        if account is None:
+            row.errors.append(f"account: no account named {name!r}." if name else
+                              "account: this field is required.")  # fmt: skip
+        data["account"] = account.pk if account else ""
+    if kind == "leads":
+        data.setdefault("source", "other")
+        data["source"] = data.get("source") or "other"
+        data["status"] = data.get("status") or LeadStatus.NEW
+        data["score"] = data.get("score") or "0"
+    form = FORMS[kind](data=data, user=importer)
+    form.fields.pop("owner", None)
+    form.instance.owner = owner or importer
+    if form.is_valid():
+        row.cleaned = {**form.cleaned_data, "owner": owner or importer}
+    else:
+        for name, messages in form.errors.items():
+            label = "row" if name == "__all__" else name
+            if name == "account" and kind == "contacts" and not data["account"]:
+                continue  # already said which account is missing
+            row.errors += [f"{label}: {message}" for message in messages]
+    key = {"accounts": "domain", "contacts": "email", "leads": "email"}[kind]
+    value = (row.cleaned.get(key) or "").lower()
+    if kind == "accounts" and not value:
+        value = domain_of(row.cleaned.get("website") or "")
+    if value:
+        if value in seen:
+            row.errors.append(f"{key}: {value} appears twice in the file (line {seen[value]}).")
+        else:
+            seen[value] = number
+    return row
+
+
+def csv_check(*, kind: str, text: str, importer: User) -> ImportResult:
+    """Every row validated, nothing written: what the preview shows."""
+    if kind not in COLUMNS:
+        return ImportResult(kind, [], problems=[f"Cannot import {kind}."])
+    values, problems = _read(text)
+    if problems:
+        return ImportResult(kind, [], problems=problems)
+    unknown = sorted(set(values[0]) - set(COLUMNS[kind]))
+    if unknown:
+        problems.append(
+            f"Unknown columns: {', '.join(unknown)}. Expected: {', '.join(COLUMNS[kind])}."
+        )
+    seen: dict = {}
+    rows = [_check_row(kind, n, row, importer, seen) for n, row in enumerate(values, start=2)]
+    return ImportResult(kind, rows, problems=problems)
+
+
+@transaction.atomic
+def csv_import(*, kind: str, text: str, importer: User) -> ImportResult:
+    """Import every row, or none: raises ImportRejected (with each row's errors) if any row is
+    invalid, including errors only the database finds once earlier rows are written."""
+    result = csv_check(kind=kind, text=text, importer=importer)
+    if not result.ok:
+        raise ImportRejected(
+            f"{result.error_count} problem(s) found; nothing was imported.", result.details()
+        )
+    create = CREATE[kind]
+    for row in result.rows:
+        data = {k: v for k, v in row.cleaned.items() if v not in (None, "") or k == "tags"}
+        try:
+            with transaction.atomic():
+                create(**data)
+        except ValidationError as error:
+            row.errors += [f"{name}: {m}" for name, msgs in error.message_dict.items()
+                           for m in msgs]  # fmt: skip
+    if not result.ok:
+        raise ImportRejected(
+            f"{result.error_count} problem(s) found; nothing was imported.", result.details()
+        )
+    result.created = len(result.rows)
+    return result
+
+
+def csv_export(*, kind: str, queryset) -> str:
+    """The records as CSV, in the import's columns (a round trip re-imports them)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = EXPORT_COLUMNS[kind]
+    writer.writerow(columns)
+    for obj in queryset:
+        row = []
+        for column in columns:
+            value = getattr(obj, column, "")
+            if column == "owner":
+                value = obj.owner.get_username()
+            elif column == "tags":
+                value = ", ".join(obj.tags)
+            elif column in ("account", "contact", "stage"):
+                value = "" if value is None else str(value)
+            row.append("" if value is None else _safe(str(value)))
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def _safe(value: str) -> str:
+    """No spreadsheet formula injection: a cell starting with =, +, - or @ is quoted."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") and not _is_number(value) else value
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
