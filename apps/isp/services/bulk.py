@@ -12,6 +12,7 @@ from apps.core.audit import _current_request_id, resolve_actor
 from apps.core.context import ip_var, source_var
 from apps.core.models import AuditEntry
 
+TIMELINE_COLUMNS = ("customer_id", "kind", "message", "data", "actor", "created_at")
 AUDIT_COLUMNS = (
     "created_at", "actor", "actor_id", "actor_type", "tenant", "action", "object_type",
     "object_id", "object_repr", "changes", "request_id", "ip", "source",

@@ -35,7 +35,13 @@ from apps.isp.services.billing import (
     credit_apply,
     customer_locked,
 )
-from apps.isp.services.bulk import audit_copy, copy_rows, new_ids, update_many
+from apps.isp.services.bulk import (
+    TIMELINE_COLUMNS,
+    audit_copy,
+    copy_rows,
+    new_ids,
+    update_many,
+)
 from apps.isp.services.setup import billing_settings
 from apps.isp.services.timeline import timeline_record
 
@@ -253,7 +259,6 @@ PAYMENT_COLUMNS = (
     "actor", "created_at",
 )  # fmt: skip
 ALLOCATION_COLUMNS = ("id", "invoice_id", "payment_id", "amount", "created_at")
-EVENT_COLUMNS = ("customer_id", "kind", "message", "data", "actor", "created_at")
 
 
 @transaction.atomic
@@ -357,7 +362,7 @@ def payments_import(*, entries: list[PaymentEntry], actor=None) -> int:
     update_many(
         Customer, list(moved), {"balance": ("numeric", list(moved.values()))}, add={"balance"}
     )
-    copy_rows(TimelineEvent, EVENT_COLUMNS, events)
+    copy_rows(TimelineEvent, TIMELINE_COLUMNS, events)
     audit_copy(audit, actor=actor, now=now)
     for customer_id, status in statuses.items():
         if status == Customer.Status.SUSPENDED:

@@ -53,7 +53,13 @@ from apps.isp.services.billing import (
     document_number,
     line_tax,
 )
-from apps.isp.services.bulk import audit_copy, copy_rows, new_ids, update_many
+from apps.isp.services.bulk import (
+    TIMELINE_COLUMNS,
+    audit_copy,
+    copy_rows,
+    new_ids,
+    update_many,
+)
 from apps.isp.services.numbering import sequence_take
 from apps.isp.services.proration import ONE_DAY, effective_price, stretch_amount
 from apps.isp.services.setup import billing_settings
@@ -259,7 +265,7 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
         )  # fmt: skip
     copy_rows(Invoice, INVOICE_COLUMNS, invoices)
     copy_rows(InvoiceLine, LINE_COLUMNS, lines)
-    copy_rows(TimelineEvent, EVENT_COLUMNS, events)
+    copy_rows(TimelineEvent, TIMELINE_COLUMNS, events)
     update_many(Service, list(billed_until), {"billed_until": ("date", billed_until.values())})
     update_many(
         Customer,
@@ -285,7 +291,6 @@ LINE_COLUMNS = (
     "invoice_id", "kind", "description", "service_id", "period_start", "period_end", "amount",
     "tax_rate", "tax_amount",
 )  # fmt: skip
-EVENT_COLUMNS = ("customer_id", "kind", "message", "data", "actor", "created_at")
 
 
 def _audit_bulk(run, invoices, services: int, total: Decimal, actor, now) -> None:

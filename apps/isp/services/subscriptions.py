@@ -225,7 +225,8 @@ def service_restore(*, service: Service, actor=None) -> Service:
     return _refresh(service, locked)
 
 
-def _credit_lines(service: Service, pieces: list[Piece], kind: str, what: str) -> list[LineDraft]:
+def _piece_lines(service: Service, pieces: list[Piece], kind: str, what: str) -> list[LineDraft]:
+    """A line per priced piece of a stretch (credits and plan-change charges alike)."""
     return [
         LineDraft(
             kind=kind,
@@ -277,7 +278,7 @@ def service_terminate(
         if unbilled:
             invoice_create(customer=customer, lines=unbilled, actor=actor)
             locked.billed_until = unbilled[-1].period_end
-        lines = _credit_lines(
+        lines = _piece_lines(
             locked, _billed_pieces(locked, on + ONE_DAY), LineKind.TERMINATION, "Unused"
         )
         if lines:
@@ -324,7 +325,7 @@ def service_change_plan(
         service=locked, from_plan=old_plan, to_plan=plan, effective_on=on, actor=""
     )
     before = snapshot(locked, fields=["plan"])
-    credit_lines = _credit_lines(locked, credit_pieces, LineKind.PLAN_CHANGE, "Unused")
+    credit_lines = _piece_lines(locked, credit_pieces, LineKind.PLAN_CHANGE, "Unused")
     locked.plan = plan
     locked.save(update_fields=["plan", "updated_at"])
     charge_lines = []
@@ -336,7 +337,7 @@ def service_change_plan(
             anchor=locked.billed_until + ONE_DAY,
             months=plan.period_months,
         )
-        charge_lines = _credit_lines(locked, charge_pieces, LineKind.PLAN_CHANGE, "Plan change")
+        charge_lines = _piece_lines(locked, charge_pieces, LineKind.PLAN_CHANGE, "Plan change")
     for line in credit_lines + charge_lines:
         line.plan_change = change
     invoice = None
