@@ -2,6 +2,7 @@
 Redis database of their own (so that a `make run` on the same Redis is never disturbed)."""
 
 import os
+import secrets
 from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -24,7 +25,9 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 # A queue of this test session's own (inherited by the servers it starts), so that two sessions
 # sharing a Redis never run each other's tasks against the wrong database.
-os.environ.setdefault("DOTMAC_TEST_QUEUE", f"test-{os.getpid()}")
+# The pid alone is not enough: pids are reused, and a new session must not read cached
+# entitlements an earlier session (same pid) left in Redis.
+os.environ.setdefault("DOTMAC_TEST_QUEUE", f"test-{os.getpid()}-{secrets.token_hex(4)}")
 CELERY_TASK_DEFAULT_QUEUE = os.environ["DOTMAC_TEST_QUEUE"]
 # Cache keys and the shared invalidation generations too: another session's changes must not
 # flush this session's caches in the middle of a query-count assertion.
