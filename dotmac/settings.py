@@ -373,6 +373,9 @@ LOGGING = {
 # Days a past-due subscription stays usable before its app switches off.
 LICENSE_GRACE_DAYS = env.int("LICENSE_GRACE_DAYS", default=7)
 
+# ISP billing: the card gateway (a class implementing apps.isp.gateways.PaymentGateway).
+ISP_PAYMENT_GATEWAY = env.str("ISP_PAYMENT_GATEWAY", default="apps.isp.gateways.SandboxGateway")
+
 # --- Demo -------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="dotmac-demo")
 

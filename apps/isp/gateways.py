@@ -59,5 +59,4 @@ class SandboxGateway:
 
 def gateway() -> PaymentGateway:
     """The configured gateway (ISP_PAYMENT_GATEWAY), the sandbox by default."""
-    path = getattr(settings, "ISP_PAYMENT_GATEWAY", "apps.isp.gateways.SandboxGateway")
-    return import_string(path)()
+    return import_string(settings.ISP_PAYMENT_GATEWAY)()
