@@ -1,8 +1,13 @@
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.fields import (
+    BigIntegerRangeField,
+    DateRangeField,
+    RangeBoundary,
+    RangeOperators,
+)
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Func, Q
+from django.db.models import F, Func, Q
 
 from apps.core.money import MoneyField
 from apps.isp.models.customers import Customer
@@ -161,7 +166,20 @@ class InvoiceLine(DocumentLine):
             ExclusionConstraint(
                 name="isp_service_periods_never_overlap",
                 expressions=[
-                    ("service", RangeOperators.EQUAL),
+                    # The service id as the one-value range [id, id]: "same service" is then a
+                    # range overlap too, which GiST indexes natively. (Plain equality on an
+                    # integer would need the btree_gist extension, which not every PostgreSQL
+                    # ships — the embedded one of `make run` does not.)
+                    (
+                        Func(
+                            F("service"),
+                            F("service"),
+                            RangeBoundary(inclusive_lower=True, inclusive_upper=True),
+                            function="int8range",
+                            output_field=BigIntegerRangeField(),
+                        ),
+                        RangeOperators.OVERLAPS,
+                    ),
                     (
                         Func(
                             "period_start",
