@@ -154,11 +154,21 @@ def manage(*args: str, env: dict) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
 
+def run_env(base: dict, data_dir: Path = DATA_DIR) -> dict:
+    """The environment of `make run`'s processes."""
+    env = dict(base)
+    env.setdefault("DEBUG", "1")  # a local run: readable logs, static files served
+    env.setdefault("SECURE_COOKIES", "0")
+    # Beat keeps its schedule in the data folder, which exists only when the launcher started
+    # PostgreSQL and Redis itself: with DATABASE_URL/REDIS_URL given, beat found no folder.
+    env.setdefault("CELERY_BEAT_SCHEDULE_FILENAME", str(data_dir / "celerybeat-schedule"))
+    Path(env["CELERY_BEAT_SCHEDULE_FILENAME"]).parent.mkdir(parents=True, exist_ok=True)
+    return env
+
+
 def run(port: int) -> int:
     with Services() as service_env:
-        env = {**os.environ, **service_env}
-        env.setdefault("DEBUG", "1")  # a local run: readable logs, static files served
-        env.setdefault("SECURE_COOKIES", "0")
+        env = run_env({**os.environ, **service_env})
         log("Applying migrations (public schema, template and tenant schemas)...")
         manage("migrate_schemas", env=env)
         log("Creating demo data...")
