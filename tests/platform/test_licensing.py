@@ -1,6 +1,6 @@
-"""Licensing scenarios over HTTP (DESIGN.md §5). Catalog apps whose modules do not exist yet
-are exercised through their URL prefixes; each app's issue adds its real endpoints here (ISP:
-/api/v1/isp/customers/ and its `isp.max_customers` limit)."""
+"""Licensing scenarios over HTTP (DESIGN.md §5), on the real endpoints of the apps built so far
+(ISP: /api/v1/isp/customers/ and its `isp.max_customers` limit; CRM: the forecast report and
+`crm.max_users`); apps not built yet (commerce, projects) through their URL prefixes."""
 
 from datetime import timedelta
 
