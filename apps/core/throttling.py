@@ -91,6 +91,16 @@ def bulk_operation(handler):
     return handler
 
 
+def bulk_rate_hit(request) -> Hit:
+    """Count one bulk operation of a page (a CSV import) against the same per-user budget as
+    the API's bulk actions (BulkRateThrottle)."""
+    return hit(
+        rate_key(BulkRateThrottle.scope, _user_ident(request)),
+        tenant_rate("BULK_RATE_PER_HOUR", "platform.bulk_rate_per_hour"),
+        BulkRateThrottle.window,
+    )
+
+
 class RedisRateThrottle(BaseThrottle):
     """A DRF throttle over `ratelimit.hit`: subclasses say what counts, per what, how many."""
 

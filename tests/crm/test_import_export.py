@@ -231,3 +231,24 @@ def test_an_export_round_trips_through_the_import(people, tenant_a):
             "round.example",
             ["a", "b"],
         )
+
+
+def test_page_imports_share_the_hourly_bulk_budget_and_a_refused_one_stays_pending(
+    people, tenant_a, settings
+):
+    settings.BULK_RATE_PER_HOUR = 1
+    page = people.browser_client("mike")
+    upload = {"kind": "leads", "file": SimpleUploadedFile("leads.csv", GOOD_LEADS.encode())}
+
+    page.post("/crm/import/", upload)
+    first = page.post("/crm/import/", {"confirm": "1"})
+    upload["file"] = SimpleUploadedFile("leads.csv", GOOD_LEADS.encode())
+    page.post("/crm/import/", upload)
+    refused = page.post("/crm/import/", {"confirm": "1"})
+
+    assert first.status_code == 302
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 60
+    assert "Too many bulk operations (1 an hour)" in refused.content.decode()
+    assert "Import 2 leads" in refused.content.decode()  # still pending: confirm it later
+    assert lead_count(tenant_a) == 2  # the first import only

@@ -1,11 +1,14 @@
 """Reports (with the plan-gated forecast), CSV import and export."""
 
+import math
+
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from apps.core.throttling import bulk_rate_hit
 from apps.crm import forms, imports, reports, selectors
 from apps.crm.constants import FORECASTING
 from apps.crm.views.base import CrmPage, tenant_has_feature
@@ -87,10 +90,30 @@ class ImportView(CrmPage):
                            result=result, columns=imports.COLUMNS[kind])  # fmt: skip
 
     def confirm(self, request):
-        pending = request.session.pop(self.session_key, None)
+        pending = request.session.get(self.session_key)
         if not pending:
             messages.error(request, "Nothing to import: upload the file again.")
             return redirect("crm:import")
+        attempt = bulk_rate_hit(request)
+        if not attempt.allowed:  # the upload stays pending: confirm again later
+            minutes = math.ceil(attempt.retry_after / 60)
+            messages.error(
+                request,
+                f"Too many bulk operations ({attempt.limit} an hour): confirm this import again "
+                f"in {minutes} minute{'s' if minutes != 1 else ''}.",
+            )
+            result = imports.csv_check(
+                kind=pending["kind"], text=pending["text"], importer=request.user
+            )
+            response = self.render(
+                "import_preview.html",
+                status=429,
+                result=result,
+                columns=imports.COLUMNS[pending["kind"]],
+            )
+            response["Retry-After"] = str(attempt.retry_after)
+            return response
+        del request.session[self.session_key]
         try:
             result = imports.csv_import(kind=pending["kind"], text=pending["text"],
                                         importer=request.user)  # fmt: skip
