@@ -18,15 +18,14 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 
+from apps.core.admin_actions import error_text, run_for_each
 from apps.core.admin_audit import AuditedAdmin
 from apps.core.exceptions import DomainError, LimitExceededError
 from apps.isp.admin_common import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     back_to_change_page,
-    error_text,
     money,
-    run_for_each,
 )
 from apps.isp.models import (
     Customer,

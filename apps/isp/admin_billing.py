@@ -7,9 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 
+from apps.core.admin_actions import error_text
 from apps.core.admin_audit import AuditedAdmin, audit_admin_action
 from apps.core.exceptions import DomainError
-from apps.isp.admin_common import ReadOnlyAdmin, ReadOnlyInline, error_text, money
+from apps.isp.admin_common import ReadOnlyAdmin, ReadOnlyInline, money
 from apps.isp.models import (
     Allocation,
     BillingRun,

@@ -1,34 +1,10 @@
 """What the ISP admin pages share: read-only documents and inlines, running a service per
 selected object with a message each, money shown with its currency."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.http import HttpResponseRedirect
 
-from apps.core.admin_audit import AuditedAdmin, audit_admin_action
-from apps.core.exceptions import DomainError
-
-
-def error_text(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return getattr(error, "message", None) or str(error)
-
-
-def run_for_each(modeladmin, request, objects, call, *, done: str, doing: str) -> None:
-    """Call a service per selected object; one message each (success or the refusal)."""
-    action_name = request.POST.get("action") or doing
-    for obj in objects:
-        try:
-            call(obj)
-        except (DomainError, ValidationError) as error:
-            modeladmin.message_user(
-                request, f"Could not {doing} {obj}: {error_text(error)}", messages.ERROR
-            )
-        else:
-            audit_admin_action(request, obj, action_name)
-            modeladmin.message_user(request, done.format(obj), messages.SUCCESS)
-            modeladmin.log_change(request, obj, done.format(obj))
+from apps.core.admin_audit import AuditedAdmin
 
 
 def back_to_change_page(request):

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.isp.models import Customer, CustomerContact, Payment, Service, ServicePlan
 from apps.isp.services.customers import EDITABLE_FIELDS
+from apps.isp.services.subscriptions import SERVICE_FIELDS
 
 #: What a customer may change about themselves in the portal.
 PORTAL_FIELDS = (
@@ -90,15 +91,7 @@ class ServiceForm(forms.ModelForm):
 
     class Meta:
         model = Service
-        fields = (
-            "plan",
-            "install_street",
-            "install_city",
-            "install_postcode",
-            "install_country",
-            "price_override",
-            "discount_percent",
-        )
+        fields = ("plan", *SERVICE_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,15 +1,13 @@
 """What every platform console page shares: the public-schema-only admin, status badges and
 running a service per selected object with a message for each."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.db import connection
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from apps.core.admin_audit import AuditedAdmin, audit_admin_action
-from apps.core.exceptions import DomainError
+from apps.core.admin_audit import AuditedAdmin
 
 #: Badge colour of each status value, tenants' and subscriptions' alike.
 STATUS_TONES = {
@@ -31,13 +29,6 @@ def status_badge(value: str, label: str):
     )
 
 
-def error_text(error: Exception) -> str:
-    """The message a service refusal carries, fit for an admin message."""
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return getattr(error, "message", None) or str(error)
-
-
 def redirect_to_next(request) -> HttpResponseRedirect | None:
     """Back to the page a change-form button came from (a local URL only), if it said so."""
     target = request.POST.get("next", "")
@@ -46,29 +37,6 @@ def redirect_to_next(request) -> HttpResponseRedirect | None:
     ):
         return HttpResponseRedirect(target)
     return None
-
-
-def run_for_each(modeladmin, request, objects, call, *, done: str, doing: str, name=str) -> None:
-    """Call a service for each selected object, reporting success or refusal one by one.
-
-    `call(obj)` runs the service; `done` is formatted with the object's name ("{} suspended."),
-    `doing` names the operation in a refusal ("suspend"); `name(obj)` names an object.
-    Each success is also in the audit trail, as the admin action's name on the object (the
-    service records what it changed).
-    """
-    action_name = request.POST.get("action") or doing
-    for obj in objects:
-        try:
-            call(obj)
-        except (DomainError, ValidationError) as error:
-            modeladmin.message_user(
-                request, f"Could not {doing} {name(obj)}: {error_text(error)}", messages.ERROR
-            )
-        else:
-            message = done.format(name(obj))
-            audit_admin_action(request, obj, action_name)
-            modeladmin.message_user(request, message, messages.SUCCESS)
-            modeladmin.log_change(request, obj, message)  # the object's admin history
 
 
 class PublicSchemaOnlyAdmin(AuditedAdmin):

@@ -33,6 +33,7 @@ from apps.isp.models import (
 )
 from apps.isp.models.billing import LineKind
 from apps.isp.services.customers import EDITABLE_FIELDS
+from apps.isp.services.subscriptions import SERVICE_FIELDS
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -196,17 +197,6 @@ class ServicePlanChangeSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-#: Fields of a service that may be edited after it is ordered (the rest moves by actions).
-SERVICE_EDITABLE = [
-    "install_street",
-    "install_city",
-    "install_postcode",
-    "install_country",
-    "price_override",
-    "discount_percent",
-]
-
-
 class ServiceSerializer(ModelSerializer):
     currency = CurrencyField(help_text="Currency of the prices.")
     plan_name = serializers.CharField(source="plan.name", read_only=True)
@@ -227,7 +217,7 @@ class ServiceSerializer(ModelSerializer):
             "billed_until",
             "suspended_at",
             "suspension_reason",
-            *SERVICE_EDITABLE,
+            *SERVICE_FIELDS,  # editable after the order; the rest moves by actions
             "currency",
             "plan_changes",
             "created_at",

@@ -16,15 +16,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from apps.core.admin_actions import error_text, run_for_each
 from apps.core.exceptions import DomainError
 from apps.platform.catalog.models import Plan
 from apps.platform.console import (
     PublicSchemaOnlyAdmin,
     SeparateAddFormAdmin,
-    error_text,
     lifecycle_buttons,
     redirect_to_next,
-    run_for_each,
     status_badge,
 )
 from apps.platform.licensing import services

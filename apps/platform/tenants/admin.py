@@ -25,16 +25,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.timezone import localtime
 
+from apps.core.admin_actions import error_text, run_for_each
 from apps.core.exceptions import DomainError
 from apps.platform.catalog.models import App
 from apps.platform.console import (
     STATUS_TONES,
     PublicSchemaOnlyAdmin,
     SeparateAddFormAdmin,
-    error_text,
     lifecycle_buttons,
     redirect_to_next,
-    run_for_each,
     status_badge,
 )
 from apps.platform.licensing import selectors as licensing_selectors
