@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django_tenants.utils import schema_context
 
 PASSWORD = "correct-horse-battery"
 TENANTS = {"a": "tenant-a", "b": "tenant-b"}
@@ -72,6 +73,13 @@ def tenant_b(db):
     from apps.platform.tenants.models import Tenant
 
     return Tenant.objects.get(slug=TENANTS["b"])
+
+
+@pytest.fixture
+def in_tenant_a(tenant_a):
+    """Run the test body in tenant A's schema (direct model and service work)."""
+    with schema_context(tenant_a.schema_name):
+        yield tenant_a
 
 
 @pytest.fixture(autouse=True)

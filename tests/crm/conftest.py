@@ -62,13 +62,6 @@ def people(tenant_a):
 
 
 @pytest.fixture
-def in_a(tenant_a):
-    """Run the test body in tenant A's schema (for direct model and service work)."""
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
-
-
-@pytest.fixture
 def api_b_owner(client_b):
     return HostClient(client_b.host).authenticate(obtain_tokens(client_b)["access"])
 

@@ -29,12 +29,6 @@ def console(db):
     return HostClient("tenant-a.localhost").sign_in()
 
 
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
-
-
 def customer_form(**fields) -> dict:
     data = {
         "kind": "residential",
@@ -62,7 +56,7 @@ def test_every_isp_model_is_registered():
     assert missing <= {"InvoiceLine", "CreditNoteLine"}  # shown inline on their documents
 
 
-def test_every_isp_list_and_the_index_render(console, in_a):
+def test_every_isp_list_and_the_index_render(console, in_tenant_a):
     invoice = InvoiceFactory()
     PaymentFactory(customer=invoice.customer)
     active_service()
@@ -76,7 +70,7 @@ def test_every_isp_list_and_the_index_render(console, in_a):
         assert response.status_code == 200, path
 
 
-def test_opening_an_account_numbers_it_and_records_it(console, in_a):
+def test_opening_an_account_numbers_it_and_records_it(console, in_tenant_a):
     response = console.post(f"{ADMIN}/customer/add/", customer_form())
 
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -87,11 +81,11 @@ def test_opening_an_account_numbers_it_and_records_it(console, in_a):
 
 
 def test_opening_an_account_past_the_limit_says_why_and_writes_nothing(
-    console, in_a, django_capture_on_commit_callbacks
+    console, in_tenant_a, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         licensing.subscription_set_overrides(
-            subscription=Subscription.objects.get(tenant=in_a, app__key="isp"),
+            subscription=Subscription.objects.get(tenant=in_tenant_a, app__key="isp"),
             limits={"isp.max_customers": 1},
             actor="test",
         )
@@ -103,11 +97,11 @@ def test_opening_an_account_past_the_limit_says_why_and_writes_nothing(
     assert response.status_code == 200
     assert "Your plan allows 1 for isp.max_customers" in page
     assert "upgrade the ISP plan" in page
-    with schema_context(in_a.schema_name):
+    with schema_context(in_tenant_a.schema_name):
         assert not Customer.objects.filter(name="Ada Lovelace").exists()
 
 
-def test_balance_and_account_number_are_not_editable(console, in_a):
+def test_balance_and_account_number_are_not_editable(console, in_tenant_a):
     customer = CustomerFactory()
 
     form = console.get(f"{ADMIN}/customer/{customer.pk}/change/").context["adminform"].form
@@ -117,7 +111,7 @@ def test_balance_and_account_number_are_not_editable(console, in_a):
     assert "status" in form.fields
 
 
-def test_editing_an_account_goes_through_the_service_and_its_contacts_too(console, in_a):
+def test_editing_an_account_goes_through_the_service_and_its_contacts_too(console, in_tenant_a):
     customer = CustomerFactory(name="Old Name", email="old@example.com")
 
     response = console.post(
@@ -141,7 +135,7 @@ def test_editing_an_account_goes_through_the_service_and_its_contacts_too(consol
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]
-    with schema_context(in_a.schema_name):
+    with schema_context(in_tenant_a.schema_name):
         customer.refresh_from_db()
         assert customer.name == "New Name"
         assert customer.timeline.filter(message__startswith="Details changed: name").exists()
@@ -152,7 +146,7 @@ def test_editing_an_account_goes_through_the_service_and_its_contacts_too(consol
         ).exists()
 
 
-def test_only_an_account_without_history_can_be_deleted(console, in_a):
+def test_only_an_account_without_history_can_be_deleted(console, in_tenant_a):
     fresh = CustomerFactory()
     used = ServiceFactory().customer
 
@@ -161,12 +155,12 @@ def test_only_an_account_without_history_can_be_deleted(console, in_a):
 
     assert refused.status_code == 403
     assert deleted.status_code == 302
-    with schema_context(in_a.schema_name):
+    with schema_context(in_tenant_a.schema_name):
         assert not Customer.objects.filter(pk=fresh.pk).exists()
         assert Customer.objects.filter(pk=used.pk).exists()
 
 
-def test_suspend_and_restore_actions_use_the_lifecycle_services(console, in_a):
+def test_suspend_and_restore_actions_use_the_lifecycle_services(console, in_tenant_a):
     service = active_service()
 
     def act(action):
@@ -177,7 +171,7 @@ def test_suspend_and_restore_actions_use_the_lifecycle_services(console, in_a):
         )
 
     suspended = act("suspend_services")
-    with schema_context(in_a.schema_name):
+    with schema_context(in_tenant_a.schema_name):
         assert Service.objects.get(pk=service.pk).status == "suspended"
     again = act("suspend_services")
     restored = act("restore_services")
@@ -185,14 +179,14 @@ def test_suspend_and_restore_actions_use_the_lifecycle_services(console, in_a):
     assert "suspended." in suspended.content.decode()
     assert "Could not suspend" in again.content.decode()
     assert "restored." in restored.content.decode()
-    with schema_context(in_a.schema_name):
+    with schema_context(in_tenant_a.schema_name):
         assert Service.objects.get(pk=service.pk).status == "active"
         assert (
             AuditEntry.objects.filter(object_type="isp.service", action="admin_action").count() == 2
         )
 
 
-def test_a_service_change_page_offers_the_buttons_of_its_status(console, in_a):
+def test_a_service_change_page_offers_the_buttons_of_its_status(console, in_tenant_a):
     service = active_service()
 
     page = console.get(f"{ADMIN}/service/{service.pk}/change/").content.decode()
@@ -202,7 +196,7 @@ def test_a_service_change_page_offers_the_buttons_of_its_status(console, in_a):
     assert "Activate today" not in page
 
 
-def test_documents_are_read_only(console, in_a):
+def test_documents_are_read_only(console, in_tenant_a):
     invoice = InvoiceFactory()
     payment = PaymentFactory(customer=invoice.customer)
 
@@ -217,7 +211,7 @@ def test_documents_are_read_only(console, in_a):
     assert console.get(f"{ADMIN}/payment/add/").status_code == 403
 
 
-def test_dunning_policy_is_read_only_without_the_feature(console, in_a):
+def test_dunning_policy_is_read_only_without_the_feature(console, in_tenant_a):
     assert console.get(f"{ADMIN}/dunningstep/").status_code == 200
     assert console.get(f"{ADMIN}/dunningstep/add/").status_code == 403
 
@@ -239,7 +233,7 @@ def test_a_tenant_without_isp_sees_no_isp_admin(
     assert client_b.get("/admin/isp/").status_code == 403
 
 
-def test_run_billing_now_queues_a_run(console, in_a):
+def test_run_billing_now_queues_a_run(console, in_tenant_a):
     from apps.isp.models import BillingRun
 
     page = console.get(f"{ADMIN}/billingrun/").content.decode()
@@ -247,7 +241,7 @@ def test_run_billing_now_queues_a_run(console, in_a):
 
     assert "Run billing now" in page
     assert "queued" in response.content.decode()
-    with schema_context(in_a.schema_name):
+    with schema_context(in_tenant_a.schema_name):
         run = BillingRun.objects.get()
         assert (run.status, run.triggered_by) == ("queued", "owner")
         assert AuditEntry.objects.filter(

@@ -5,7 +5,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django_tenants.utils import schema_context
 
 from apps.isp.models import Invoice, Payment
 from tests.isp.api_factories import (
@@ -68,18 +67,12 @@ class TestPaymentResource(ResourceTests):
         }
 
 
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
-
-
 def attributes(response) -> dict:
     assert response.status_code < 400, response.content
     return response.json()["data"]["attributes"]
 
 
-def test_invoice_shows_its_lines_and_money_as_strings(api_a, in_a):
+def test_invoice_shows_its_lines_and_money_as_strings(api_a, in_tenant_a):
     invoice = InvoiceFactory(lines=[adjustment("40.00"), adjustment("10.05", "Cable", "5.00")])
 
     shown = attributes(api_a.get(f"{INVOICES}{invoice.pk}/"))
@@ -94,7 +87,7 @@ def test_invoice_shows_its_lines_and_money_as_strings(api_a, in_a):
     assert shown["is_overdue"] is False
 
 
-def test_tax_rate_defaults_to_the_default_tax_class(api_a, in_a):
+def test_tax_rate_defaults_to_the_default_tax_class(api_a, in_tenant_a):
     customer = CustomerFactory()
 
     shown = attributes(
@@ -106,7 +99,7 @@ def test_tax_rate_defaults_to_the_default_tax_class(api_a, in_a):
     assert (shown["lines"][0]["tax_rate"], shown["total"]) == ("20.00", "12.00")
 
 
-def test_a_line_for_another_customers_service_is_refused(api_a, in_a):
+def test_a_line_for_another_customers_service_is_refused(api_a, in_tenant_a):
     service = ServiceFactory()
     other = CustomerFactory()
 
@@ -123,7 +116,7 @@ def test_a_line_for_another_customers_service_is_refused(api_a, in_a):
     assert not Invoice.objects.filter(customer=other).exists()
 
 
-def test_paying_with_the_sandbox_card_settles_the_invoice(api_a, in_a):
+def test_paying_with_the_sandbox_card_settles_the_invoice(api_a, in_tenant_a):
     invoice = InvoiceFactory()  # 40.00 + 8.00 tax
 
     response = api_a.post_json(f"{INVOICES}{invoice.pk}/pay/", {"card_number": GOOD_CARD})
@@ -144,7 +137,7 @@ def test_paying_with_the_sandbox_card_settles_the_invoice(api_a, in_a):
     assert balance == "0.00"
 
 
-def test_a_declined_card_is_a_clear_400_and_a_failed_payment_is_kept(api_a, in_a):
+def test_a_declined_card_is_a_clear_400_and_a_failed_payment_is_kept(api_a, in_tenant_a):
     invoice = InvoiceFactory()
 
     response = api_a.post_json(f"{INVOICES}{invoice.pk}/pay/", {"card_number": DECLINED_CARD})
@@ -162,7 +155,7 @@ def test_a_declined_card_is_a_clear_400_and_a_failed_payment_is_kept(api_a, in_a
     assert (still["status"], still["amount_due"]) == ("open", "48.00")
 
 
-def test_paying_a_paid_invoice_is_a_conflict(api_a, in_a):
+def test_paying_a_paid_invoice_is_a_conflict(api_a, in_tenant_a):
     invoice = InvoiceFactory()
     api_a.post_json(f"{INVOICES}{invoice.pk}/pay/", {"card_number": GOOD_CARD})
 
@@ -172,7 +165,7 @@ def test_paying_a_paid_invoice_is_a_conflict(api_a, in_a):
     assert again.json()["error"]["code"] == "CONFLICT"
 
 
-def test_a_card_number_is_required(api_a, in_a):
+def test_a_card_number_is_required(api_a, in_tenant_a):
     invoice = InvoiceFactory()
 
     response = api_a.post_json(f"{INVOICES}{invoice.pk}/pay/", {})
@@ -181,7 +174,7 @@ def test_a_card_number_is_required(api_a, in_a):
     assert response.json()["error"]["details"][0]["field"] == "card_number"
 
 
-def test_payment_settles_the_oldest_invoices_first_and_keeps_the_rest_as_credit(api_a, in_a):
+def test_payment_settles_the_oldest_invoices_first_and_keeps_the_rest_as_credit(api_a, in_tenant_a):
     customer = CustomerFactory()
     older = InvoiceFactory(customer=customer, issue_date=datetime.date(2026, 1, 5))
     newer = InvoiceFactory(customer=customer, issue_date=datetime.date(2026, 2, 5))
@@ -207,7 +200,7 @@ def test_payment_settles_the_oldest_invoices_first_and_keeps_the_rest_as_credit(
     assert account["balance"] == "-14.00"
 
 
-def test_refunding_credit_and_not_more(api_a, in_a):
+def test_refunding_credit_and_not_more(api_a, in_tenant_a):
     customer = CustomerFactory()
     InvoiceFactory(customer=customer)  # 48.00
     payment = PaymentFactory(customer=customer, amount=Decimal("60.00"))  # 12.00 credit
@@ -225,7 +218,7 @@ def test_refunding_credit_and_not_more(api_a, in_a):
     assert account["balance"] == "0.00"
 
 
-def test_a_float_amount_is_never_taken_as_money(api_a, in_a):
+def test_a_float_amount_is_never_taken_as_money(api_a, in_tenant_a):
     customer = CustomerFactory()
 
     response = api_a.post_json(
@@ -236,7 +229,7 @@ def test_a_float_amount_is_never_taken_as_money(api_a, in_a):
     assert not Payment.objects.filter(customer=customer).exists()
 
 
-def test_a_full_credit_note_on_an_invoice_voids_it(api_a, in_a):
+def test_a_full_credit_note_on_an_invoice_voids_it(api_a, in_tenant_a):
     invoice = InvoiceFactory()
 
     note = attributes(
@@ -259,7 +252,7 @@ def test_a_full_credit_note_on_an_invoice_voids_it(api_a, in_a):
     assert attributes(api_a.get(f"{INVOICES}{invoice.pk}/"))["status"] == "void"
 
 
-def test_a_credit_note_for_another_customers_invoice_is_refused(api_a, in_a):
+def test_a_credit_note_for_another_customers_invoice_is_refused(api_a, in_tenant_a):
     invoice = InvoiceFactory()
 
     response = api_a.post_json(
@@ -276,7 +269,7 @@ def test_a_credit_note_for_another_customers_invoice_is_refused(api_a, in_a):
     assert response.json()["error"]["details"][0]["field"] == "invoice"
 
 
-def test_invoice_filters_search_and_ordering(api_a, in_a):
+def test_invoice_filters_search_and_ordering(api_a, in_tenant_a):
     customer = CustomerFactory(name="Overdue Olga")
     late = InvoiceFactory(customer=customer, issue_date=datetime.date(2025, 1, 1))
     recent = InvoiceFactory()
@@ -299,7 +292,7 @@ def test_invoice_filters_search_and_ordering(api_a, in_a):
     assert shown["is_overdue"] is True
 
 
-def test_overdue_customers_filter(api_a, in_a):
+def test_overdue_customers_filter(api_a, in_tenant_a):
     late = CustomerFactory()
     InvoiceFactory(customer=late, issue_date=datetime.date(2025, 1, 1))
     InvoiceFactory()
@@ -309,7 +302,7 @@ def test_overdue_customers_filter(api_a, in_a):
     assert [row["id"] for row in rows] == [str(late.pk)]
 
 
-def test_statement_lists_movements_with_running_balance(api_a, in_a):
+def test_statement_lists_movements_with_running_balance(api_a, in_tenant_a):
     customer = CustomerFactory()
     InvoiceFactory(customer=customer, issue_date=datetime.date(2026, 1, 10))  # 48.00
     InvoiceFactory(customer=customer, issue_date=datetime.date(2026, 2, 10))  # 48.00

@@ -43,12 +43,6 @@ class TestContactResource(ResourceTests):
         return {"customer": customer.pk, "name": "Bea", "role": "billing", "email": "b@x.io"}
 
 
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
-
-
 def limit_customers_to(tenant, limit, capture):
     with capture(execute=True):
         licensing.subscription_set_overrides(
@@ -191,7 +185,7 @@ def test_link_user_gives_portal_access_and_null_removes_it(api_a, tenant_a):
     assert unknown.status_code == 400
 
 
-def test_filters_search_and_ordering(api_a, in_a):
+def test_filters_search_and_ordering(api_a, in_tenant_a):
     CustomerFactory(name="Zed Business", email="zed@corp.io", kind="business")
     CustomerFactory(name="Amy Home", email="amy@home.io")
     CustomerFactory(name="Bob Home", email="bob@home.io")
@@ -208,7 +202,7 @@ def test_filters_search_and_ordering(api_a, in_a):
     assert names("has_portal_user=false&ordering=name")[0] == "Amy Home"
 
 
-def test_search_by_account_number(api_a, in_a):
+def test_search_by_account_number(api_a, in_tenant_a):
     ann = CustomerFactory(name="Ann")
     CustomerFactory(name="Bob")
 

@@ -37,19 +37,13 @@ class TestServiceResource(ResourceTests):
         }
 
 
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
-
-
 def post(api, path, data=None):
     response = api.post_json(path, data or {})
     assert response.status_code < 500, response.content
     return response
 
 
-def test_ordered_service_is_pending_until_activated_with_its_first_invoice(api_a, in_a):
+def test_ordered_service_is_pending_until_activated_with_its_first_invoice(api_a, in_tenant_a):
     customer = CustomerFactory(billing_day=1)
     plan = ServicePlanFactory()
 
@@ -72,7 +66,7 @@ def test_ordered_service_is_pending_until_activated_with_its_first_invoice(api_a
     assert customer_now["attributes"]["balance"] == "96.00"
 
 
-def test_a_retired_plan_cannot_be_ordered(api_a, in_a):
+def test_a_retired_plan_cannot_be_ordered(api_a, in_tenant_a):
     plan = ServicePlanFactory()
     api_a.post_json(f"/api/v1/isp/plans/{plan.pk}/retire/")
 
@@ -82,7 +76,7 @@ def test_a_retired_plan_cannot_be_ordered(api_a, in_a):
     assert response.json()["error"]["details"][0]["field"] == "plan"
 
 
-def test_activating_twice_is_a_conflict(api_a, in_a):
+def test_activating_twice_is_a_conflict(api_a, in_tenant_a):
     service = active_service(on=MARCH_1)
 
     response = post(api_a, f"{SERVICES}{service.pk}/activate/")
@@ -91,7 +85,7 @@ def test_activating_twice_is_a_conflict(api_a, in_a):
     assert "pending" in response.json()["error"]["message"]
 
 
-def test_suspend_and_restore(api_a, in_a):
+def test_suspend_and_restore(api_a, in_tenant_a):
     service = active_service(on=MARCH_1)
 
     suspended = post(api_a, f"{SERVICES}{service.pk}/suspend/")
@@ -105,7 +99,7 @@ def test_suspend_and_restore(api_a, in_a):
     assert restored.json()["data"]["attributes"]["suspended_at"] is None
 
 
-def test_terminating_mid_period_credits_the_unused_days(api_a, in_a):
+def test_terminating_mid_period_credits_the_unused_days(api_a, in_tenant_a):
     service = active_service(on=MARCH_1)  # March billed: 30.00 net
 
     response = post(api_a, f"{SERVICES}{service.pk}/terminate/", {"on": "2026-03-16"})
@@ -123,7 +117,7 @@ def test_terminating_mid_period_credits_the_unused_days(api_a, in_a):
     assert again.status_code == 409
 
 
-def test_upgrade_mid_period_credits_the_old_plan_and_charges_the_new(api_a, in_a):
+def test_upgrade_mid_period_credits_the_old_plan_and_charges_the_new(api_a, in_tenant_a):
     service = active_service(on=MARCH_1)
     faster = ServicePlanFactory(price=Decimal("60.00"))
 
@@ -145,7 +139,7 @@ def test_upgrade_mid_period_credits_the_old_plan_and_charges_the_new(api_a, in_a
     assert len(shown["plan_changes"]) == 1
 
 
-def test_change_plan_to_the_same_plan_is_refused(api_a, in_a):
+def test_change_plan_to_the_same_plan_is_refused(api_a, in_tenant_a):
     service = active_service(on=MARCH_1)
 
     response = post(api_a, f"{SERVICES}{service.pk}/change-plan/", {"plan": service.plan_id})
@@ -153,7 +147,7 @@ def test_change_plan_to_the_same_plan_is_refused(api_a, in_a):
     assert response.status_code == 400
 
 
-def test_customer_and_plan_cannot_be_changed_by_patch(api_a, in_a):
+def test_customer_and_plan_cannot_be_changed_by_patch(api_a, in_tenant_a):
     service = ServiceFactory()
     other = ServicePlanFactory()
 
@@ -166,7 +160,7 @@ def test_customer_and_plan_cannot_be_changed_by_patch(api_a, in_a):
     assert Service.objects.get(pk=service.pk).plan_id == service.plan_id
 
 
-def test_service_filters(api_a, in_a):
+def test_service_filters(api_a, in_tenant_a):
     active = active_service(on=MARCH_1)
     ServiceFactory()
 
@@ -179,7 +173,7 @@ def test_service_filters(api_a, in_a):
     assert len(ids("status=pending")) == 1
 
 
-def test_action_on_another_tenants_service_is_not_found(in_a, client_b):
+def test_action_on_another_tenants_service_is_not_found(in_tenant_a, client_b):
     from tests.conftest import HostClient, obtain_tokens
 
     service = active_service(on=MARCH_1)
@@ -188,6 +182,6 @@ def test_action_on_another_tenants_service_is_not_found(in_a, client_b):
     response = api_b.post_json(f"{SERVICES}{service.pk}/suspend/")
 
     assert response.status_code == 404
-    with schema_context(in_a.schema_name):
+    with schema_context(in_tenant_a.schema_name):
         assert Service.objects.get(pk=service.pk).status == "active"
         assert Invoice.objects.filter(customer=service.customer).count() == 1

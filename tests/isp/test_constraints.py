@@ -4,16 +4,9 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
-from django_tenants.utils import schema_context
 
 from apps.isp.models import InvoiceLine, LineKind
 from tests.isp.factories import active_service
-
-
-@pytest.fixture
-def in_tenant_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 def _charge(line: InvoiceLine, **changes) -> None:

@@ -2,17 +2,10 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django_tenants.utils import schema_context
 
 from apps.core.exceptions import LimitExceededError
 from apps.isp.models import Customer, TaxClass, TimelineEvent
 from apps.isp.services.customers import customer_create, customer_set_status, customer_update
-
-
-@pytest.fixture
-def in_tenant_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 def test_provisioning_seeds_the_isp_defaults(in_tenant_a):

@@ -2,19 +2,11 @@
 
 import datetime
 
-import pytest
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from apps.core.demo import DemoTenant, DemoUser
 from apps.isp import demo
 from apps.isp.models import Customer, Invoice, Payment, Service, ServicePlan
-
-
-@pytest.fixture
-def in_tenant_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 def test_the_seeder_builds_a_year_of_history_once(in_tenant_a, monkeypatch):

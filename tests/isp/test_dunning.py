@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django_tenants.utils import schema_context
 
 from apps.core.models import AuditEntry
 from apps.isp.models import Customer, DunningNotice, Invoice, Service, TimelineEvent
@@ -18,12 +17,6 @@ from tests.isp.factories import active_service
 D = datetime.date
 ACTIVATED = D(2026, 3, 1)  # the first invoice is due 14 days later
 DUE = D(2026, 3, 15)
-
-
-@pytest.fixture
-def in_tenant_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 def days_overdue(days: int) -> datetime.date:

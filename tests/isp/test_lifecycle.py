@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django_tenants.utils import schema_context
 
 from apps.core.exceptions import ConflictError
 from apps.core.models import AuditEntry
@@ -28,12 +27,6 @@ from apps.isp.services.subscriptions import (
 from tests.isp.factories import CustomerFactory, ServiceFactory, ServicePlanFactory, active_service
 
 D = datetime.date
-
-
-@pytest.fixture
-def in_tenant_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 def adjustment(amount: str, rate: str = "20.00") -> LineDraft:

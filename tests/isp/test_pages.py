@@ -22,12 +22,6 @@ from tests.isp.pages_data import (
 
 
 @pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
-
-
-@pytest.fixture
 def staff_a(client_a):
     return client_a.sign_in()
 
@@ -52,7 +46,7 @@ def test_staff_pages_send_an_anonymous_visitor_to_sign_in(client_a, path):
 
 
 @pytest.mark.parametrize("path", STAFF_PATHS)
-def test_a_user_without_an_isp_role_gets_the_no_access_page(client_a, in_a, path):
+def test_a_user_without_an_isp_role_gets_the_no_access_page(client_a, in_tenant_a, path):
     make_user("mike", "Sales Rep")
 
     response = sign_in(client_a, "mike").get(path)
@@ -61,7 +55,7 @@ def test_a_user_without_an_isp_role_gets_the_no_access_page(client_a, in_a, path
     assert "You don't have access to ISP Framework" in page(response)
 
 
-def test_a_portal_only_user_is_refused_the_staff_pages(client_a, in_a):
+def test_a_portal_only_user_is_refused_the_staff_pages(client_a, in_tenant_a):
     make_user("jane", "Customer")
     sign_in(client_a, "jane")
 
@@ -69,7 +63,7 @@ def test_a_portal_only_user_is_refused_the_staff_pages(client_a, in_a):
     assert client_a.get("/isp/").status_code == 403
 
 
-def test_an_it_manager_opens_the_staff_pages(client_a, in_a):
+def test_an_it_manager_opens_the_staff_pages(client_a, in_tenant_a):
     make_user("sarah", "IT Manager")
 
     response = sign_in(client_a, "sarah").get("/isp/")
@@ -96,7 +90,7 @@ def test_a_tenant_without_isp_gets_the_upgrade_page(client_b):
 # --- Dashboard ---------------------------------------------------------------------------------
 
 
-def test_dashboard_shows_subscribers_mrr_arpu_overdue_and_churn(staff_a, in_a):
+def test_dashboard_shows_subscribers_mrr_arpu_overdue_and_churn(staff_a, in_tenant_a):
     today = timezone.localdate()
     monthly = make_plan("Fibre 100", "30.00")
     yearly = make_plan("Fibre 1G yearly", "600.00", billing_period="yearly")
@@ -123,7 +117,7 @@ def test_dashboard_shows_subscribers_mrr_arpu_overdue_and_churn(staff_a, in_a):
     assert f"{today:%b %y}" in html  # month axis
 
 
-def test_dashboard_costs_the_same_queries_with_many_customers(staff_a, in_a):
+def test_dashboard_costs_the_same_queries_with_many_customers(staff_a, in_tenant_a):
     plan = make_plan()
 
     def queries() -> int:
@@ -141,7 +135,7 @@ def test_dashboard_costs_the_same_queries_with_many_customers(staff_a, in_a):
 # --- Customer list -----------------------------------------------------------------------------
 
 
-def test_customer_list_shows_accounts_with_balance_and_overdue(staff_a, in_a):
+def test_customer_list_shows_accounts_with_balance_and_overdue(staff_a, in_tenant_a):
     ann = make_customer("Ann Lee")
     make_service(ann, make_plan())
     make_invoice(ann, issue_date=timezone.localdate() - timedelta(days=30))
@@ -159,7 +153,9 @@ def test_customer_list_shows_accounts_with_balance_and_overdue(staff_a, in_a):
     ("query", "expected"),
     [("ann@", {"Ann Lee"}), ("ray", {"Bob Ray"}), ("C0", {"Ann Lee", "Bob Ray"})],
 )
-def test_customer_list_searches_name_email_and_account_number(staff_a, in_a, query, expected):
+def test_customer_list_searches_name_email_and_account_number(
+    staff_a, in_tenant_a, query, expected
+):
     make_customer("Ann Lee")
     make_customer("Bob Ray", email="robert@example.com")
     names = {"Ann Lee", "Bob Ray"}
@@ -169,7 +165,7 @@ def test_customer_list_searches_name_email_and_account_number(staff_a, in_a, que
     assert {name for name in names if name in html} == expected
 
 
-def test_customer_list_filters_by_status_kind_and_overdue(staff_a, in_a):
+def test_customer_list_filters_by_status_kind_and_overdue(staff_a, in_tenant_a):
     plan = make_plan()
     ann = make_customer("Ann Lee")
     make_service(ann, plan)
@@ -188,7 +184,7 @@ def test_customer_list_filters_by_status_kind_and_overdue(staff_a, in_a):
     assert names(status="bogus") == {"Ann Lee", "Bob Ray", "Cy Fresh"}
 
 
-def test_customer_list_is_paginated_keeping_the_filters(staff_a, in_a):
+def test_customer_list_is_paginated_keeping_the_filters(staff_a, in_tenant_a):
     for n in range(30):
         make_customer(f"Person{n:02d} Test", kind="business")
 
@@ -204,7 +200,7 @@ def test_customer_list_is_paginated_keeping_the_filters(staff_a, in_a):
     assert "Person00 Test" not in second
 
 
-def test_customer_list_query_count_does_not_grow_with_its_length(staff_a, in_a):
+def test_customer_list_query_count_does_not_grow_with_its_length(staff_a, in_tenant_a):
     plan = make_plan()
 
     def queries() -> int:
@@ -235,7 +231,7 @@ CUSTOMER_FORM = {
 }
 
 
-def test_staff_creates_a_customer_through_the_form(staff_a, in_a):
+def test_staff_creates_a_customer_through_the_form(staff_a, in_tenant_a):
     form = staff_a.get("/isp/customers/new/")
     assert 'name="csrfmiddlewaretoken"' in page(form)
 
@@ -251,7 +247,7 @@ def test_staff_creates_a_customer_through_the_form(staff_a, in_a):
     assert f"Account {customer.account_number} opened" in detail
 
 
-def test_an_invalid_customer_form_shows_the_errors_and_writes_nothing(staff_a, in_a):
+def test_an_invalid_customer_form_shows_the_errors_and_writes_nothing(staff_a, in_tenant_a):
     response = staff_a.post("/isp/customers/new/", {**CUSTOMER_FORM, "email": "nope"})
 
     assert response.status_code == 400
@@ -260,14 +256,14 @@ def test_an_invalid_customer_form_shows_the_errors_and_writes_nothing(staff_a, i
 
 
 def test_the_customer_limit_is_refused_with_a_clear_message_and_nothing_written(
-    staff_a, in_a, django_capture_on_commit_callbacks
+    staff_a, in_tenant_a, django_capture_on_commit_callbacks
 ):
     from apps.platform.licensing import services
     from apps.platform.licensing.models import Subscription
 
     with django_capture_on_commit_callbacks(execute=True):
         services.subscription_set_overrides(
-            subscription=Subscription.objects.get(tenant=in_a, app__key="isp"),
+            subscription=Subscription.objects.get(tenant=in_tenant_a, app__key="isp"),
             limits={"isp.max_customers": 1},
             actor="test",
         )
@@ -277,11 +273,11 @@ def test_the_customer_limit_is_refused_with_a_clear_message_and_nothing_written(
 
     assert response.status_code == 403
     assert "Your plan allows 1 for isp.max_customers; 1 are in use." in page(response)
-    with schema_context(in_a.schema_name):
+    with schema_context(in_tenant_a.schema_name):
         assert Customer.objects.count() == 1
 
 
-def test_staff_edits_a_customer_and_the_change_is_on_the_timeline(staff_a, in_a):
+def test_staff_edits_a_customer_and_the_change_is_on_the_timeline(staff_a, in_tenant_a):
     customer = make_customer("Ann Lee")
     form = page(staff_a.get(f"/isp/customers/{customer.pk}/edit/"))
     assert 'value="ann@example.com"' in form
@@ -307,7 +303,7 @@ def test_staff_edits_a_customer_and_the_change_is_on_the_timeline(staff_a, in_a)
 # --- Customer detail ---------------------------------------------------------------------------
 
 
-def test_customer_detail_shows_services_invoices_payments_and_timeline(staff_a, in_a):
+def test_customer_detail_shows_services_invoices_payments_and_timeline(staff_a, in_tenant_a):
     plan = make_plan("Fibre 500", "45.00")
     customer = make_customer("Ann Lee", phone="+1 202 555 0100")
     service = make_service(customer, plan)
@@ -331,7 +327,7 @@ def test_customer_detail_shows_services_invoices_payments_and_timeline(staff_a, 
     assert "opened" in html
 
 
-def test_a_pending_service_offers_activation(staff_a, in_a):
+def test_a_pending_service_offers_activation(staff_a, in_tenant_a):
     customer = make_customer("Ann Lee")
     service = make_service(customer, make_plan(), status=Service.Status.PENDING)
 
@@ -341,7 +337,7 @@ def test_a_pending_service_offers_activation(staff_a, in_a):
     assert f"/isp/services/{service.pk}/suspend/" not in html
 
 
-def test_staff_adds_a_note_to_the_timeline(staff_a, in_a):
+def test_staff_adds_a_note_to_the_timeline(staff_a, in_tenant_a):
     customer = make_customer("Ann Lee")
 
     response = staff_a.post(f"/isp/customers/{customer.pk}/notes/", {"text": "Called about Wi-Fi"})
@@ -350,7 +346,7 @@ def test_staff_adds_a_note_to_the_timeline(staff_a, in_a):
     assert "Called about Wi-Fi" in page(staff_a.get(f"/isp/customers/{customer.pk}/"))
 
 
-def test_staff_adds_and_removes_a_contact(staff_a, in_a):
+def test_staff_adds_and_removes_a_contact(staff_a, in_tenant_a):
     customer = make_customer("Acme Ltd", kind="business")
 
     staff_a.post(
@@ -364,7 +360,7 @@ def test_staff_adds_and_removes_a_contact(staff_a, in_a):
     assert not customer.contacts.exists()
 
 
-def test_writes_are_refused_without_csrf_token(staff_a, in_a):
+def test_writes_are_refused_without_csrf_token(staff_a, in_tenant_a):
     strict = staff_a
     strict.handler.enforce_csrf_checks = True
     customer = make_customer("Ann Lee")
@@ -375,7 +371,7 @@ def test_writes_are_refused_without_csrf_token(staff_a, in_a):
     assert not customer.timeline.filter(kind="note").exists()
 
 
-def test_customer_detail_query_count_does_not_grow_with_its_history(staff_a, in_a):
+def test_customer_detail_query_count_does_not_grow_with_its_history(staff_a, in_tenant_a):
     plan = make_plan()
     customer = make_customer("Ann Lee")
     make_service(customer, plan)
@@ -394,7 +390,7 @@ def test_customer_detail_query_count_does_not_grow_with_its_history(staff_a, in_
 # --- Plans, invoices, billing runs -------------------------------------------------------------
 
 
-def test_plans_page_lists_plans_with_their_services(staff_a, in_a):
+def test_plans_page_lists_plans_with_their_services(staff_a, in_tenant_a):
     plan = make_plan("Fibre 300", "39.00", data_cap_gb=500)
     make_service(make_customer("Ann Lee"), plan)
     make_plan("Copper 20", "15.00")
@@ -408,7 +404,7 @@ def test_plans_page_lists_plans_with_their_services(staff_a, in_a):
     assert "39.00" in html
 
 
-def test_invoice_list_filters_overdue(staff_a, in_a):
+def test_invoice_list_filters_overdue(staff_a, in_tenant_a):
     customer = make_customer("Ann Lee")
     late = make_invoice(customer, issue_date=timezone.localdate() - timedelta(days=30))
     fresh = make_invoice(customer)
@@ -420,7 +416,7 @@ def test_invoice_list_filters_overdue(staff_a, in_a):
     assert "Overdue" in html
 
 
-def test_invoice_list_query_count_does_not_grow_with_its_length(staff_a, in_a):
+def test_invoice_list_query_count_does_not_grow_with_its_length(staff_a, in_tenant_a):
     customer = make_customer("Ann Lee")
     make_invoice(customer)
 
@@ -433,7 +429,7 @@ def test_invoice_list_query_count_does_not_grow_with_its_length(staff_a, in_a):
     assert queries() == one
 
 
-def test_invoice_detail_shows_lines_taxes_and_allocations(staff_a, in_a):
+def test_invoice_detail_shows_lines_taxes_and_allocations(staff_a, in_tenant_a):
     customer = make_customer("Ann Lee")
     invoice = make_invoice(
         customer,
@@ -453,7 +449,7 @@ def test_invoice_detail_shows_lines_taxes_and_allocations(staff_a, in_a):
     assert f"/isp/invoices/{invoice.pk}/pdf/" in html
 
 
-def test_invoice_print_view_is_a_standalone_document(staff_a, in_a):
+def test_invoice_print_view_is_a_standalone_document(staff_a, in_tenant_a):
     invoice = make_invoice(make_customer("Ann Lee", billing_street="9 Elm Row"))
 
     html = page(staff_a.get(f"/isp/invoices/{invoice.pk}/print/"))
@@ -464,7 +460,7 @@ def test_invoice_print_view_is_a_standalone_document(staff_a, in_a):
     assert "Amount due" in html
 
 
-def test_invoice_pdf_downloads(staff_a, in_a):
+def test_invoice_pdf_downloads(staff_a, in_tenant_a):
     invoice = make_invoice(make_customer("Ann Lee"))
 
     response = staff_a.get(f"/isp/invoices/{invoice.pk}/pdf/")
@@ -474,7 +470,7 @@ def test_invoice_pdf_downloads(staff_a, in_a):
     assert response.content.startswith(b"%PDF")
 
 
-def test_billing_runs_page_lists_runs_and_offers_to_run_now(staff_a, in_a):
+def test_billing_runs_page_lists_runs_and_offers_to_run_now(staff_a, in_tenant_a):
     from apps.isp.models import BillingRun
 
     BillingRun.objects.create(
@@ -546,7 +542,7 @@ def test_tenant_bs_lists_do_not_show_tenant_as_customers(client_b, tenant_a):
 # --- Account status and portal access ----------------------------------------------------------
 
 
-def test_staff_closes_an_account_without_live_services_and_reopens_it(staff_a, in_a):
+def test_staff_closes_an_account_without_live_services_and_reopens_it(staff_a, in_tenant_a):
     customer = make_customer("Ann Lee")
 
     staff_a.post(f"/isp/customers/{customer.pk}/status/", {"status": "closed", "reason": "moved"})
@@ -562,7 +558,7 @@ def test_staff_closes_an_account_without_live_services_and_reopens_it(staff_a, i
     assert customer.status == Customer.Status.PROSPECT
 
 
-def test_closing_an_account_with_a_live_service_is_refused_with_the_reason(staff_a, in_a):
+def test_closing_an_account_with_a_live_service_is_refused_with_the_reason(staff_a, in_tenant_a):
     customer = make_customer("Ann Lee")
     make_service(customer, make_plan())
 
@@ -575,7 +571,7 @@ def test_closing_an_account_with_a_live_service_is_refused_with_the_reason(staff
     assert customer.status == Customer.Status.ACTIVE
 
 
-def test_staff_gives_and_removes_portal_access(staff_a, in_a):
+def test_staff_gives_and_removes_portal_access(staff_a, in_tenant_a):
     customer = make_customer("Ann Lee")
     ann = make_user("ann", "Customer")
     make_user("sarah", "IT Manager")  # no portal role: not offered
@@ -593,7 +589,7 @@ def test_staff_gives_and_removes_portal_access(staff_a, in_a):
     assert customer.user is None
 
 
-def test_a_user_linked_to_another_account_cannot_be_given_a_second_one(staff_a, in_a):
+def test_a_user_linked_to_another_account_cannot_be_given_a_second_one(staff_a, in_tenant_a):
     ann = make_user("ann", "Customer")
     first, second = make_customer("Ann Lee"), make_customer("Ann Again")
     staff_a.post(f"/isp/customers/{first.pk}/portal-access/", {"user": ann.pk})

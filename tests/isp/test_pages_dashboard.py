@@ -3,9 +3,6 @@
 from datetime import date
 from decimal import Decimal
 
-import pytest
-from django_tenants.utils import schema_context
-
 from apps.isp import selectors
 from apps.isp.models import Service
 from tests.isp.pages_data import (
@@ -20,17 +17,11 @@ from tests.isp.pages_data import (
 AS_OF = date(2026, 6, 15)
 
 
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
-
-
 def month(board, year, number):
     return next(p for p in board.months if p.month == date(year, number, 1)).values
 
 
-def test_the_series_covers_twelve_months_ending_with_the_current_one(in_a):
+def test_the_series_covers_twelve_months_ending_with_the_current_one(in_tenant_a):
     board = selectors.dashboard(as_of=AS_OF)
 
     assert [p.month for p in board.months][0] == date(2025, 7, 1)
@@ -38,7 +29,7 @@ def test_the_series_covers_twelve_months_ending_with_the_current_one(in_a):
     assert len(board.months) == 12
 
 
-def test_mrr_by_month_counts_the_services_live_at_each_months_end(in_a):
+def test_mrr_by_month_counts_the_services_live_at_each_months_end(in_tenant_a):
     plan = make_plan(price="30.00")
     quarterly = make_plan(price="90.00", billing_period="quarterly")
     make_service(make_customer("Ann Lee"), plan, activated_on=date(2026, 3, 10))
@@ -59,7 +50,7 @@ def test_mrr_by_month_counts_the_services_live_at_each_months_end(in_a):
     assert board.mrr == Decimal("30.00")
 
 
-def test_new_and_churned_subscribers_by_month_and_churn_over_30_days(in_a):
+def test_new_and_churned_subscribers_by_month_and_churn_over_30_days(in_tenant_a):
     plan = make_plan()
     ann, bob, cy = make_customer("Ann Lee"), make_customer("Bob Ray"), make_customer("Cy Moss")
     make_service(ann, plan, activated_on=date(2026, 2, 1))
@@ -81,7 +72,7 @@ def test_new_and_churned_subscribers_by_month_and_churn_over_30_days(in_a):
     assert board.churn_rate == Decimal("33.3")
 
 
-def test_revenue_collected_and_invoice_outcomes_by_month(in_a):
+def test_revenue_collected_and_invoice_outcomes_by_month(in_tenant_a):
     ann = make_customer("Ann Lee")
     make_invoice(ann, issue_date=date(2026, 4, 2), paid=True)  # 36.00, paid
     make_invoice(ann, issue_date=date(2026, 5, 2))  # overdue by 15 June
@@ -100,7 +91,9 @@ def test_revenue_collected_and_invoice_outcomes_by_month(in_a):
     assert board.open_amount == Decimal("72.00")
 
 
-def test_plans_and_billing_runs_pages_cost_the_same_queries_whatever_their_length(client_a, in_a):
+def test_plans_and_billing_runs_pages_cost_the_same_queries_whatever_their_length(
+    client_a, in_tenant_a
+):
     from apps.isp.models import BillingRun
 
     staff = client_a.sign_in()

@@ -7,16 +7,9 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from apps.isp.models import CreditNote, Invoice, Payment, Service
 from tests.isp.factories import CustomerFactory, ServiceFactory, ServicePlanFactory, active_service
-
-
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 @pytest.fixture
@@ -32,7 +25,7 @@ def detail(client, customer) -> str:
     return page(client.get(f"/isp/customers/{customer.pk}/"))
 
 
-def test_staff_orders_a_service_and_activating_it_issues_the_first_invoice(staff_a, in_a):
+def test_staff_orders_a_service_and_activating_it_issues_the_first_invoice(staff_a, in_tenant_a):
     customer = CustomerFactory(name="Ann Lee", billing_day=1)
     plan = ServicePlanFactory(name="Fibre 200", price=Decimal("30.00"))
     form = page(staff_a.get(f"/isp/customers/{customer.pk}/services/new/"))
@@ -60,7 +53,7 @@ def test_staff_orders_a_service_and_activating_it_issues_the_first_invoice(staff
     assert service.status == Service.Status.ACTIVE
 
 
-def test_suspend_and_restore_from_the_customer_page(staff_a, in_a):
+def test_suspend_and_restore_from_the_customer_page(staff_a, in_tenant_a):
     service = active_service(customer=CustomerFactory(name="Ann Lee"))
 
     staff_a.post(f"/isp/services/{service.pk}/suspend/")
@@ -75,7 +68,7 @@ def test_suspend_and_restore_from_the_customer_page(staff_a, in_a):
     assert service.status == Service.Status.ACTIVE
 
 
-def test_an_invalid_transition_is_shown_as_an_error_message(staff_a, in_a):
+def test_an_invalid_transition_is_shown_as_an_error_message(staff_a, in_tenant_a):
     service = ServiceFactory(customer=CustomerFactory(name="Ann Lee"))  # pending
 
     response = staff_a.post(f"/isp/services/{service.pk}/suspend/", follow=True)
@@ -86,19 +79,19 @@ def test_an_invalid_transition_is_shown_as_an_error_message(staff_a, in_a):
     assert service.status == Service.Status.PENDING
 
 
-def test_unknown_service_action_is_a_404(staff_a, in_a):
+def test_unknown_service_action_is_a_404(staff_a, in_tenant_a):
     service = ServiceFactory(customer=CustomerFactory(name="Ann Lee"))
 
     assert staff_a.post(f"/isp/services/{service.pk}/explode/").status_code == 404
 
 
-def test_service_actions_need_post(staff_a, in_a):
+def test_service_actions_need_post(staff_a, in_tenant_a):
     service = ServiceFactory(customer=CustomerFactory(name="Ann Lee"))
 
     assert staff_a.get(f"/isp/services/{service.pk}/activate/").status_code == 405
 
 
-def test_changing_plan_through_the_form_records_the_change(staff_a, in_a):
+def test_changing_plan_through_the_form_records_the_change(staff_a, in_tenant_a):
     start = timezone.localdate() - timedelta(days=3)
     customer = CustomerFactory(name="Ann Lee", billing_day=start.day if start.day <= 28 else 1)
     service = active_service(customer=customer, on=start)
@@ -114,7 +107,7 @@ def test_changing_plan_through_the_form_records_the_change(staff_a, in_a):
     assert "→ Fibre 1000" in detail(staff_a, customer)
 
 
-def test_terminating_credits_the_unused_days(staff_a, in_a):
+def test_terminating_credits_the_unused_days(staff_a, in_tenant_a):
     customer = CustomerFactory(name="Ann Lee", billing_day=1)
     service = active_service(customer=customer, on=timezone.localdate().replace(day=1))
     last_day = timezone.localdate().replace(day=1)
@@ -133,7 +126,7 @@ def test_terminating_credits_the_unused_days(staff_a, in_a):
     assert "terminated" in html
 
 
-def test_recording_a_payment_settles_the_oldest_invoice(staff_a, in_a):
+def test_recording_a_payment_settles_the_oldest_invoice(staff_a, in_tenant_a):
     service = active_service(customer=CustomerFactory(name="Ann Lee"))
     invoice = Invoice.objects.get(customer=service.customer)
 
@@ -153,7 +146,7 @@ def test_recording_a_payment_settles_the_oldest_invoice(staff_a, in_a):
     assert payment.actor == "owner"
 
 
-def test_an_invalid_payment_is_refused_with_a_message(staff_a, in_a):
+def test_an_invalid_payment_is_refused_with_a_message(staff_a, in_tenant_a):
     customer = CustomerFactory(name="Ann Lee")
 
     response = staff_a.post(
@@ -164,7 +157,7 @@ def test_an_invalid_payment_is_refused_with_a_message(staff_a, in_a):
     assert not Payment.objects.exists()
 
 
-def test_statement_shows_the_movements_and_the_running_balance(staff_a, in_a):
+def test_statement_shows_the_movements_and_the_running_balance(staff_a, in_tenant_a):
     service = active_service(customer=CustomerFactory(name="Ann Lee"))
     invoice = Invoice.objects.get(customer=service.customer)
     today = timezone.localdate()
@@ -180,7 +173,7 @@ def test_statement_shows_the_movements_and_the_running_balance(staff_a, in_a):
     assert f'id="closing-balance">{invoice.total}<' in html
 
 
-def test_statement_with_dates_the_wrong_way_round_is_refused(staff_a, in_a):
+def test_statement_with_dates_the_wrong_way_round_is_refused(staff_a, in_tenant_a):
     customer = CustomerFactory(name="Ann Lee")
 
     response = staff_a.get(
@@ -191,7 +184,9 @@ def test_statement_with_dates_the_wrong_way_round_is_refused(staff_a, in_a):
     assert "The statement must start before it ends." in page(response)
 
 
-def test_run_billing_now_queues_a_run_for_today(staff_a, in_a, django_capture_on_commit_callbacks):
+def test_run_billing_now_queues_a_run_for_today(
+    staff_a, in_tenant_a, django_capture_on_commit_callbacks
+):
     from apps.isp.models import BillingRun
 
     with django_capture_on_commit_callbacks() as dispatched:
@@ -207,5 +202,5 @@ def test_run_billing_now_queues_a_run_for_today(staff_a, in_a, django_capture_on
     assert "Queued" in html
 
 
-def test_run_billing_now_needs_post(staff_a, in_a):
+def test_run_billing_now_needs_post(staff_a, in_tenant_a):
     assert staff_a.get("/isp/billing-runs/run/").status_code == 405

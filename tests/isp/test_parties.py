@@ -11,17 +11,11 @@ from apps.isp.parties import IspCustomers
 from tests.isp.pages_data import make_customer, make_invoice, make_plan, make_service
 
 
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
-
-
 def test_the_isp_directory_is_registered_at_start_up():
     assert isinstance(party_directory("isp"), IspCustomers)
 
 
-def test_facts_of_a_customer(in_a):
+def test_facts_of_a_customer(in_tenant_a):
     customer = make_customer("Ann Lee")
     make_service(customer, make_plan(price="30.00"))
     make_service(customer, make_plan(price="120.00", billing_period="quarterly"))
@@ -46,11 +40,11 @@ def test_facts_of_a_customer(in_a):
 
 
 @pytest.mark.parametrize("ref", ["999999", "abc", ""])
-def test_facts_of_no_such_customer_is_none(in_a, ref):
+def test_facts_of_no_such_customer_is_none(in_tenant_a, ref):
     assert IspCustomers().facts(ref) is None
 
 
-def test_search_finds_customers_by_name_email_or_account(in_a):
+def test_search_finds_customers_by_name_email_or_account(in_tenant_a):
     ann = make_customer("Ann Lee")
     make_customer("Bob Ray", email="robert@example.com")
 
@@ -63,7 +57,7 @@ def test_search_finds_customers_by_name_email_or_account(in_a):
     assert directory.search("  ") == []
 
 
-def test_linked_is_empty_because_the_linking_app_keeps_the_link(in_a):
+def test_linked_is_empty_because_the_linking_app_keeps_the_link(in_tenant_a):
     customer = make_customer("Ann Lee")
 
     assert IspCustomers().linked("crm", str(customer.pk)) == []
@@ -99,7 +93,7 @@ class BrokenCrm(FakeCrm):
         raise RuntimeError("crm is down")
 
 
-def test_customer_page_shows_the_linked_crm_account(client_a, in_a, monkeypatch):
+def test_customer_page_shows_the_linked_crm_account(client_a, in_tenant_a, monkeypatch):
     crm = FakeCrm()
     monkeypatch.setitem(registry.party_directories, "crm", crm)
     customer = make_customer("Ann Lee")
@@ -112,7 +106,7 @@ def test_customer_page_shows_the_linked_crm_account(client_a, in_a, monkeypatch)
     assert "<dt>Open deals</dt><dd>2</dd>" in html
 
 
-def test_without_a_crm_directory_the_page_shows_no_crm_section(client_a, in_a, monkeypatch):
+def test_without_a_crm_directory_the_page_shows_no_crm_section(client_a, in_tenant_a, monkeypatch):
     monkeypatch.delitem(registry.party_directories, "crm", raising=False)
     customer = make_customer("Ann Lee")
 
@@ -135,7 +129,7 @@ def test_a_tenant_without_crm_is_never_asked_about_crm(client_b, tenant_b, monke
     assert 'id="crm-accounts"' not in response.content.decode()
 
 
-def test_a_failing_crm_directory_does_not_take_the_page_down(client_a, in_a, monkeypatch):
+def test_a_failing_crm_directory_does_not_take_the_page_down(client_a, in_tenant_a, monkeypatch):
     monkeypatch.setitem(registry.party_directories, "crm", BrokenCrm())
     customer = make_customer("Ann Lee")
 

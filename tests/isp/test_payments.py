@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django_tenants.utils import schema_context
 
 from apps.core.exceptions import ConflictError
 from apps.isp.gateways import SandboxGateway
@@ -21,12 +20,6 @@ from apps.isp.services.payments import (
 from tests.isp.factories import CustomerFactory
 
 D = datetime.date
-
-
-@pytest.fixture
-def in_tenant_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 def bill(customer, net: str, issued: datetime.date) -> Invoice:

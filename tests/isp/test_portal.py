@@ -19,13 +19,7 @@ DECLINED_CARD = {**GOOD_CARD, "card_number": "4000 0000 0000 0002"}
 
 
 @pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
-
-
-@pytest.fixture
-def jane(in_a) -> Customer:
+def jane(in_tenant_a) -> Customer:
     """Jane's account, with an active service and its first (open) invoice."""
     customer = make_portal_customer("jane", "Jane Doe")
     active_service(customer=customer)
@@ -202,7 +196,7 @@ def test_invalid_contact_details_are_refused(portal, jane):
     assert jane.email == "jane@example.com"
 
 
-def test_a_portal_user_without_a_customer_account_gets_a_friendly_page(client_a, in_a):
+def test_a_portal_user_without_a_customer_account_gets_a_friendly_page(client_a, in_tenant_a):
     make_user("newbie", "Customer")
 
     response = sign_in(client_a, "newbie").get("/portal/invoices/")
@@ -211,7 +205,7 @@ def test_a_portal_user_without_a_customer_account_gets_a_friendly_page(client_a,
     assert "not linked to a customer account" in page(response)
 
 
-def test_a_staff_user_without_portal_role_is_refused(client_a, in_a):
+def test_a_staff_user_without_portal_role_is_refused(client_a, in_tenant_a):
     make_user("sarah", "IT Manager")
 
     response = sign_in(client_a, "sarah").get("/portal/")

@@ -6,7 +6,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django_tenants.utils import schema_context
 
 from apps.isp.models import CreditNote, Invoice, LineKind, Service
 from apps.isp.services.payments import payment_record
@@ -14,12 +13,6 @@ from apps.isp.services.subscriptions import service_change_plan, service_termina
 from tests.isp.factories import CustomerFactory, ServicePlanFactory, active_service
 
 D = datetime.date
-
-
-@pytest.fixture
-def in_tenant_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 def first_invoice(service: Service) -> Invoice:

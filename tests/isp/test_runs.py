@@ -14,12 +14,6 @@ from tests.isp.factories import CustomerFactory, ServicePlanFactory, active_serv
 D = datetime.date
 
 
-@pytest.fixture
-def in_tenant_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
-
-
 def run_as_of(day: datetime.date) -> BillingRun:
     return billing_run_execute(run=billing_run_request(as_of=day, dispatch=False))
 
