@@ -214,10 +214,13 @@ def run(port: int) -> int:
 
 
 def test(pytest_args: list[str]) -> int:
+    """The suite over every core (pytest-xdist; each worker has a test database of its own).
+    TEST_WORKERS sets the number (`auto`: one per core); `ARGS="-n 0"` runs in one process."""
+    workers = os.environ.get("TEST_WORKERS", "auto")
     with Services() as service_env:
         # Importing this package set DJANGO_SETTINGS_MODULE (dotmac.celery); tests have their own.
         env = {**os.environ, **service_env, "DJANGO_SETTINGS_MODULE": "tests.settings"}
-        command = [sys.executable, "-m", "pytest", *pytest_args]
+        command = [sys.executable, "-m", "pytest", "-n", workers, *pytest_args]
         return subprocess.call(command, cwd=BASE_DIR, env=env)
 
 

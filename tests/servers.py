@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.db import connection
@@ -24,12 +25,33 @@ def free_port() -> int:
 
 
 def test_database_url() -> str:
-    """The URL of the database the test session created (test_<name>), for child processes."""
+    """The URL of the database the test session created (test_<name>), for child processes.
+
+    The host is a TCP host or, on the embedded path (pgserver), a socket directory: a path does
+    not survive as the host part of a URL (`postgres://user@/sock/dir:5432/db` connects to the
+    default socket instead), so it goes in the `host` query parameter libpq reads.
+    """
     db = connection.settings_dict
     host = db["HOST"] or db["OPTIONS"].get("host", "")
-    if host.startswith("/"):
-        return f"postgresql://{db['USER']}@/{db['NAME']}?host={host}"
-    return f"postgresql://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    user = quote(db["USER"] or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    if not host or host.startswith("/"):
+        query = f"?{urlencode({'host': host})}" if host else ""
+        return f"postgresql://{user}{password}@/{db['NAME']}{query}"
+    return f"postgresql://{user}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def child_env(**overrides: str) -> dict[str, str]:
+    """The environment of every process a test starts (gunicorn, a Celery worker, a script, a
+    billing run to kill): the test settings, this session's database and Redis, and this
+    session's queue and key prefixes (inherited through os.environ)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        **overrides,
+    }
 
 
 def http_get(url: str, host: str | None = None, timeout: float = 10, headers=None):
@@ -50,17 +72,13 @@ class Gunicorn:
     def __init__(self, *, workers: int = 1, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": test_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "WEB_CONCURRENCY": str(workers),
-            "LOG_LEVEL": "INFO",
-            "LOG_FORMAT": "json",
-            "DOTMAC_TEST_URLS": "1",
+        self.env = child_env(
+            WEB_CONCURRENCY=str(workers),
+            LOG_LEVEL="INFO",
+            LOG_FORMAT="json",
+            DOTMAC_TEST_URLS="1",
             **(env or {}),
-        }
+        )
         self.process: subprocess.Popen | None = None
         self.log_path = None
 

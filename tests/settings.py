@@ -27,6 +27,13 @@ CELERY_RESULT_BACKEND = REDIS_URL
 # sharing a Redis never run each other's tasks against the wrong database.
 # The pid alone is not enough: pids are reused, and a new session must not read cached
 # entitlements an earlier session (same pid) left in Redis.
+# Under pytest-xdist each worker is a session of its own (its own test database): the workers
+# inherit the controller's environment, so a worker takes a queue of its own once, and the
+# servers it starts inherit that one.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _xdist_worker and os.environ.get("DOTMAC_TEST_QUEUE_WORKER") != _xdist_worker:
+    os.environ["DOTMAC_TEST_QUEUE"] = f"test-{os.getpid()}-{secrets.token_hex(4)}"
+    os.environ["DOTMAC_TEST_QUEUE_WORKER"] = _xdist_worker
 os.environ.setdefault("DOTMAC_TEST_QUEUE", f"test-{os.getpid()}-{secrets.token_hex(4)}")
 CELERY_TASK_DEFAULT_QUEUE = os.environ["DOTMAC_TEST_QUEUE"]
 # Cache keys and the shared invalidation generations too: another session's changes must not

@@ -5,7 +5,6 @@ before each test, and every test here also signs in from addresses of its own.
 """
 
 import itertools
-import os
 import subprocess
 import sys
 import uuid
@@ -24,6 +23,7 @@ from apps.core.ratelimit import hit, rate_key
 from apps.core.throttling import bulk_operation
 from tests.conftest import PASSWORD, HostClient, obtain_tokens
 from tests.core.test_errors import assert_error
+from tests.servers import child_env
 from tests.urls_tenant import urlpatterns as test_urlpatterns
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
@@ -352,7 +352,7 @@ def test_counters_are_shared_across_processes():
     )
     other = subprocess.run(
         [sys.executable, "-c", code],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        env=child_env(),
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from tests.conftest import HostClient
+from tests.servers import child_env
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,6 @@ def test_schema_generation_has_no_warnings(tmp_path):
         ],  # fmt: skip
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        env=child_env(),
     )
     assert result.returncode == 0, result.stderr

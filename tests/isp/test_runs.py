@@ -1,15 +1,34 @@
 """Billing runs: what is due is invoiced once, whatever reruns, crashes or concurrent workers."""
 
 import datetime
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django_tenants.utils import schema_context
 
+from apps.isp import tasks
 from apps.isp.models import BillingRun, Invoice, InvoiceLine, LineKind
+from apps.isp.services import runs
+from apps.isp.services.billing import LineDraft, invoice_create
 from apps.isp.services.payments import payment_record
 from apps.isp.services.runs import billing_run_execute, billing_run_request
+from apps.isp.services.subscriptions import service_suspend, service_terminate
+from apps.isp.tasks import billing_runs_fan_out
+from apps.platform.licensing.models import Subscription
+from apps.platform.licensing.services import subscription_set_overrides, subscription_suspend
+from apps.platform.tenants import schemas
+from apps.platform.tenants.models import Tenant
+from apps.platform.tenants.services import tenant_create_now
+from tests.committed import committed
 from tests.isp.factories import CustomerFactory, ServicePlanFactory, active_service
+from tests.servers import child_env
 
 D = datetime.date
 
@@ -84,8 +103,6 @@ def test_a_run_bills_yearly_and_quarterly_plans_for_whole_periods(in_tenant_a):
 
 
 def test_suspended_services_are_billed_and_terminated_ones_are_not(in_tenant_a):
-    from apps.isp.services.subscriptions import service_suspend, service_terminate
-
     suspended = active_service(on=D(2026, 3, 1))
     service_suspend(service=suspended)
     ended = active_service(on=D(2026, 3, 1))
@@ -121,17 +138,11 @@ def test_credit_on_the_account_pays_the_runs_invoice(in_tenant_a):
 def own_tenant(django_db_setup, django_db_blocker):
     """A tenant of the test's own, committed. Request it before `db`, so that it is dropped
     after the test's transaction (and its locks on the tenant's tables) has ended."""
-    import uuid
-
-    from apps.platform.tenants import schemas, services
-    from apps.platform.tenants.models import Tenant
-    from tests.committed import committed
-
     slug = f"runs-{uuid.uuid4().hex[:8]}"
     with django_db_blocker.unblock():
         tenant = committed(
-        services.tenant_create_now,
-        name="Runs", slug=slug, admin_username="owner", admin_email=f"owner@{slug}.example.com",
+            tenant_create_now,
+            name="Runs", slug=slug, admin_username="owner", admin_email=f"owner@{slug}.example.com",
             admin_password="correct-horse-battery", apps=("isp",),
         )  # fmt: skip
     yield tenant
@@ -146,7 +157,6 @@ def own_tenant(django_db_setup, django_db_blocker):
 
 def in_schema(schema: str, fn, *args, **kwargs):
     """fn in a thread of its own, on its own connection, in `schema`, committed."""
-    from tests.committed import committed
 
     def run():
         with schema_context(schema):
@@ -184,10 +194,6 @@ def check_billed_once_and_gapless(schema: str, services: list[int], periods: int
 def test_two_workers_running_the_same_tenant_at_once_bill_each_period_once(
     own_tenant, db, monkeypatch
 ):
-    import threading
-
-    from apps.isp.services import runs
-
     schema = own_tenant.schema_name
     services = in_schema(schema, customers_with_services, 12, D(2026, 1, 1))
     monkeypatch.setattr(runs, "CHUNK_CUSTOMERS", 5)
@@ -221,8 +227,6 @@ class Killed(BaseException):
 
 @pytest.mark.slow
 def test_a_run_that_dies_midway_then_reruns_bills_each_period_once(own_tenant, db, monkeypatch):
-    from apps.isp.services import runs
-
     schema = own_tenant.schema_name
     services = in_schema(schema, customers_with_services, 10, D(2026, 1, 1))
     monkeypatch.setattr(runs, "CHUNK_CUSTOMERS", 4)
@@ -250,17 +254,8 @@ def test_a_run_that_dies_midway_then_reruns_bills_each_period_once(own_tenant, d
 @pytest.mark.slow
 def test_a_run_killed_with_sigkill_midway_then_rerun_bills_each_period_once(own_tenant, db):
     """A real process, killed by SIGKILL while its second chunk's transaction is open."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    from django.db import connection
-
     schema = own_tenant.schema_name
     services = in_schema(schema, customers_with_services, 9, D(2026, 1, 1))
-    url = f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:" \
-        f"{connection.settings_dict['PORT']}/{connection.settings_dict['NAME']}"  # fmt: skip
     script = f"""
 import datetime, sys, time, django
 django.setup()
@@ -278,9 +273,8 @@ with schema_context({schema!r}):
     run = runs.billing_run_request(as_of=datetime.date(2026, 2, 1), dispatch=False)
     runs.billing_run_execute(run=run)
 """
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tests.settings"}
     process = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, text=True
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, env=child_env(), text=True
     )
     try:
         assert process.stdout.readline().strip() == "chunk 2 written"
@@ -297,10 +291,6 @@ with schema_context({schema!r}):
 
 @pytest.mark.slow
 def test_concurrent_invoices_are_numbered_without_gaps(own_tenant, db):
-    import threading
-
-    from apps.isp.services.billing import LineDraft, invoice_create
-
     schema = own_tenant.schema_name
     customer = in_schema(schema, CustomerFactory)
     line = LineDraft(kind=LineKind.ADJUSTMENT, description="x", amount=Decimal("1.00"))
@@ -328,8 +318,6 @@ def test_concurrent_invoices_are_numbered_without_gaps(own_tenant, db):
 
 @pytest.mark.slow
 def test_the_billing_run_task_runs_on_a_real_worker(own_tenant, db, celery_worker):
-    import time
-
     schema = own_tenant.schema_name
     services = in_schema(schema, customers_with_services, 3, D(2026, 1, 1))
     run = in_schema(schema, billing_run_request, as_of=D(2026, 2, 1))
@@ -346,10 +334,6 @@ def test_the_billing_run_task_runs_on_a_real_worker(own_tenant, db, celery_worke
 
 
 def test_the_fan_out_requests_one_run_per_tenant_licensed_for_isp(tenant_a, tenant_b):
-    from apps.isp.tasks import billing_runs_fan_out
-    from apps.platform.licensing.models import Subscription
-    from apps.platform.licensing.services import subscription_suspend
-
     subscription_suspend(
         subscription=Subscription.objects.get(tenant=tenant_b, app__key="isp"), actor="test"
     )
@@ -363,12 +347,6 @@ def test_the_fan_out_requests_one_run_per_tenant_licensed_for_isp(tenant_a, tena
 
 
 def test_the_dunning_fan_out_only_reaches_plans_with_the_feature(tenant_a, tenant_b, monkeypatch):
-    from django.db import connection
-
-    from apps.isp import tasks
-    from apps.platform.licensing.models import Subscription
-    from apps.platform.licensing.services import subscription_set_overrides
-
     subscription_set_overrides(
         subscription=Subscription.objects.get(tenant=tenant_a, app__key="isp"),
         features={"isp.dunning": True},
