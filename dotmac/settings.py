@@ -71,6 +71,8 @@ TENANT_APPS = [
     # Catalog apps: each switched on per tenant by its subscription (licensing middleware).
     "apps.isp",
     "apps.crm",
+    "apps.commerce",
+    "apps.projects",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,7 +1,9 @@
-"""A tenant's host: its apps, its admin console, its API."""
+"""A tenant's host: its apps (as they declare themselves: apps.core.kit), its admin console,
+its API."""
 
 from django.urls import include, path
 
+from apps.core.kit.urls import catalog_urlpatterns
 from apps.platform.licensing.api.tenant_views import LicenceView
 from dotmac.urls_common import api_fallback, handler400, handler403, handler404, handler500  # noqa: F401
 from dotmac.urls_common import urlpatterns as common_urlpatterns
@@ -9,10 +11,7 @@ from dotmac.urls_common import urlpatterns as common_urlpatterns
 urlpatterns = [
     path("", include("apps.identity.urls")),
     path("api/v1/licence/", LicenceView.as_view(), name="licence"),
-    path("api/v1/isp/", include("apps.isp.api.urls")),
-    path("api/v1/crm/", include("apps.crm.api.urls")),
-    path("", include("apps.isp.urls")),
-    path("", include("apps.crm.urls")),
+    *catalog_urlpatterns(),  # every catalog app's pages and API, from its declaration
     *common_urlpatterns,
     *api_fallback,
 ]

@@ -12,6 +12,8 @@ register, so a page degrades to "not available" instead of failing.
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from apps.core.registry import registry
+
 
 @dataclass(frozen=True)
 class PartyFacts:
@@ -36,6 +38,4 @@ class PartyDirectory(Protocol):
 
 
 def party_directory(app: str) -> PartyDirectory | None:
-    from apps.core.registry import registry
-
     return registry.party_directories.get(app)

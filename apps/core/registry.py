@@ -23,6 +23,8 @@ class Registry:
 
     #: fn(request, app_label) -> bool; an admin app is listed only if every filter agrees.
     admin_app_filters: list[Callable[..., bool]] = field(default_factory=list)
+    #: fn(request, "app_label.model") -> bool; likewise for each model of a listed app.
+    admin_model_filters: list[Callable[..., bool]] = field(default_factory=list)
     #: limit key ("isp.max_customers") → fn() counting current usage, run in the tenant's schema.
     usage_counters: dict[str, Callable[[], int]] = field(default_factory=dict)
     #: fn(schema_name, limit_key) -> int | None: the highest value a tenant's usable plans give

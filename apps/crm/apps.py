@@ -1,19 +1,42 @@
-"""Catalog app "CRM": accounts, contacts, leads, the pipeline, activities and reports."""
+"""Catalog app "CRM": accounts, contacts, leads, the pipeline, activities and reports. Its
+declaration is what the platform knows of it."""
 
-from django.apps import AppConfig
+from apps.core.kit import appconfig
+from apps.core.kit.declaration import AppDeclaration, Area, LauncherEntry, Tab
+
+DECLARATION = AppDeclaration(
+    key="crm",
+    name="CRM",
+    areas=(
+        Area(
+            "crm", "CRM", pages="crm", api="crm",
+            tabs=(
+                Tab("Overview", "crm:home", "home"),
+                Tab("Pipeline", "crm:pipeline", "pipeline"),
+                Tab("Leads", "crm:list", "leads", ("leads",)),
+                Tab("Accounts", "crm:list", "accounts", ("accounts",)),
+                Tab("Contacts", "crm:list", "contacts", ("contacts",)),
+                Tab("Opportunities", "crm:list", "opportunities", ("opportunities",)),
+                Tab("My tasks", "crm:tasks", "tasks"),
+                Tab("Reports", "crm:reports", "reports"),
+                Tab("Import", "crm:import", "import"),
+            ),
+        ),
+    ),
+    launcher=(LauncherEntry("crm", "CRM", "briefcase", "/crm/"),),
+    pages="apps.crm.urls",
+    api="apps.crm.api.urls",
+    initialiser="apps.crm.services.crm_defaults_ensure",
+    demo_seeder="apps.crm.demo.crm_demo_ensure",
+    usage_counters={"crm.max_users": "apps.crm.usage.crm_users_count"},
+    party_directory="apps.crm.parties.CrmAccounts",
+    admin_features={},
+    order=50,
+)  # fmt: skip
 
 
-class CrmConfig(AppConfig):
+class CrmConfig(appconfig.CatalogAppConfig):
     name = "apps.crm"
     label = "crm"
     verbose_name = "CRM"
-
-    def ready(self):
-        from apps.core.registry import registry
-        from apps.crm import demo, parties, services, usage
-        from apps.crm.constants import APP_KEY, MAX_USERS
-
-        registry.register_tenant_initialiser("crm.defaults", services.crm_defaults_ensure, order=50)
-        registry.register_demo_seeder("crm.demo", demo.crm_demo_ensure, order=50)
-        registry.register_usage_counter(MAX_USERS, usage.crm_users_count)
-        registry.party_directories[APP_KEY] = parties.CrmAccounts()
+    declaration = DECLARATION

@@ -7,10 +7,12 @@ cache), so a role change shows on the very next request in every worker.
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Permission
 from django.db import connection
 
+from apps.core.kit.declaration import Area, LauncherEntry, app_of_area, areas, declared
 from apps.core.localcache import tenancy_cache
-from apps.identity.constants import AREAS, Area
+from apps.identity.models import Role
 from apps.platform.licensing.entitlements import entitlements_for
 
 
@@ -24,10 +26,6 @@ class RoleProfile:
 
 
 def _load_profile(user_id: int) -> RoleProfile:
-    from django.contrib.auth.models import Permission
-
-    from apps.identity.models import Role
-
     rows = Role.objects.filter(assignments__user_id=user_id).order_by("name")
     names, areas = [], set()
     for name, role_areas in rows.values_list("name", "areas"):
@@ -53,14 +51,14 @@ def granted_areas(user) -> frozenset[str]:
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     if user.is_superuser:
-        return frozenset(AREAS)
+        return frozenset(areas())
     return role_profile(user).areas
 
 
 def licensed_areas() -> list[Area]:
-    """Areas of the apps this tenant may use now."""
+    """Areas of the apps this tenant may use now, in declaration order."""
     entitlements = entitlements_for(connection.schema_name)
-    return [area for area in AREAS.values() if entitlements.has_app(area.app)]
+    return [area for area in areas().values() if entitlements.has_app(app_of_area(area.key))]
 
 
 def openable_areas(user) -> list[Area]:
@@ -69,10 +67,14 @@ def openable_areas(user) -> list[Area]:
 
 
 def can_open(user, area_key: str) -> bool:
-    area = AREAS[area_key]
     return area_key in granted_areas(user) and entitlements_for(connection.schema_name).has_app(
-        area.app
+        app_of_area(area_key)
     )
+
+
+def launcher_entry(area: Area) -> LauncherEntry:
+    """The launcher tile (name, icon, URL) its app declares for an area."""
+    return declared(app_of_area(area.key)).launcher_by_area[area.key]
 
 
 def invalidate() -> None:

@@ -5,14 +5,14 @@ from django import forms
 from django.contrib import admin
 
 from apps.core.admin_audit import AuditedAdmin
+from apps.core.kit import declaration
 from apps.identity import services
-from apps.identity.constants import AREAS
 from apps.identity.models import Role, RoleAssignment, UserSession
 
 
 class RoleForm(forms.ModelForm):
     areas = forms.MultipleChoiceField(
-        choices=[(key, f"{area.icon} {area.name}") for key, area in AREAS.items()],
+        choices=lambda: [(key, area.name) for key, area in declaration.areas().items()],
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label="Apps it opens",
@@ -38,7 +38,8 @@ class RoleAdmin(AuditedAdmin, admin.ModelAdmin):
 
     @admin.display(description="apps it opens")
     def apps_it_opens(self, role):
-        return ", ".join(AREAS[key].name for key in role.areas if key in AREAS) or "—"
+        known = declaration.areas()
+        return ", ".join(known[key].name for key in role.areas if key in known) or "—"
 
     @admin.display(description="holders", ordering="holder_count")
     def holders(self, role):

@@ -7,6 +7,7 @@ class IdentityConfig(AppConfig):
     verbose_name = "Identity"
 
     def ready(self):
+        # Imported here: services and signals use the models, which are loaded only now.
         from apps.core.registry import registry
         from apps.identity import (  # noqa: F401  (schema registers itself)
             schema,

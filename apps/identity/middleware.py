@@ -4,8 +4,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.shortcuts import render
 
+from apps.core.kit.declaration import area_for_path
 from apps.identity.access import can_open
-from apps.identity.constants import AREAS, area_for_path
+from apps.identity.selectors import super_admins
 
 
 class AppAreaAccessMiddleware:
@@ -20,13 +21,11 @@ class AppAreaAccessMiddleware:
             return self.get_response(request)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), "/login/")
-        if not can_open(request.user, area):
-            from apps.identity.selectors import super_admins
-
+        if not can_open(request.user, area.key):
             return render(
                 request,
                 "identity/no_access.html",
-                {"area": AREAS[area], "admins": super_admins(), "tenant": request.tenant},
+                {"area": area, "admins": super_admins(), "tenant": request.tenant},
                 status=403,
             )
         return self.get_response(request)

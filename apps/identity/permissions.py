@@ -3,8 +3,8 @@
 from django.db import connection
 from rest_framework.permissions import IsAuthenticated
 
+from apps.core.kit.declaration import area_for_path
 from apps.identity.access import can_open
-from apps.identity.constants import AREAS, area_for_path
 
 
 class AppAreaAccess(IsAuthenticated):
@@ -18,10 +18,9 @@ class AppAreaAccess(IsAuthenticated):
         area = area_for_path(request.path_info)
         if area is None:
             return True
-        if not can_open(request.user, area):
+        if not can_open(request.user, area.key):
             self.message = (
-                f"None of your roles opens {AREAS[area].name}. "
-                "Ask your organisation's administrator."
+                f"None of your roles opens {area.name}. Ask your organisation's administrator."
             )
             return False
         return True

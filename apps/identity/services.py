@@ -1,7 +1,20 @@
+from contextlib import ExitStack
+
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from apps.core.audit import audit_created, audit_deleted, audit_updated, snapshot
-from apps.identity.models import User
+from apps.core.kit.declaration import app_of_area, areas
+from apps.core.names import username_from_email
+from apps.core.registry import registry
+from apps.identity.constants import DEFAULT_ROLES
+from apps.identity.models import Role, RoleAssignment, User
+from apps.platform.licensing.guards import current_entitlements, within_limit
 
 
 @transaction.atomic
@@ -56,8 +69,6 @@ def tenant_super_admin_ensure(
 def demo_users_ensure(*, tenant, demo, password: str, **_) -> None:
     """Demo seeder: the demo tenant's users exist with the demo password and their roles
     (DESIGN.md §10)."""
-    from apps.identity.models import Role
-
     for person in demo.users:
         user = User.objects.filter(username=person.username).first()
         if user is None:
@@ -82,12 +93,10 @@ def demo_users_ensure(*, tenant, demo, password: str, **_) -> None:
 
 def roles_ensure_defaults(**_) -> None:
     """Tenant initialiser: the default roles exist (created once; later edits are kept)."""
-    from apps.identity.constants import DEFAULT_ROLES
-    from apps.identity.models import Role
-
-    for name, (description, areas) in DEFAULT_ROLES.items():
+    for name, (description, role_areas) in DEFAULT_ROLES.items():
         role, created = Role.objects.get_or_create(
-            name=name, defaults={"description": description, "areas": areas, "is_default": True}
+            name=name,
+            defaults={"description": description, "areas": role_areas, "is_default": True},
         )
         if created:
             audit_created(role)
@@ -97,12 +106,9 @@ def _seats_taken(user: User, role) -> list[str]:
     """The `<app>.max_users` limits (DESIGN.md §5) a grant of `role` takes a seat of: an app
     the tenant has, with a metered user limit, that the role opens and none of the user's
     current roles does."""
-    from apps.core.registry import registry
-    from apps.identity.constants import AREAS
-    from apps.platform.licensing.guards import current_entitlements
-
-    held = {AREAS[area].app for r in user.roles.all() for area in r.areas if area in AREAS}
-    apps = {AREAS[area].app for area in role.areas if area in AREAS} - held
+    known = areas()
+    held = {app_of_area(area) for r in user.roles.all() for area in r.areas if area in known}
+    apps = {app_of_area(area) for area in role.areas if area in known} - held
     entitlements = current_entitlements()
     return sorted(
         f"{app}.max_users" for app in apps
@@ -114,11 +120,6 @@ def _seats_taken(user: User, role) -> list[str]:
 def role_grant(*, user: User, role, granted_by: str = "") -> None:
     """Give a user a role (idempotent). Refused with LIMIT_EXCEEDED, writing nothing, when it
     would take the app past its plan's user limit (e.g. `crm.max_users`)."""
-    from contextlib import ExitStack
-
-    from apps.identity.models import RoleAssignment
-    from apps.platform.licensing.guards import within_limit
-
     if RoleAssignment.objects.filter(user=user, role=role).exists():
         return
     with ExitStack() as limits:
@@ -134,7 +135,6 @@ def role_grant(*, user: User, role, granted_by: str = "") -> None:
 
 @transaction.atomic
 def role_revoke(*, user: User, role) -> None:
-    from apps.identity.models import RoleAssignment
 
     for assignment in RoleAssignment.objects.filter(user=user, role=role):
         before, pk = snapshot(assignment), assignment.pk
@@ -144,8 +144,6 @@ def role_revoke(*, user: User, role) -> None:
 
 def username_for_email(email: str) -> str:
     """A free username from an email's local part (jane, jane2, ...)."""
-    from apps.core.names import username_from_email
-
     base = username_from_email(email, fallback="user", max_length=140)
     candidate, n = base, 1
     while User.objects.filter(username=candidate).exists():
@@ -167,13 +165,6 @@ def user_invite(
 ) -> User:
     """Create a user who sets their own password from an emailed link (valid for
     PASSWORD_RESET_TIMEOUT), with the given roles."""
-    from django.contrib.auth.tokens import default_token_generator
-    from django.core.exceptions import ValidationError
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "A user with this email already exists."})
     user = User(
@@ -213,8 +204,6 @@ def user_set_active(*, user: User, active: bool) -> User:
 @transaction.atomic
 def user_set_roles(*, user: User, roles, granted_by: str) -> User:
     """Make the user hold exactly these roles."""
-    from apps.identity.models import RoleAssignment
-
     wanted = {role.pk for role in roles}
     for assignment in RoleAssignment.objects.filter(user=user).exclude(role_id__in=wanted):
         before, pk = snapshot(assignment), assignment.pk

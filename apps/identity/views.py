@@ -5,7 +5,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 
 from apps.core.throttling import throttled_login_page
-from apps.identity.access import licensed_areas, openable_areas
+from apps.identity.access import launcher_entry, licensed_areas, openable_areas
 from apps.identity.selectors import super_admins
 
 
@@ -20,8 +20,8 @@ class LauncherView(LoginRequiredMixin, TemplateView):
         locked = [area for area in licensed_areas() if area not in openable]
         return super().get_context_data(
             tenant=self.request.tenant,
-            openable=openable,
-            locked=locked,
+            openable=[launcher_entry(area) for area in openable],
+            locked=[launcher_entry(area) for area in locked],
             admins=super_admins() if locked else [],
             **kwargs,
         )

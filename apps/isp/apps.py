@@ -1,19 +1,52 @@
-from django.apps import AppConfig
+"""Catalog app "ISP Framework": subscribers, plans, services and their billing; the customer
+portal; the technician app (to come). Its declaration is what the platform knows of it."""
+
+from apps.core.kit import appconfig
+from apps.core.kit.declaration import AppDeclaration, Area, LauncherEntry, Tab
+
+DECLARATION = AppDeclaration(
+    key="isp",
+    name="ISP Framework",
+    areas=(
+        Area(
+            "isp", "ISP Framework", pages="isp", api="isp",
+            tabs=(
+                Tab("Dashboard", "isp:dashboard", "dashboard"),
+                Tab("Customers", "isp:customers", "customers"),
+                Tab("Invoices", "isp:invoices", "invoices"),
+                Tab("Plans", "isp:plans", "plans"),
+                Tab("Billing runs", "isp:billing-runs", "runs"),
+            ),
+        ),
+        Area(
+            "isp.portal", "Customer portal", pages="portal", api="isp/portal",
+            tabs=(
+                Tab("Overview", "portal:overview", "overview"),
+                Tab("Invoices", "portal:invoices", "invoices"),
+                Tab("Payments", "portal:payments", "payments"),
+                Tab("Contact details", "portal:contact", "contact"),
+            ),
+        ),
+        Area("isp.tech", "Technician app", pages="tech", api="isp/tech"),
+    ),
+    launcher=(
+        LauncherEntry("isp", "ISP Framework", "globe", "/isp/"),
+        LauncherEntry("isp.portal", "Customer portal", "home", "/portal/"),
+        LauncherEntry("isp.tech", "Technician app", "wrench", "/tech/"),
+    ),
+    pages="apps.isp.urls",
+    api="apps.isp.api.urls",
+    initialiser="apps.isp.services.setup.isp_defaults_ensure",
+    demo_seeder="apps.isp.demo.isp_demo_ensure",
+    usage_counters={"isp.max_customers": "apps.isp.services.customers.customers_counted"},
+    party_directory="apps.isp.parties.IspCustomers",
+    admin_features={"isp.dunningstep": "isp.dunning", "isp.dunningnotice": "isp.dunning"},
+    order=40,
+)  # fmt: skip
 
 
-class IspConfig(AppConfig):
+class IspConfig(appconfig.CatalogAppConfig):
     name = "apps.isp"
     label = "isp"
     verbose_name = "ISP Framework"
-
-    def ready(self):
-        from apps.core.registry import registry
-        from apps.isp import demo
-        from apps.isp.services import customers, setup
-
-        registry.register_tenant_initialiser("isp.defaults", setup.isp_defaults_ensure, order=20)
-        registry.register_demo_seeder("isp.demo", demo.isp_demo_ensure, order=40)
-        registry.register_usage_counter("isp.max_customers", customers.customers_counted)
-        from apps.isp.parties import IspCustomers
-
-        registry.party_directories["isp"] = IspCustomers()
+    declaration = DECLARATION

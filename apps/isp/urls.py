@@ -1,6 +1,7 @@
-"""Pages of the ISP app, mounted at the tenant host's root: /isp/ (staff) and /portal/."""
+"""Pages of the ISP app: the staff's and the portal's, each mounted at its area's prefix (/isp/,
+/portal/: apps/isp/apps.py) with the prefix as namespace."""
 
-from django.urls import include, path
+from django.urls import path
 
 from apps.isp.views import customers, portal, staff
 
@@ -43,7 +44,5 @@ portal_patterns = [
     path("contact/", portal.contact_edit, name="contact"),
 ]
 
-urlpatterns = [
-    path("isp/", include((staff_patterns, "isp"))),
-    path("portal/", include((portal_patterns, "portal"))),
-]
+#: area → its pages (apps.core.kit.urls mounts them at the area's prefix).
+by_area = {"isp": staff_patterns, "isp.portal": portal_patterns}

@@ -4,8 +4,9 @@ import pytest
 from django.core.management import call_command
 from django_tenants.utils import schema_context
 
+from apps.core.kit.declaration import area
 from apps.identity import services
-from apps.identity.constants import AREAS
+from apps.identity.access import launcher_entry
 from apps.identity.models import Role, User
 from tests.committed import committed
 from tests.conftest import HostClient, obtain_tokens
@@ -63,8 +64,8 @@ def test_the_seeds_example_tenant_opens_each_users_apps(db, settings):
         launcher = HostClient("abc-corp.localhost")
         launcher.post("/login/", {"username": username, "password": password})
         page = launcher.get("/").content.decode()
-        for area in apps:
-            assert f'href="{AREAS[area].url}"' in page, (username, area)
+        for key in apps:
+            assert f'href="{launcher_entry(area(key)).url}"' in page, (username, key)
     john = api_as("abc-corp.localhost", "john", password).get("/api/v1/me/").json()
     assert john["data"]["attributes"]["first_name"] == "John"  # named, for "ask John Smith"
     xyz = api_as("xyz-isp.localhost", "admin", password).get("/api/v1/me/").json()

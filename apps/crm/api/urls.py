@@ -1,3 +1,5 @@
+"""The CRM API, mounted at its area's API path (/api/v1/crm/, apps/crm/apps.py)."""
+
 from rest_framework.routers import SimpleRouter
 
 from apps.crm.api import views
@@ -11,4 +13,5 @@ router.register("activities", views.ActivityViewSet, basename="crm-activity")
 router.register("stages", views.StageViewSet, basename="crm-stage")
 router.register("reports", views.ReportViewSet, basename="crm-report")
 
-urlpatterns = router.urls
+#: area → its API routes (apps.core.kit.urls mounts them at the area's API path).
+by_area = {"crm": router.urls}

@@ -3,14 +3,15 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from apps.identity.constants import AREAS
+from apps.core.kit.declaration import areas
 
 __all__ = ["Role", "RoleAssignment"]
 
 
 def validate_areas(value) -> None:
-    if not isinstance(value, list) or any(area not in AREAS for area in value):
-        raise ValidationError(f"A list of areas among: {', '.join(AREAS)}.")
+    known = areas()
+    if not isinstance(value, list) or any(area not in known for area in value):
+        raise ValidationError(f"A list of areas among: {', '.join(known)}.")
 
 
 class Role(models.Model):

@@ -1,9 +1,9 @@
-"""/api/v1/isp/...: the staff resources (kebab-case plural prefixes) and the portal's."""
+"""The ISP API: the staff resources (kebab-case plural prefixes, /api/v1/isp/...) and the
+portal's (/api/v1/isp/portal/...), each mounted at its area's API path (apps/isp/apps.py)."""
 
-from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from apps.isp.api import views
+from apps.isp.api import portal, views
 
 router = SimpleRouter()
 router.register("customers", views.CustomerViewSet, basename="isp-customer")
@@ -17,7 +17,5 @@ router.register("payments", views.PaymentViewSet, basename="isp-payment")
 router.register("billing-runs", views.BillingRunViewSet, basename="isp-billing-run")
 router.register("dunning-steps", views.DunningStepViewSet, basename="isp-dunning-step")
 
-urlpatterns = [
-    path("portal/", include("apps.isp.api.portal")),
-    *router.urls,
-]
+#: area → its API routes (apps.core.kit.urls mounts them at the area's API path).
+by_area = {"isp": router.urls, "isp.portal": portal.urlpatterns}

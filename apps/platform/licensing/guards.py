@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from django.db import connection, transaction
 
 from apps.core.exceptions import AppNotSubscribedError, FeatureNotInPlanError, LimitExceededError
+from apps.core.kit.declaration import declared
 from apps.core.registry import registry
+from apps.platform.catalog.models import App, Plan
 from apps.platform.licensing.entitlements import Entitlements, entitlements_for
 
 
@@ -27,8 +29,6 @@ def current_entitlements() -> Entitlements:
 
 def _plans_with(app_key: str, feature: str | None = None) -> list[dict]:
     """The plans on sale that would unlock the app (or the feature), cheapest first."""
-    from apps.platform.catalog.models import Plan
-
     plans = Plan.objects.filter(app__key=app_key, is_active=True, app__is_active=True)
     offers = []
     for plan in plans.order_by("price"):
@@ -44,8 +44,6 @@ def _plans_with(app_key: str, feature: str | None = None) -> list[dict]:
 
 
 def app_name(app_key: str) -> str:
-    from apps.platform.catalog.models import App
-
     return App.objects.filter(key=app_key).values_list("name", flat=True).first() or app_key
 
 
@@ -120,8 +118,16 @@ def within_limit(limit_key: str, adding: int = 1) -> Iterator[None]:
 
 def admin_app_visible(request, app_label: str) -> bool:
     """Tenant admin menus list a catalog app's models only while the tenant may use the app."""
-    from apps.platform.catalog.constants import APP_KEYS
-
-    if app_label not in APP_KEYS or connection.schema_name == "public":
+    if declared(app_label) is None or connection.schema_name == "public":
         return True
     return current_entitlements().has_app(app_label)
+
+
+def admin_model_visible(request, model_label: str) -> bool:
+    """... and of its models only those whose plan feature (the app's `admin_features`) the
+    tenant's plan has."""
+    app = declared(model_label.split(".", 1)[0])
+    feature = app.admin_features.get(model_label) if app is not None else None
+    if feature is None or connection.schema_name == "public":
+        return True
+    return current_entitlements().has_feature(feature)

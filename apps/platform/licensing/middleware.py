@@ -1,4 +1,5 @@
-"""Switch unsubscribed apps off on tenant hosts, by URL prefix (DESIGN.md §3, §5).
+"""Switch unsubscribed apps off on tenant hosts, by the URL prefixes the apps declare
+(DESIGN.md §3, §5; apps.core.kit.declaration).
 
 API paths answer 403 APP_NOT_SUBSCRIBED; pages answer the "Upgrade to access" page (403) that
 names the plans unlocking the app; the tenant admin's pages of the app answer 403.
@@ -8,7 +9,8 @@ from django.shortcuts import render
 
 from apps.core.errors import ErrorCode, error_response
 from apps.core.exceptions import AppNotSubscribedError
-from apps.platform.catalog.constants import APP_KEYS, app_for_path
+from apps.core.kit.declaration import app_for_path, declared
+from apps.platform.catalog.models import App
 from apps.platform.licensing.guards import ensure_app
 
 
@@ -31,7 +33,7 @@ class LicenseMiddleware:
     @staticmethod
     def app_of(path: str) -> tuple[str | None, bool]:
         parts = path.lstrip("/").split("/", 2)
-        if parts[0] == "admin" and len(parts) > 1 and parts[1] in APP_KEYS:
+        if parts[0] == "admin" and len(parts) > 1 and declared(parts[1]) is not None:
             return parts[1], False
         return app_for_path(path)
 
@@ -39,8 +41,6 @@ class LicenseMiddleware:
     def refuse(request, app_key: str, is_api: bool, refusal: AppNotSubscribedError):
         if is_api:
             return error_response(ErrorCode.APP_NOT_SUBSCRIBED, refusal.message, refusal.details)
-        from apps.platform.catalog.models import App
-
         app = App.objects.filter(key=app_key).first()
         plans = app.plans.filter(is_active=True).order_by("price") if app else []
         return render(
