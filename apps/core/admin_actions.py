@@ -2,17 +2,9 @@
 platform console's tenants and subscriptions, a tenant's ISP services and accounts)."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 
 from apps.core.admin_audit import audit_admin_action
-from apps.core.exceptions import DomainError
-
-
-def error_text(error: Exception) -> str:
-    """The message a service refusal carries, fit for an admin message."""
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return getattr(error, "message", None) or str(error)
+from apps.core.kit.refusals import REFUSALS, admin_refusal
 
 
 def run_for_each(modeladmin, request, objects, call, *, done: str, doing: str, name=str) -> None:
@@ -27,10 +19,8 @@ def run_for_each(modeladmin, request, objects, call, *, done: str, doing: str, n
     for obj in objects:
         try:
             call(obj)
-        except (DomainError, ValidationError) as error:
-            modeladmin.message_user(
-                request, f"Could not {doing} {name(obj)}: {error_text(error)}", messages.ERROR
-            )
+        except REFUSALS as error:
+            admin_refusal(modeladmin, request, error, doing=f"{doing} {name(obj)}")
         else:
             message = done.format(name(obj))
             audit_admin_action(request, obj, action_name)

@@ -7,6 +7,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
+        # Imported here: they use the models, which are loaded only now.
         from apps.core import health, signals  # noqa: F401  (connect receivers)
+        from apps.core.kit.organisation import organisation_ensure
+        from apps.core.registry import registry
 
+        registry.register_tenant_initialiser("core.organisation", organisation_ensure, order=1)
         health.mark_initialised()

@@ -226,9 +226,13 @@ def audit_created(instance: models.Model, *, actor: Any = None) -> AuditEntry:
     )
 
 
-def audit_updated(instance: models.Model, before: dict, *, actor: Any = None) -> AuditEntry:
+def audit_updated(
+    instance: models.Model, before: dict, *, actor: Any = None, action: str = UPDATE
+) -> AuditEntry:
+    """After a change of the fields in `before` (`action`: an update with a name of its own,
+    such as "move" or "reassign")."""
     return audit_record(
-        action=UPDATE,
+        action=action,
         instance=instance,
         changes=diff(before, snapshot(instance, fields=list(before))),
         actor=actor,

@@ -22,6 +22,13 @@ class ConflictError(DomainError):
     code = ErrorCode.CONFLICT
 
 
+class PermissionDeniedError(DomainError):
+    """The acting user may not do this (a rule of the service, e.g. who may give a record to
+    someone else)."""
+
+    code = ErrorCode.PERMISSION_DENIED
+
+
 class AppNotSubscribedError(DomainError):
     code = ErrorCode.APP_NOT_SUBSCRIBED
 

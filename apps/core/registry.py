@@ -32,6 +32,14 @@ class Registry:
     rate_overrides: Callable[[str, str], int | None] | None = None
     #: app key → its PartyDirectory (core.parties): cross-app links between party records.
     party_directories: dict[str, object] = field(default_factory=dict)
+    #: fn(feature) raising FeatureNotInPlanError when the current tenant's plan lacks it; set
+    #: by licensing (the API kit's `required_feature`).
+    feature_guard: Callable[[str], None] | None = None
+
+    def ensure_feature(self, feature: str) -> None:
+        if self.feature_guard is None:
+            raise RuntimeError("no feature guard registered (apps.platform.licensing)")
+        self.feature_guard(feature)
 
     def register_usage_counter(self, limit_key: str, count: Callable[[], int]) -> None:
         self.usage_counters[limit_key] = count

@@ -1,45 +1,56 @@
 """The tenant super admin's console for the CRM (listed only while the tenant subscribes to
-CRM: licensing's admin filter). Every save is audited (AuditedAdmin); an opportunity's stage
-changes on the board or through the API, where the move is recorded."""
+CRM: licensing's admin filter). Every write goes through the CRM services, as on the API and the
+pages (the admin kit: apps.core.kit.admin): owners must be able to own records, a lead is
+converted only by its conversion, a delete takes the record's shares and links with it; a
+refusal is said on the page and writes nothing. An opportunity's stage changes on the board or
+through the API, where the move is recorded."""
 
 from django.contrib import admin
 from django.db import models
 
-from apps.core.admin_audit import AuditedAdmin
+from apps.core.kit.admin import ServiceAdmin, ServiceInline
 from apps.crm.models import (
     Account,
     Activity,
     Contact,
-    CrmSettings,
     Lead,
     Opportunity,
     Stage,
     StageChange,
 )
+from apps.crm.services import leads, pipeline, records
 
 
-class OwnedAdmin(AuditedAdmin):
+class OwnedAdmin(ServiceAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_select_related = ["owner"]
     list_filter = ["owner"]
     readonly_fields = ["created_at", "updated_at"]
     autocomplete_fields = ["owner"]
+    update_service = staticmethod(records.record_update)
+    destroy_service = staticmethod(records.record_delete)
+    service_object = "instance"
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(ServiceInline):
     model = Contact
     fields = ["first_name", "last_name", "title", "email", "phone", "owner"]
     extra = 0
     show_change_link = True
     autocomplete_fields = ["owner"]
+    create_service = staticmethod(records.contact_create)
+    update_service = staticmethod(records.record_update)
+    destroy_service = staticmethod(records.record_delete)
+    service_object = "instance"
 
 
 @admin.register(Account)
 class AccountAdmin(OwnedAdmin):
-    list_display = ["name", "domain", "industry", "city", "country", "owner", "isp_customer_ref"]
+    list_display = ["name", "domain", "industry", "city", "country", "owner"]
     list_filter = ["owner", "industry", "country"]
     search_fields = ["name", "domain", "email"]
     inlines = [ContactInline]
+    create_service = staticmethod(records.account_create)
 
 
 @admin.register(Contact)
@@ -48,6 +59,7 @@ class ContactAdmin(OwnedAdmin):
     list_select_related = ["owner", "account"]
     search_fields = ["first_name", "last_name", "email", "account__name"]
     autocomplete_fields = ["owner", "account"]
+    create_service = staticmethod(records.contact_create)
 
 
 @admin.register(Lead)
@@ -57,6 +69,7 @@ class LeadAdmin(OwnedAdmin):
     search_fields = ["first_name", "last_name", "company", "email"]
     readonly_fields = ["created_at", "updated_at", "converted_at", "converted_account",
                        "converted_contact", "converted_opportunity"]  # fmt: skip
+    create_service = staticmethod(leads.lead_create)
 
 
 class StageChangeInline(admin.TabularInline):
@@ -79,6 +92,7 @@ class OpportunityAdmin(OwnedAdmin):
     autocomplete_fields = ["owner", "account", "contact"]
     date_hierarchy = "expected_close_date"
     inlines = [StageChangeInline]
+    create_service = staticmethod(pipeline.opportunity_create)
 
     def get_readonly_fields(self, request, obj=None):
         base = [*super().get_readonly_fields(request, obj), "closed_at", "lead"]
@@ -91,21 +105,12 @@ class ActivityAdmin(OwnedAdmin):
     list_filter = ["kind", "done", "owner"]
     search_fields = ["subject", "body"]
     autocomplete_fields = ["owner", "account", "contact", "lead", "opportunity"]
+    create_service = staticmethod(records.activity_create)
 
 
 @admin.register(Stage)
-class StageAdmin(AuditedAdmin):
+class StageAdmin(ServiceAdmin):
     list_display = ["name", "position", "probability", "kind"]
     list_editable = ["position", "probability"]
     ordering = ["position"]
-
-
-@admin.register(CrmSettings)
-class CrmSettingsAdmin(AuditedAdmin):
-    list_display = ["__str__", "currency"]
-
-    def has_add_permission(self, request):
-        return False  # the one row is created with the tenant (crm_defaults_ensure)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    create_service = staticmethod(pipeline.stage_create)

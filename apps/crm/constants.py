@@ -53,7 +53,6 @@ DEFAULT_STAGES = (
     ("Won", 100, StageKind.WON),
     ("Lost", 0, StageKind.LOST),
 )
-DEFAULT_CURRENCY = "USD"
 
 #: Largest CSV accepted by the import (bytes) and rows per import.
 IMPORT_MAX_BYTES = 2 * 1024 * 1024

@@ -7,9 +7,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from apps.crm import services
 from apps.crm.constants import APP_KEY, LeadStatus
 from apps.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage
+from apps.crm.services import leads, pipeline, records, setup
 from apps.identity.models import User
 
 ACCOUNTS = [
@@ -104,13 +104,13 @@ def crm_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
     users = {user.username: user for user in User.objects.filter(is_active=True)}
     if "mike" not in users:
         return
-    services.crm_defaults_ensure()
+    setup.crm_defaults_ensure()
     owner_of = lambda name: users.get(name) or users["mike"]  # noqa: E731
     now = timezone.now()
     with transaction.atomic():
         accounts = {}
         for name, domain, industry, city, country, owner, tags in ACCOUNTS:
-            accounts[name] = Account.objects.filter(name=name).first() or services.account_create(
+            accounts[name] = Account.objects.filter(name=name).first() or records.account_create(
                 owner=owner_of(owner), name=name, domain=domain, website=f"https://{domain}",
                 industry=industry, city=city, country=country, tags=tags,
                 email=f"info@{domain}", phone="+1 555 0100",
@@ -118,7 +118,7 @@ def crm_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
         contacts = {}
         for account, first, last, title, email, owner in CONTACTS:
             contacts[account] = contacts.get(account) or None
-            found = Contact.objects.filter(email=email).first() or services.contact_create(
+            found = Contact.objects.filter(email=email).first() or records.contact_create(
                 owner=owner_of(owner), account=accounts[account], first_name=first,
                 last_name=last, title=title, email=email, phone="+1 555 0111",
             )  # fmt: skip
@@ -127,7 +127,7 @@ def crm_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
         for name, account, stage, amount, days, owner in OPPORTUNITIES:
             if Opportunity.objects.filter(name=name).exists() or stage not in stages:
                 continue
-            services.opportunity_create(
+            pipeline.opportunity_create(
                 owner=owner_of(owner), account=accounts[account], contact=contacts.get(account),
                 name=name, amount=Decimal(amount), stage=stages[stage],
                 expected_close_date=(now + timedelta(days=days)).date(),
@@ -136,14 +136,14 @@ def crm_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
         for first, last, company, email, source, status, score, owner in LEADS:
             if Lead.objects.filter(email=email).exists():
                 continue
-            services.lead_create(
+            leads.lead_create(
                 owner=owner_of(owner), first_name=first, last_name=last, company=company,
                 email=email, source=source, status=status, score=score,
             )  # fmt: skip
         for kind, subject, account, days, owner in TASKS:
             if Activity.objects.filter(subject=subject).exists():
                 continue
-            services.activity_create(
+            records.activity_create(
                 owner=owner_of(owner), kind=kind, subject=subject, account=accounts[account],
                 due_at=now + timedelta(days=days) if days is not None else None,
                 done=kind == "note",
@@ -156,12 +156,12 @@ def _convert_one_lead(users) -> None:
     email = "gordon@blackmesa.example"
     if Lead.objects.filter(email=email).exists():
         return
-    lead = services.lead_create(
+    lead = leads.lead_create(
         owner=users["mike"], first_name="Gordon", last_name="Freeman", company="Black Mesa",
         email=email, website="https://blackmesa.example", source="referral",
         status=LeadStatus.QUALIFIED, score=90,
     )  # fmt: skip
-    services.lead_convert(
+    leads.lead_convert(
         lead=lead, actor=users["mike"], opportunity_name="Black Mesa campus network",
         amount=Decimal("64000"), expected_close_date=(timezone.now() + timedelta(days=45)).date(),
     )  # fmt: skip

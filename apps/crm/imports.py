@@ -12,11 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.core.errors import ErrorCode
-from apps.core.exceptions import DomainError
-from apps.crm import selectors, services
+from apps.core.exceptions import DomainError, PermissionDeniedError
+from apps.crm import selectors
 from apps.crm.constants import IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, LeadStatus
 from apps.crm.forms import AccountForm, ContactForm, LeadForm
 from apps.crm.models.accounts import domain_of
+from apps.crm.services import leads, ownership, records
 from apps.identity.models import User
 
 #: kind → (columns in order, form validating one row, service creating it)
@@ -35,9 +36,9 @@ EXPORT_COLUMNS = {
 }  # fmt: skip
 FORMS = {"accounts": AccountForm, "contacts": ContactForm, "leads": LeadForm}
 CREATE = {
-    "accounts": services.account_create,
-    "contacts": services.contact_create,
-    "leads": services.lead_create,
+    "accounts": records.account_create,
+    "contacts": records.contact_create,
+    "leads": leads.lead_create,
 }
 
 
@@ -102,11 +103,12 @@ def _check_row(kind: str, number: int, values: dict, importer: User, seen: dict)
         owner = User.objects.filter(username=data["owner"], is_active=True).first()
         if owner is None:
             row.errors.append(f"owner: no user named {data['owner']!r}.")
-        elif owner != importer and not selectors.is_manager(importer):
-            row.errors.append("owner: only a CRM manager can import records for others.")
     if owner is not None:
         try:
-            services.ensure_may_own(owner)
+            ownership.ensure_may_give(actor=importer, owner=owner)
+            ownership.ensure_may_own(owner)
+        except PermissionDeniedError as refusal:
+            row.errors.append(f"owner: {refusal.message}")
         except ValidationError as error:
             row.errors += [f"owner: {m}" for m in error.message_dict.get("owner", [])]
     if kind == "contacts":
@@ -177,7 +179,7 @@ def csv_import(*, kind: str, text: str, importer: User) -> ImportResult:
         data = {k: v for k, v in row.cleaned.items() if v not in (None, "") or k == "tags"}
         try:
             with transaction.atomic():
-                create(**data)
+                create(actor=importer, **data)
         except ValidationError as error:
             row.errors += [f"{name}: {m}" for name, msgs in error.message_dict.items()
                            for m in msgs]  # fmt: skip

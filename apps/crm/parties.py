@@ -5,13 +5,14 @@ the CRM."""
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
+from apps.core.kit import organisation
 from apps.core.parties import PartyFacts
 from apps.crm.constants import StageKind
 from apps.crm.models import Account
 
 
 def _facts(account: Account) -> PartyFacts:
-    currency = _currency()
+    currency = organisation.currency()
     facts = [("Owner", account.owner.get_full_name() or account.owner.get_username())]
     if account.domain:
         facts.append(("Domain", account.domain))
@@ -22,12 +23,6 @@ def _facts(account: Account) -> PartyFacts:
         app="crm", ref=str(account.pk), name=account.name,
         url=reverse("crm:detail", args=["accounts", account.pk]), facts=tuple(facts),
     )  # fmt: skip
-
-
-def _currency() -> str:
-    from apps.crm.models import CrmSettings
-
-    return CrmSettings.current().currency
 
 
 def _rows():
@@ -54,8 +49,3 @@ class CrmAccounts:
             return []
         match = Q(name__icontains=query) | Q(domain__icontains=query) | Q(email__iexact=query)
         return [_facts(a) for a in _rows().filter(match).order_by("name", "id")[:limit]]
-
-    def linked(self, app: str, ref: str) -> list[PartyFacts]:
-        if app != "isp" or not ref:
-            return []
-        return [_facts(a) for a in _rows().filter(isp_customer_ref=str(ref)).order_by("name")]

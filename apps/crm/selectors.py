@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import Lower, TruncMonth
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Cast, JSONObject, Lower, TruncMonth
 
-from apps.crm.constants import OWNED_MODELS, LeadStatus, StageKind
+from apps.core.models import PartyLink
+from apps.crm.constants import APP_KEY, OWNED_MODELS, LeadStatus, StageKind
 from apps.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage, StageChange
 from apps.crm.models.accounts import domain_of
 from apps.identity.objects import objects_visible_to
@@ -38,8 +40,9 @@ def is_manager(user, model_name: str = "account") -> bool:
     return bool(user.is_active and user.has_perm(f"crm.view_{model_name}"))
 
 
-def visible(user, queryset: QuerySet, action: str = "view") -> QuerySet:
-    """The rows of `queryset` that `user` may `action` ("view", "change", "delete")."""
+def visible(queryset: QuerySet, user, action: str = "view") -> QuerySet:
+    """The rows of `queryset` that `user` may `action` ("view", "change", "delete"): the
+    restriction hook of the CRM's API and pages (apps.core.api.viewsets.BaseViewSet.restrict)."""
     model = queryset.model
     model_name = model._meta.model_name
     if model_name not in OWNED_MODELS:
@@ -60,24 +63,27 @@ def visible(user, queryset: QuerySet, action: str = "view") -> QuerySet:
 
 
 def can(user, obj, action: str) -> bool:
-    """May `user` `action` this one record: its owner may do anything to it, a user it is
-    shared with view and change it, a CRM manager anything."""
-    model_name = obj._meta.model_name
-    if user.has_perm(f"crm.{action}_{model_name}"):
-        return True
-    if model_name not in OWNED_MODELS:
-        return False
-    return obj.owner_id == user.pk or user.has_perm(f"crm.{action}_{model_name}", obj)
+    """May `user` `action` this one record (the same rule as `visible`, for one row)."""
+    return visible(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
 
 
 # --- Lists -------------------------------------------------------------------------------------
 
 
+def account_links():
+    """Each account's links to other apps' records, as [{app, ref}] (apps.core.parties)."""
+    links = PartyLink.objects.filter(app=APP_KEY, ref=Cast(OuterRef("pk"), CharField()))
+    return ArraySubquery(
+        links.order_by("other_app").values(json=JSONObject(app="other_app", ref="other_ref"))
+    )
+
+
 def account_rows() -> QuerySet:
-    """Accounts with what their lists show (owner, number of contacts), for any user."""
+    """Accounts with what their lists show (owner, number of contacts, links to other apps'
+    records), for any user."""
     return (
         Account.objects.select_related("owner")
-        .annotate(contact_count=Count("contacts", distinct=True))
+        .annotate(contact_count=Count("contacts", distinct=True), party_links=account_links())
         .order_by("name", "id")  # Meta.ordering does not apply to a GROUP BY query
     )
 
@@ -99,23 +105,23 @@ def activity_rows() -> QuerySet:
 
 
 def accounts(user) -> QuerySet:
-    return visible(user, account_rows())
+    return visible(account_rows(), user)
 
 
 def contacts(user) -> QuerySet:
-    return visible(user, contact_rows())
+    return visible(contact_rows(), user)
 
 
 def leads(user) -> QuerySet:
-    return visible(user, lead_rows())
+    return visible(lead_rows(), user)
 
 
 def opportunities(user) -> QuerySet:
-    return visible(user, opportunity_rows())
+    return visible(opportunity_rows(), user)
 
 
 def activities(user) -> QuerySet:
-    return visible(user, activity_rows())
+    return visible(activity_rows(), user)
 
 
 def open_tasks_of(user) -> QuerySet:
@@ -196,7 +202,7 @@ def timeline(obj, user=None) -> list[TimelineEntry]:
     else:
         acts = acts.filter(**{model_name: obj})
     if user is not None:
-        acts = visible(user, acts)
+        acts = visible(acts, user)
         changes = changes.filter(opportunity__in=opportunities(user).values("pk"))
     entries = [
         TimelineEntry(

@@ -50,3 +50,8 @@ class IspConfig(appconfig.CatalogAppConfig):
     label = "isp"
     verbose_name = "ISP Framework"
     declaration = DECLARATION
+
+    def ready(self):
+        super().ready()
+        # Imported here (models are loaded only now): dunning answers billing's balance_fell.
+        from apps.isp.services import dunning  # noqa: F401

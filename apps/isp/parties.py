@@ -1,10 +1,10 @@
-"""The ISP side of the cross-app party link (apps/core/parties.py): ISP customers as parties
-that another app (CRM) may search, link to and show the key facts of. The ISP stores no
-links itself: the app that makes a link keeps it, so `linked()` has nothing to say."""
+"""The ISP's party directory (apps/core/parties.py): ISP customers as parties that another app
+(the CRM) may search, link to and show the key facts of."""
 
 from django.db.models import Q
 from django.urls import reverse
 
+from apps.core.kit import organisation
 from apps.core.parties import PartyFacts
 from apps.isp import selectors
 from apps.isp.models import Customer
@@ -26,12 +26,6 @@ def _facts_of(customer: Customer, currency: str) -> PartyFacts:
     )
 
 
-def _currency() -> str:
-    from apps.isp.services.setup import billing_settings
-
-    return billing_settings().currency
-
-
 class IspCustomers:
     """PartyDirectory of ISP customers (registered as `registry.party_directories["isp"]`)."""
 
@@ -43,7 +37,7 @@ class IspCustomers:
         except (TypeError, ValueError):
             return None
         customer = selectors.customer_figures(pk)
-        return None if customer is None else _facts_of(customer, _currency())
+        return None if customer is None else _facts_of(customer, organisation.currency())
 
     def search(self, query: str, limit: int = 10) -> list[PartyFacts]:
         query = (query or "").strip()
@@ -54,8 +48,5 @@ class IspCustomers:
             | Q(email__icontains=query)
             | Q(account_number__icontains=query)
         )
-        currency = _currency()
-        return [_facts_of(c, currency) for c in customers.order_by("name", "pk")[:limit]]
-
-    def linked(self, app: str, ref: str) -> list[PartyFacts]:
-        return []  # the app that makes a link (CRM) stores it
+        shown_in = organisation.currency()
+        return [_facts_of(c, shown_in) for c in customers.order_by("name", "pk")[:limit]]

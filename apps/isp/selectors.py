@@ -116,6 +116,13 @@ def customers_with_figures(as_of: date | None = None) -> QuerySet[Customer]:
 # --- Lists -------------------------------------------------------------------------------------
 
 
+def customer_of(user) -> Customer | None:
+    """The customer account a tenant user signs in to the portal as (None: not linked)."""
+    if not user.is_authenticated:
+        return None
+    return Customer.objects.filter(user_id=user.pk).first()
+
+
 def customer_list(
     *,
     query: str = "",

@@ -8,15 +8,15 @@ licence allows it, each from (and so into) that tenant's schema.
 from celery import shared_task
 from django_tenants.utils import get_tenant_model, schema_context
 
+from apps.isp.models import BillingRun
+from apps.isp.services import dunning
+from apps.isp.services.runs import BILLING_RUN_TASK, billing_run_execute, billing_run_request
 from apps.platform.licensing.entitlements import entitlements_for
 
 
-@shared_task(name="isp.billing_run", acks_late=True)
+@shared_task(name=BILLING_RUN_TASK, acks_late=True)
 def billing_run(run_id: int) -> dict:
     """Execute a recorded billing run (in the tenant's schema)."""
-    from apps.isp.models import BillingRun
-    from apps.isp.services.runs import billing_run_execute
-
     run = billing_run_execute(run=BillingRun.objects.get(pk=run_id))
     return {"run": run.pk, "status": run.status, "invoices": run.invoices_created}
 
@@ -33,8 +33,6 @@ def _tenants_with(check) -> list[str]:
 @shared_task(name="isp.billing_runs_fan_out")
 def billing_runs_fan_out() -> int:
     """One billing run up to today for every tenant whose ISP subscription is usable."""
-    from apps.isp.services.runs import billing_run_request
-
     schemas = _tenants_with(lambda entitlements: entitlements.has_app("isp"))
     for schema in schemas:
         with schema_context(schema):
@@ -45,9 +43,7 @@ def billing_runs_fan_out() -> int:
 @shared_task(name="isp.dunning_run", acks_late=True)
 def dunning_run() -> dict:
     """Take the dunning steps due today (in the tenant's schema)."""
-    from apps.isp.services.dunning import dunning_run as run
-
-    return run()
+    return dunning.dunning_run()
 
 
 @shared_task(name="isp.dunning_fan_out")

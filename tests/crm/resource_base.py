@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from apps.core.models import AuditEntry
-from apps.crm import services
+from apps.crm.services import ownership
 from apps.identity.models import User
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
@@ -164,7 +164,7 @@ class OwnedResourceTests(ResourceTests):
         shared = self.row(tenant_a, people["sarah"])
         other = self.row(tenant_a, people["sarah"])
         with schema_context(tenant_a.schema_name):
-            services.record_share(obj=shared, user=people["mike"])
+            ownership.record_share(obj=shared, user=people["mike"])
 
         seen_by_mike = self.ids(people.api("mike").get(self.path))
         seen_by_boss = self.ids(people.api("boss").get(self.path))
@@ -197,7 +197,7 @@ class OwnedResourceTests(ResourceTests):
     def test_a_shared_user_edits_but_cannot_delete(self, people, tenant_a):
         theirs = self.row(tenant_a, people["sarah"])
         with schema_context(tenant_a.schema_name):
-            services.record_share(obj=theirs, user=people["mike"])
+            ownership.record_share(obj=theirs, user=people["mike"])
         mike = people.api("mike")
 
         edited = mike.patch(
@@ -238,7 +238,7 @@ class OwnedResourceTests(ResourceTests):
     def test_only_the_owner_or_a_manager_reassigns(self, people, tenant_a):
         theirs = self.row(tenant_a, people["sarah"])
         with schema_context(tenant_a.schema_name):
-            services.record_share(obj=theirs, user=people["mike"])
+            ownership.record_share(obj=theirs, user=people["mike"])
 
         by_shared = people.api("mike").post_json(
             self.detail(theirs.pk) + "reassign/", {"owner": people["mike"].pk}

@@ -5,8 +5,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from apps.core.models import AuditEntry
-from apps.crm import services
 from apps.crm.models import Account, Activity, Lead
+from apps.crm.services import ownership, pipeline
 from apps.identity.models import User
 from tests.conftest import HostClient
 from tests.crm.factories import (
@@ -127,7 +127,7 @@ def test_a_tenant_without_crm_gets_app_not_subscribed_on_the_api(api_b_owner, pa
 def test_a_sales_rep_lists_only_own_and_shared_records(people, tenant_a, records, kind):
     shared = records["sarah"][kind]
     with schema_context(tenant_a.schema_name):
-        services.record_share(obj=shared, user=people["mike"])
+        ownership.record_share(obj=shared, user=people["mike"])
         hidden = type(shared).objects.create(**{**_copy_fields(shared), "owner": people["sarah"]})
     page = people.browser_client("mike").get(f"/crm/{kind}/").content.decode()
 
@@ -166,7 +166,7 @@ def test_someone_elses_record_is_a_404_page_until_shared(people, tenant_a, recor
     before = mike.get(f"/crm/{kind}/{theirs.pk}/")
     edit_before = mike.get(f"/crm/{kind}/{theirs.pk}/edit/")
     with schema_context(tenant_a.schema_name):
-        services.record_share(obj=theirs, user=people["mike"])
+        ownership.record_share(obj=theirs, user=people["mike"])
     after = mike.get(f"/crm/{kind}/{theirs.pk}/")
     delete = mike.post(f"/crm/{kind}/{theirs.pk}/delete/")
 
@@ -214,7 +214,7 @@ def foreign_records(tenant_b):
         ("get", f"/crm/leads/{FOREIGN}/convert/"),
         ("post", f"/crm/opportunities/{FOREIGN}/move/"),
         ("post", f"/crm/activities/{FOREIGN}/done/"),
-        ("post", f"/crm/accounts/{FOREIGN}/isp-link/"),
+        ("post", f"/crm/accounts/{FOREIGN}/party-link/"),
     ],
 )
 def test_another_tenants_ids_are_404_on_every_page(client_a, foreign_records, method, path):
@@ -355,7 +355,7 @@ def test_a_colleague_sees_activities_logged_on_a_record_they_can_see(people, ten
     mike's activity list, though sarah owns it."""
     account = records["mike"]["accounts"]
     with schema_context(tenant_a.schema_name):
-        services.record_share(obj=account, user=people["sarah"])
+        ownership.record_share(obj=account, user=people["sarah"])
         note = ActivityFactory(
             owner=people["sarah"], kind="note", account=account, subject="Met their CTO"
         )
@@ -394,12 +394,12 @@ def test_my_tasks_lists_my_open_tasks_and_marks_them_done(people, tenant_a, reco
 def test_an_opportunity_page_shows_its_stage_history(people, tenant_a):
     with schema_context(tenant_a.schema_name):
         account = AccountFactory(owner=people["mike"])
-        opportunity = services.opportunity_create(
+        opportunity = pipeline.opportunity_create(
             owner=people["mike"], account=account, name="History deal"
         )
         from apps.crm.models import Stage
 
-        services.opportunity_move(opportunity=opportunity, stage=Stage.objects.get(name="Proposal"))
+        pipeline.opportunity_move(opportunity=opportunity, stage=Stage.objects.get(name="Proposal"))
 
     page = people.browser_client("mike").get(f"/crm/opportunities/{opportunity.pk}/")
 
@@ -409,8 +409,8 @@ def test_an_opportunity_page_shows_its_stage_history(people, tenant_a):
 def test_an_accounts_timeline_does_not_reveal_a_colleagues_private_deal(people, tenant_a):
     with schema_context(tenant_a.schema_name):
         account = AccountFactory(owner=people["mike"])
-        services.opportunity_create(owner=people["sarah"], account=account, name="Sarah private")
-        services.opportunity_create(owner=people["mike"], account=account, name="Mike public")
+        pipeline.opportunity_create(owner=people["sarah"], account=account, name="Sarah private")
+        pipeline.opportunity_create(owner=people["mike"], account=account, name="Mike public")
 
     mike_sees = people.browser_client("mike").get(f"/crm/accounts/{account.pk}/")
     boss_sees = people.browser_client("boss").get(f"/crm/accounts/{account.pk}/")
@@ -427,8 +427,8 @@ def test_deleting_a_record_leaves_no_shares_behind(people, tenant_a):
     with schema_context(tenant_a.schema_name):
         deal = OpportunityFactory(owner=people["mike"])
         call = ActivityFactory(owner=people["mike"], opportunity=deal)
-        services.record_share(obj=deal, user=people["sarah"])
-        services.record_share(obj=call, user=people["sarah"])
+        ownership.record_share(obj=deal, user=people["sarah"])
+        ownership.record_share(obj=call, user=people["sarah"])
 
     response = people.api("mike").delete(f"/api/v1/crm/opportunities/{deal.pk}/")
 

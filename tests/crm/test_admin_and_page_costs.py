@@ -27,7 +27,7 @@ ADMIN_PAGES = [
     "/admin/crm/opportunity/",
     "/admin/crm/activity/",
     "/admin/crm/stage/",
-    "/admin/crm/crmsettings/",
+    "/admin/core/organisationsettings/",  # the currency of the CRM's amounts (every app's)
 ]
 
 

@@ -4,8 +4,8 @@ another stage moves the opportunity without a page reload, and a reload shows it
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.crm import services
 from apps.crm.models import Account, Opportunity, StageChange
+from apps.crm.services import pipeline, records
 from apps.identity import services as identity
 from apps.identity.models import Role, User
 from tests.committed import committed
@@ -19,8 +19,8 @@ def _make(schema: str) -> dict:
     with schema_context(schema):
         rep = identity.user_create(username="board-rep", password=PASSWORD, first_name="Bo")
         identity.role_grant(user=rep, role=Role.objects.get(name="Sales Rep"), granted_by="test")
-        account = services.account_create(owner=rep, name="Board Test Account")
-        deal = services.opportunity_create(
+        account = records.account_create(owner=rep, name="Board Test Account")
+        deal = pipeline.opportunity_create(
             owner=rep, account=account, name="Board test deal", amount="4200.00"
         )
         return {"deal": deal.pk, "stage": deal.stage.name}

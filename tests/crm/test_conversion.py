@@ -7,8 +7,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from apps.core.models import AuditEntry
-from apps.crm import services
 from apps.crm.models import Account, Contact, Lead, Opportunity
+from apps.crm.services import leads
 from tests.crm.factories import AccountFactory, ActivityFactory, ContactFactory, LeadFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
@@ -89,7 +89,7 @@ def test_a_failure_midway_through_conversion_leaves_nothing_behind(
     def broken(**kwargs):
         raise RuntimeError("the opportunity could not be saved")
 
-    monkeypatch.setattr(services, "opportunity_create", broken)
+    monkeypatch.setattr(leads, "opportunity_create", broken)
     before = counts(tenant_a)
 
     response = people.api("mike").post_json(convert_url(qualified_lead), {"amount": "5000"})
@@ -251,7 +251,7 @@ def test_the_service_converts_in_one_transaction_when_called_directly(
     people, tenant_a, qualified_lead
 ):
     with schema_context(tenant_a.schema_name):
-        lead = services.lead_convert(
+        lead = leads.lead_convert(
             lead=qualified_lead, actor=people["mike"], create_opportunity=False
         )
         assert lead.converted_opportunity is None

@@ -3,8 +3,10 @@
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.crm import services
-from apps.crm.models import CrmSettings, Stage
+from apps.core.kit import organisation
+from apps.core.models import OrganisationSettings
+from apps.crm.models import Stage
+from apps.crm.services import setup
 from apps.identity.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +24,8 @@ def test_every_tenant_starts_with_the_default_pipeline(tenant_a, tenant_b):
                 ("Won", 100, "won"),
                 ("Lost", 0, "lost"),
             ]
-            assert CrmSettings.current().currency == "USD"
+            assert organisation.currency() == "USD"
+            assert OrganisationSettings.objects.filter(pk=1).exists()
 
 
 def test_the_crm_admin_role_carries_the_crm_manager_permissions(tenant_a):
@@ -41,7 +44,7 @@ def test_running_the_initialiser_again_keeps_the_tenants_edits(tenant_a):
         Stage.objects.filter(name="Proposal").update(probability=40)
         Stage.objects.create(name="Pilot", position=9, probability=60)
 
-        services.crm_defaults_ensure()
+        setup.crm_defaults_ensure()
 
         assert Stage.objects.get(name="Proposal").probability == 40
         assert Stage.objects.count() == 7

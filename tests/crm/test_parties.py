@@ -4,9 +4,9 @@ showing the other's key facts, through core's party directories (no import betwe
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.core.parties import PartyFacts, party_directory
+from apps.core.models import PartyLink
+from apps.core.parties import PartyFacts, linked_parties, party_directory, party_link_of
 from apps.core.registry import registry
-from apps.crm.models import Account
 from tests.crm.factories import AccountFactory, ContactFactory, OpportunityFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
@@ -36,9 +36,6 @@ class FakeIspCustomers:
             if query.lower() in name.lower()
         ][:limit]
 
-    def linked(self, app: str, ref: str):
-        return []
-
 
 @pytest.fixture
 def isp_directory(monkeypatch):
@@ -58,15 +55,17 @@ def test_the_account_page_searches_and_links_an_isp_customer(
 ):
     page = people.browser_client("mike")
 
-    found = page.get(f"/crm/accounts/{account.pk}/", {"isp_q": "northwind"}).content.decode()
-    linked = page.post(f"/crm/accounts/{account.pk}/isp-link/", {"ref": "41"})
+    found = page.get(
+        f"/crm/accounts/{account.pk}/", {"party": "isp", "party_q": "northwind"}
+    ).content.decode()
+    linked = page.post(f"/crm/accounts/{account.pk}/party-link/", {"app": "isp", "ref": "41"})
     shown = page.get(f"/crm/accounts/{account.pk}/").content.decode()
 
     assert "Northwind Traders (ISP)" in found
     assert "Globex Residential" not in found
     assert linked.status_code == 302
     with schema_context(tenant_a.schema_name):
-        assert Account.objects.get(pk=account.pk).isp_customer_ref == "41"
+        assert party_link_of("crm", account.pk, "isp") == "41"
     assert 'href="/isp/customers/41/"' in shown
     assert "Fibre 1G" in shown
     assert "12.50 USD" in shown
@@ -77,23 +76,23 @@ def test_linking_to_an_isp_customer_that_does_not_exist_is_refused(
 ):
     page = people.browser_client("mike")
 
-    page.post(f"/crm/accounts/{account.pk}/isp-link/", {"ref": "999"})
+    page.post(f"/crm/accounts/{account.pk}/party-link/", {"app": "isp", "ref": "999"})
 
     with schema_context(tenant_a.schema_name):
-        assert Account.objects.get(pk=account.pk).isp_customer_ref == ""
+        assert party_link_of("crm", account.pk, "isp") == ""
 
 
 def test_the_api_links_and_unlinks_an_isp_customer(people, tenant_a, account, isp_directory):
     url = f"/api/v1/crm/accounts/{account.pk}/link-party/"
     mike = people.api("mike")
 
-    linked = mike.post_json(url, {"isp_customer_ref": "42"})
-    filtered = mike.get("/api/v1/crm/accounts/", {"isp_customer_ref": "42"})
-    unlinked = mike.post_json(url, {"isp_customer_ref": ""})
+    linked = mike.post_json(url, {"app": "isp", "ref": "42"})
+    filtered = mike.get("/api/v1/crm/accounts/", {"linked": "isp:42"})
+    unlinked = mike.post_json(url, {"app": "isp", "ref": ""})
 
-    assert linked.json()["data"]["attributes"]["isp_customer_ref"] == "42"
+    assert linked.json()["data"]["attributes"]["links"] == [{"app": "isp", "ref": "42"}]
     assert [row["id"] for row in filtered.json()["data"]] == [str(account.pk)]
-    assert unlinked.json()["data"]["attributes"]["isp_customer_ref"] == ""
+    assert unlinked.json()["data"]["attributes"]["links"] == []
 
 
 def test_without_an_isp_directory_the_account_page_degrades_gracefully(
@@ -104,7 +103,7 @@ def test_without_an_isp_directory_the_account_page_degrades_gracefully(
     page = people.browser_client("mike").get(f"/crm/accounts/{account.pk}/")
 
     assert page.status_code == 200
-    assert "The ISP customer directory is not available." in page.content.decode()
+    assert "The ISP Framework directory is not available." in page.content.decode()
 
 
 def test_a_tenant_without_isp_is_not_offered_the_link(
@@ -125,20 +124,19 @@ def test_a_tenant_without_isp_is_not_offered_the_link(
     page = people.browser_client("mike")
 
     shown = page.get(f"/crm/accounts/{account.pk}/").content.decode()
-    link = page.post(f"/crm/accounts/{account.pk}/isp-link/", {"ref": "41"})
+    link = page.post(f"/crm/accounts/{account.pk}/party-link/", {"app": "isp", "ref": "41"})
 
     assert "does not subscribe to ISP Framework" in shown
-    assert "Find an ISP customer" not in shown
+    assert "Find in ISP Framework" not in shown
     assert link.status_code == 403
     with schema_context(tenant_a.schema_name):
-        assert Account.objects.get(pk=account.pk).isp_customer_ref == ""
+        assert party_link_of("crm", account.pk, "isp") == ""
 
 
 def test_the_crm_directory_shows_an_accounts_facts_to_other_apps(people, tenant_a):
     with schema_context(tenant_a.schema_name):
-        account = AccountFactory(
-            owner=people["mike"], name="Initech", domain="initech.example", isp_customer_ref="7"
-        )
+        account = AccountFactory(owner=people["mike"], name="Initech", domain="initech.example")
+        PartyLink.objects.create(app="crm", ref=str(account.pk), other_app="isp", other_ref="7")
         ContactFactory(owner=people["mike"], account=account)
         OpportunityFactory(owner=people["mike"], account=account, amount="1200.00")
         AccountFactory(owner=people["sarah"], name="Unlinked")
@@ -146,11 +144,11 @@ def test_the_crm_directory_shows_an_accounts_facts_to_other_apps(people, tenant_
 
         facts = directory.facts(str(account.pk))
         found = directory.search("initech")
-        linked = directory.linked("isp", "7")
+        linked = linked_parties("isp", "7")
         nothing = (
             directory.facts("999999"),
             directory.facts("x"),
-            directory.linked("isp", ""),
+            linked_parties("isp", ""),
             directory.search(""),
         )
 
@@ -173,10 +171,10 @@ def test_the_api_refuses_a_link_to_an_unknown_isp_customer(
     people, tenant_a, account, isp_directory
 ):
     response = people.api("mike").post_json(
-        f"/api/v1/crm/accounts/{account.pk}/link-party/", {"isp_customer_ref": "999"}
+        f"/api/v1/crm/accounts/{account.pk}/link-party/", {"app": "isp", "ref": "999"}
     )
 
     assert response.status_code == 400
-    assert response.json()["error"]["details"][0]["field"] == "isp_customer_ref"
+    assert response.json()["error"]["details"][0]["field"] == "ref"
     with schema_context(tenant_a.schema_name):
-        assert Account.objects.get(pk=account.pk).isp_customer_ref == ""
+        assert party_link_of("crm", account.pk, "isp") == ""

@@ -10,13 +10,9 @@ from django.core.exceptions import ValidationError
 from apps.core.exceptions import ConflictError
 from apps.core.models import AuditEntry
 from apps.isp.models import Customer, Invoice, LineKind, Service, TimelineEvent
-from apps.isp.services.billing import (
-    LineDraft,
-    credit_note_create,
-    customer_statement,
-    invoice_create,
-)
+from apps.isp.services.billing import LineDraft, credit_note_create, invoice_create
 from apps.isp.services.payments import payment_record
+from apps.isp.services.statements import customer_statement
 from apps.isp.services.subscriptions import (
     service_activate,
     service_change_plan,

@@ -4,7 +4,8 @@ account linked to a customer shown on its page when CRM is there (and nothing wh
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.core.parties import PartyFacts, party_directory
+from apps.core.models import PartyLink
+from apps.core.parties import PartyFacts, linked_parties, party_directory
 from apps.core.registry import registry
 from apps.isp.models import Service
 from apps.isp.parties import IspCustomers
@@ -57,51 +58,56 @@ def test_search_finds_customers_by_name_email_or_account(in_tenant_a):
     assert directory.search("  ") == []
 
 
-def test_linked_is_empty_because_the_linking_app_keeps_the_link(in_tenant_a):
+def test_a_link_made_from_the_other_side_is_seen_from_the_isp_side(in_tenant_a):
+    """The CRM makes the link (its account 77 is this customer); the ISP's customer reads it
+    back through core's party links, as the ISP directory shows it."""
     customer = make_customer("Ann Lee")
+    PartyLink.objects.create(app="crm", ref="77", other_app="isp", other_ref=str(customer.pk))
 
-    assert IspCustomers().linked("crm", str(customer.pk)) == []
+    seen_from_crm = linked_parties("crm", "77")
+
+    assert [(party.app, party.name) for party in seen_from_crm] == [("isp", "Ann Lee")]
 
 
 class FakeCrm:
-    """What the CRM app will register: accounts linked to an ISP customer."""
+    """Stands for the CRM's directory: its account 77 (linked to the customer by the test)."""
 
     def __init__(self):
         self.asked = []
 
     def facts(self, ref):
-        return None
+        self.asked.append(ref)
+        return PartyFacts(
+            app="crm",
+            ref="77",
+            name="Ann Lee (CRM)",
+            url="/crm/accounts/77/",
+            facts=(("Owner", "Mike Ross"), ("Open deals", "2")),
+        )
 
     def search(self, query, limit=10):
         return []
 
-    def linked(self, app, ref):
-        self.asked.append((app, ref))
-        return [
-            PartyFacts(
-                app="crm",
-                ref="77",
-                name="Ann Lee (CRM)",
-                url="/crm/accounts/77/",
-                facts=(("Owner", "Mike Ross"), ("Open deals", "2")),
-            )
-        ]
-
 
 class BrokenCrm(FakeCrm):
-    def linked(self, app, ref):
+    def facts(self, ref):
         raise RuntimeError("crm is down")
+
+
+def link_to_crm(customer) -> None:
+    PartyLink.objects.create(app="crm", ref="77", other_app="isp", other_ref=str(customer.pk))
 
 
 def test_customer_page_shows_the_linked_crm_account(client_a, in_tenant_a, monkeypatch):
     crm = FakeCrm()
     monkeypatch.setitem(registry.party_directories, "crm", crm)
     customer = make_customer("Ann Lee")
+    link_to_crm(customer)
 
     html = client_a.sign_in().get(f"/isp/customers/{customer.pk}/").content.decode()
 
-    assert crm.asked == [("isp", str(customer.pk))]
-    assert 'id="crm-accounts"' in html
+    assert crm.asked == ["77"]
+    assert 'id="linked-parties"' in html
     assert '<a href="/crm/accounts/77/">Ann Lee (CRM)</a>' in html
     assert "<dt>Open deals</dt><dd>2</dd>" in html
 
@@ -109,11 +115,12 @@ def test_customer_page_shows_the_linked_crm_account(client_a, in_tenant_a, monke
 def test_without_a_crm_directory_the_page_shows_no_crm_section(client_a, in_tenant_a, monkeypatch):
     monkeypatch.delitem(registry.party_directories, "crm", raising=False)
     customer = make_customer("Ann Lee")
+    link_to_crm(customer)
 
     response = client_a.sign_in().get(f"/isp/customers/{customer.pk}/")
 
     assert response.status_code == 200
-    assert 'id="crm-accounts"' not in response.content.decode()
+    assert 'id="linked-parties"' not in response.content.decode()
 
 
 def test_a_tenant_without_crm_is_never_asked_about_crm(client_b, tenant_b, monkeypatch):
@@ -121,17 +128,19 @@ def test_a_tenant_without_crm_is_never_asked_about_crm(client_b, tenant_b, monke
     monkeypatch.setitem(registry.party_directories, "crm", crm)
     with schema_context(tenant_b.schema_name):
         customer = make_customer("Bea B")
+        link_to_crm(customer)  # a link left from when the tenant had CRM
 
     response = client_b.sign_in().get(f"/isp/customers/{customer.pk}/")
 
     assert response.status_code == 200
     assert crm.asked == []
-    assert 'id="crm-accounts"' not in response.content.decode()
+    assert 'id="linked-parties"' not in response.content.decode()
 
 
 def test_a_failing_crm_directory_does_not_take_the_page_down(client_a, in_tenant_a, monkeypatch):
     monkeypatch.setitem(registry.party_directories, "crm", BrokenCrm())
     customer = make_customer("Ann Lee")
+    link_to_crm(customer)
 
     response = client_a.sign_in().get(f"/isp/customers/{customer.pk}/")
 

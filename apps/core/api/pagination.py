@@ -5,6 +5,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from apps.core.api.envelope import PaginatedData
+from apps.core.api.schema import list_envelope_schema
 
 
 class EnvelopePagination(PageNumberPagination):
@@ -31,8 +32,6 @@ class EnvelopePagination(PageNumberPagination):
         return Response(PaginatedData(data, pagination=pagination, links=links))
 
     def get_paginated_response_schema(self, schema):
-        from apps.core.api.schema import list_envelope_schema
-
         return list_envelope_schema(schema.get("items", schema))
 
 

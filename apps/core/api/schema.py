@@ -1,4 +1,5 @@
-"""The OpenAPI schema describes what clients really receive: the envelope, not bare serializers."""
+"""The OpenAPI schema describes what clients really receive: the envelope, not bare serializers
+(the kit's declarations are read by apps.core.api.autoschema)."""
 
 META = {
     "type": "object",

@@ -2,7 +2,14 @@
 
 import copy
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from apps.core.kit import organisation
+
+#: Money fields: 14 digits, 2 decimals, written as strings ("12.50").
+MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -22,3 +29,19 @@ class ModelSerializer(serializers.ModelSerializer):
             blueprint = super().get_fields()
             cls._fields_blueprint = blueprint
         return copy.deepcopy(blueprint)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CurrencyField(serializers.Field):
+    """The organisation's currency (apps.core.kit.organisation), for amounts that do not carry
+    their own; read once per response and shared by every row of a list."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(source="*", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> str:
+        context = self.context
+        if "_currency" not in context:
+            context["_currency"] = organisation.currency()
+        return context["_currency"]

@@ -2,5 +2,14 @@
 
 from apps.core.models.audit import AuditEntry, AuditEntryIsImmutable
 from apps.core.models.heartbeats import WorkerHeartbeat
+from apps.core.models.organisation import DEFAULT_CURRENCY, OrganisationSettings
+from apps.core.models.parties import PartyLink
 
-__all__ = ["AuditEntry", "AuditEntryIsImmutable", "WorkerHeartbeat"]
+__all__ = [
+    "DEFAULT_CURRENCY",
+    "AuditEntry",
+    "AuditEntryIsImmutable",
+    "OrganisationSettings",
+    "PartyLink",
+    "WorkerHeartbeat",
+]

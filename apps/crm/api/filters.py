@@ -1,7 +1,11 @@
 """Filters of the CRM lists (django-filter): `?owner=3&tag=vip&status=new`..."""
 
 import django_filters as filters
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
 
+from apps.core.models import PartyLink
+from apps.crm.constants import APP_KEY
 from apps.crm.models import Account, Activity, Contact, Lead, Opportunity
 
 
@@ -21,15 +25,22 @@ class TagFilterMixin(filters.FilterSet):
 
 
 class AccountFilter(TagFilterMixin):
-    linked_to_isp = filters.BooleanFilter(method="filter_linked", label="Linked to ISP customer")
+    linked = filters.CharFilter(
+        method="filter_linked",
+        label='Linked to a record of another app: "isp" (any of its records) or "isp:42"',
+    )
 
     class Meta:
         model = Account
-        fields = ["owner", "industry", "country", "city", "isp_customer_ref"]
+        fields = ["owner", "industry", "country", "city"]
 
     def filter_linked(self, queryset, name, value):
-        return queryset.exclude(isp_customer_ref="") if value else queryset.filter(
-            isp_customer_ref="")  # fmt: skip
+        app, _, ref = value.partition(":")
+        links = PartyLink.objects.filter(app=APP_KEY, ref=Cast(OuterRef("pk"), CharField()),
+                                         other_app=app.strip())  # fmt: skip
+        if ref.strip():
+            links = links.filter(other_ref=ref.strip())
+        return queryset.filter(Exists(links))
 
 
 class ContactFilter(TagFilterMixin):

@@ -2,8 +2,7 @@
 
 from rest_framework import serializers
 
-from apps.core.api.serializers import ModelSerializer
-from apps.crm import selectors
+from apps.core.api.serializers import CurrencyField, ModelSerializer
 from apps.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage, StageChange
 from apps.crm.models.base import normalise_tags
 from apps.identity.models import User
@@ -17,7 +16,7 @@ def _name(user) -> str:
 
 class CrmRecordSerializer(ModelSerializer):
     """Owner (writable by id; blank: the requesting user) and tags, for every owned record.
-    A related record must be one the requesting user may see (else: as if it did not exist)."""
+    The services check that the requester may give it and sees the records it names."""
 
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False
@@ -31,30 +30,24 @@ class CrmRecordSerializer(ModelSerializer):
     def validate_tags(self, value):
         return normalise_tags(value)
 
-    def validate(self, attrs):
-        user = self.context["request"].user
-        for name, value in attrs.items():
-            if value is not None and getattr(value, "_meta", None) is not None:
-                model = value._meta.model
-                if (
-                    model._meta.app_label == "crm"
-                    and not selectors.visible(user, model.objects.filter(pk=value.pk)).exists()
-                ):
-                    raise serializers.ValidationError(
-                        {name: f'Invalid pk "{value.pk}" - object does not exist.'}
-                    )
-        return attrs
+
+class PartyLinkSerializer(serializers.Serializer):
+    app = serializers.CharField(help_text="The other app's key, e.g. isp.")
+    ref = serializers.CharField(help_text="The linked record's id in that app.")
 
 
 class AccountSerializer(CrmRecordSerializer):
     contact_count = serializers.IntegerField(read_only=True)
+    links = PartyLinkSerializer(
+        source="party_links", many=True, read_only=True,
+        help_text="The records of other apps that are this account (link-party).",
+    )  # fmt: skip
 
     class Meta:
         model = Account
         fields = ["id", "name", "domain", "website", "industry", "email", "phone", "street",
-                  "city", "postal_code", "region", "country", "description", "isp_customer_ref",
+                  "city", "postal_code", "region", "country", "description", "links",
                   "contact_count", *OWNED_FIELDS]  # fmt: skip
-        read_only_fields = ["isp_customer_ref"]
 
 
 class ContactSerializer(CrmRecordSerializer):
@@ -86,7 +79,7 @@ class OpportunitySerializer(CrmRecordSerializer):
     stage_name = serializers.CharField(source="stage.name", read_only=True)
     probability = serializers.IntegerField(source="stage.probability", read_only=True)
     weighted_amount = serializers.SerializerMethodField()
-    currency = serializers.SerializerMethodField()
+    currency = CurrencyField(help_text="Currency of the amounts (the organisation's).")
     stage = serializers.PrimaryKeyRelatedField(
         queryset=Stage.objects.all(), required=False, help_text="Blank: the first open stage."
     )
@@ -100,9 +93,6 @@ class OpportunitySerializer(CrmRecordSerializer):
 
     def get_weighted_amount(self, obj) -> str:
         return f"{obj.amount * obj.stage.probability / 100:.2f}"
-
-    def get_currency(self, obj) -> str:
-        return self.context.get("currency", "")
 
 
 class ActivitySerializer(CrmRecordSerializer):
@@ -142,21 +132,8 @@ class ConvertInput(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
     expected_close_date = serializers.DateField(required=False)
     stage = serializers.PrimaryKeyRelatedField(
-        queryset=Stage.objects.filter(kind="open"), required=False
+        queryset=Stage.objects.all(), required=False, help_text="An open stage."
     )
-
-    def validate(self, attrs):
-        user = self.context["request"].user
-        for name in ("account", "contact"):
-            value = attrs.get(name)
-            if (
-                value is not None
-                and not selectors.visible(user, type(value).objects.filter(pk=value.pk)).exists()
-            ):
-                raise serializers.ValidationError(
-                    {name: f'Invalid pk "{value.pk}" - object does not exist.'}
-                )
-        return attrs
 
 
 class MoveInput(serializers.Serializer):
@@ -179,7 +156,8 @@ class ImportInput(serializers.Serializer):
 
 
 class LinkPartyInput(serializers.Serializer):
-    isp_customer_ref = serializers.CharField(allow_blank=True, max_length=64)
+    app = serializers.CharField(max_length=20, help_text="The other app's key, e.g. isp.")
+    ref = serializers.CharField(allow_blank=True, max_length=64, help_text="Blank: unlink.")
 
 
 # --- Report rows (read only; documented in the OpenAPI schema) ---------------------------------

@@ -18,8 +18,9 @@ def domain_of(value: str) -> str:
 
 
 class Account(OwnedRecord, AddressFields):
-    """A company the sales team works with: prospect or customer. Optionally linked to the
-    tenant's ISP customer record (by reference, not by foreign key: the ISP app may be off)."""
+    """A company the sales team works with: prospect or customer. It may be linked to the
+    records of other apps that are the same party, such as an ISP customer (by reference, in
+    apps.core's party links: the other app may be off)."""
 
     name = models.CharField("name", max_length=200)
     domain = models.CharField(
@@ -31,10 +32,6 @@ class Account(OwnedRecord, AddressFields):
     email = models.EmailField("email", blank=True)
     phone = models.CharField("phone", max_length=40, blank=True, validators=[validate_phone])
     description = models.TextField("description", blank=True)
-    isp_customer_ref = models.CharField(
-        "ISP customer", max_length=64, blank=True,
-        help_text="The linked ISP customer's id in the ISP app (blank: not linked).",
-    )  # fmt: skip
 
     class Meta:
         ordering = ["name", "id"]
@@ -45,7 +42,6 @@ class Account(OwnedRecord, AddressFields):
                 violation_error_message="An account with this web domain already exists.",
             ),
         ]  # fmt: skip
-        indexes = [models.Index(fields=["isp_customer_ref"], name="crm_account_isp_ref")]
 
     def __str__(self) -> str:
         return self.name

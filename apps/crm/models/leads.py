@@ -11,7 +11,7 @@ __all__ = ["Lead"]
 
 class Lead(OwnedRecord):
     """Someone who may become a customer. Once qualified, conversion turns it into an account,
-    a contact and an opportunity (apps.crm.services.lead_convert)."""
+    a contact and an opportunity (apps.crm.services.leads.lead_convert)."""
 
     first_name = models.CharField("first name", max_length=100, blank=True)
     last_name = models.CharField("last name", max_length=100)

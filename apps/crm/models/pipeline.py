@@ -5,31 +5,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apps.core.money import MoneyField, non_negative
-from apps.crm.constants import DEFAULT_CURRENCY, StageKind
+from apps.crm.constants import StageKind
 from apps.crm.models.base import OwnedRecord
 
-__all__ = ["CrmSettings", "Opportunity", "Stage", "StageChange"]
-
-
-class CrmSettings(models.Model):
-    """The tenant's CRM settings (one row): the currency its amounts are in."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
-    currency = models.CharField(
-        "currency", max_length=3, default=DEFAULT_CURRENCY, help_text="ISO 4217, e.g. USD, EUR."
-    )
-
-    class Meta:
-        verbose_name = "CRM settings"
-        verbose_name_plural = "CRM settings"
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="crm_settings_one")]
-
-    def __str__(self) -> str:
-        return f"CRM settings ({self.currency})"
-
-    @classmethod
-    def current(cls) -> "CrmSettings":
-        return cls.objects.filter(pk=1).first() or cls()
+__all__ = ["Opportunity", "Stage", "StageChange"]
 
 
 class Stage(models.Model):
@@ -75,7 +54,9 @@ class Opportunity(OwnedRecord):
         related_name="opportunities",
     )  # fmt: skip
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
-    amount = MoneyField("amount", validators=[non_negative], help_text="In the tenant's currency.")
+    amount = MoneyField(
+        "amount", validators=[non_negative], help_text="In the organisation's currency."
+    )
     expected_close_date = models.DateField("expected close date", null=True, blank=True)
     lost_reason = models.CharField("lost reason", max_length=200, blank=True)
     closed_at = models.DateTimeField("closed", null=True, blank=True, editable=False)

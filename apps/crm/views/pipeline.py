@@ -2,32 +2,33 @@
 
 import json
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 
-from apps.core.exceptions import DomainError
-from apps.crm import forms, selectors, services
+from apps.core.errors import ErrorCode, error_body
+from apps.core.kit.pages import ActionPage
+from apps.core.kit.refusals import REFUSALS, refusal_text
+from apps.crm import forms, selectors
 from apps.crm.constants import ActivityKind, StageKind
 from apps.crm.models import Stage
-from apps.crm.views.base import KINDS, CrmPage, crm_owners, without_blank
+from apps.crm.services import pipeline, records
+from apps.crm.views.base import KINDS, CrmPage, crm_owners
 
 
 class HomeView(CrmPage):
     """The CRM's start page: my open tasks, my pipeline at a glance."""
 
     section = "home"
+    template_name = "crm/home.html"
 
     def get(self, request):
         user = request.user
         open_opps = selectors.opportunities(user).filter(stage__kind=StageKind.OPEN)
         mine = open_opps.filter(owner=user)
         return self.render(
-            "home.html",
             tasks=selectors.open_tasks_of(user)[:8],
             open_count=open_opps.count(),
             my_pipeline=sum((o.amount for o in mine), 0),
@@ -44,6 +45,7 @@ class PipelineView(CrmPage):
     """The kanban board: a column per stage, a card per visible opportunity."""
 
     section = "pipeline"
+    template_name = "crm/pipeline.html"
 
     def get(self, request):
         rows = selectors.opportunities(request.user)
@@ -58,37 +60,43 @@ class PipelineView(CrmPage):
         columns = []
         for stage in Stage.objects.all():
             cards = by_stage.get(stage.pk, [])
-            columns.append({"stage": stage, "cards": cards,
-                            "total": sum((c.amount for c in by_stage.get(stage.pk, [])), 0),
-                            "count": len(by_stage.get(stage.pk, []))})  # fmt: skip
-        return self.render("pipeline.html", columns=columns, owner=owner, owners=crm_owners())
+            columns.append({"stage": stage, "cards": cards, "count": len(cards),
+                            "total": sum((card.amount for card in cards), 0)})  # fmt: skip
+        return self.render(columns=columns, owner=owner, owners=crm_owners())
+
+
+def _json_refusal(code: ErrorCode, message: str, status: int) -> JsonResponse:
+    return JsonResponse(error_body(code, message), status=status)
 
 
 class MoveView(CrmPage):
-    """The board's drag and drop (fetch, JSON): the same service as the API's move action."""
+    """The board's drag and drop (fetch, JSON): the same service as the API's move action,
+    refusals in the API's error envelope."""
 
     def post(self, request, pk):
         opportunity = self.record(KINDS["opportunities"], pk, "change")
         try:
             payload = json.loads(request.body or b"{}")
             stage = Stage.objects.get(pk=int(payload.get("stage")))
-        except (ValueError, TypeError, Stage.DoesNotExist):
-            return JsonResponse({"error": {"code": "VALIDATION_ERROR",
-                                           "message": "Unknown stage."}}, status=400)  # fmt: skip
+        except (ValueError, TypeError, AttributeError, Stage.DoesNotExist):
+            return _json_refusal(ErrorCode.VALIDATION_ERROR, "Unknown stage.", 400)
         try:
-            opportunity = services.opportunity_move(
-                opportunity=opportunity, stage=stage,
+            opportunity = pipeline.opportunity_move(
+                opportunity=opportunity, stage=stage, actor=self.actor,
                 lost_reason=str(payload.get("lost_reason") or ""),
             )  # fmt: skip
-        except (DomainError, ValidationError) as error:
-            return JsonResponse({"error": {"code": "CONFLICT", "message": str(error)}}, status=409)
+        except REFUSALS as error:
+            return _json_refusal(ErrorCode.CONFLICT, refusal_text(error), 409)
         return JsonResponse({"id": opportunity.pk, "stage": stage.pk, "stage_name": stage.name})
 
 
-class TasksView(CrmPage):
-    """My open tasks (and recently done), with a quick "done" button."""
+class TasksView(CrmPage, ActionPage):
+    """My open tasks (and recently done), with a quick "done" button and a form to add one of
+    one's own (a manager: of someone else's too)."""
 
+    http_method_names = ["get", "post"]
     section = "tasks"
+    template_name = "crm/tasks.html"
 
     def get(self, request):
         user = request.user
@@ -96,38 +104,33 @@ class TasksView(CrmPage):
         tasks = list(selectors.open_tasks_of(user))
         done = selectors.activities(user).filter(owner=user, done=True).exclude(
             kind=ActivityKind.NOTE).order_by("-done_at")[:10]  # fmt: skip
+        form = forms.ActivityForm(user=user, owners=crm_owners(),
+                                  initial={"kind": ActivityKind.TASK})  # fmt: skip
         return self.render(
-            "tasks.html", overdue=[t for t in tasks if t.due_at and t.due_at < now],
-            upcoming=[t for t in tasks if not t.due_at or t.due_at >= now], done=done,
-            form=forms.ActivityForm(user=user, owners=crm_owners(),
-                                    initial={"kind": ActivityKind.TASK}),
+            overdue=[t for t in tasks if t.due_at and t.due_at < now],
+            upcoming=[t for t in tasks if not t.due_at or t.due_at >= now], done=done, form=form,
         )  # fmt: skip
 
-    def post(self, request):
-        form = forms.ActivityForm(request.POST, user=request.user, owners=crm_owners())
-        if form.is_valid():
-            data = without_blank(dict(form.cleaned_data))
-            owner = data.pop("owner", None) or request.user
-            try:
-                services.activity_create(owner=owner, **data)
-                messages.success(request, "Task added.")
-            except (ValidationError, DomainError) as error:
-                self.fail(error)
-        else:
-            self.fail(ValidationError(form.errors))
+    def act(self) -> str:
+        form = forms.ActivityForm(self.request.POST, user=self.request.user, owners=crm_owners())
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        data = {k: v for k, v in form.cleaned_data.items() if v is not None and v != ""}
+        records.activity_create(actor=self.actor, **data)
+        return "Task added."
+
+    def done(self):
         return redirect("crm:tasks")
 
 
-class ActivityDoneView(CrmPage):
-    def post(self, request, pk):
-        activity = selectors.activities(request.user).filter(pk=pk).first()
-        if activity is None:
-            raise Http404("No such activity.")
-        if not selectors.can(request.user, activity, "change"):
-            raise PermissionDenied("You may not change this activity.")
-        services.activity_complete(activity=activity, done=request.POST.get("done", "1") == "1")
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):  # fmt: skip
-            target = reverse("crm:tasks")
-        return redirect(target)
+class ActivityDoneView(CrmPage, ActionPage):
+    """The ✓ of a task: done (or, with done=0, open again); back to where it was ticked."""
+
+    def act(self) -> str:
+        activity = self.get_row(selectors.activity_rows(), self.kwargs["pk"], "change")
+        records.activity_complete(activity=activity, actor=self.actor,
+                                  done=self.request.POST.get("done", "1") == "1")  # fmt: skip
+        return ""
+
+    def done(self):
+        return self.back(reverse("crm:tasks"))

@@ -1,210 +1,228 @@
-"""Lists, forms and detail pages of accounts, contacts, leads and opportunities; sharing,
-reassignment, activities, lead conversion and the ISP link."""
-
-from urllib.parse import urlencode
+"""Lists, forms, detail and delete pages of accounts, contacts, leads and opportunities;
+sharing, reassignment, activities, lead conversion and links to other apps' records."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from apps.core.exceptions import DomainError
-from apps.core.parties import party_directory
-from apps.crm import forms, selectors, services
-from apps.crm.constants import StageKind
+from apps.core.kit.declaration import declared_apps
+from apps.core.kit.pages import ActionPage, DeletePage, DetailPage, FormPage, ListPage
+from apps.core.kit.refusals import REFUSALS, form_refusal
+from apps.core.parties import linked_parties, party_directory, party_link_of
+from apps.crm import forms, selectors
+from apps.crm.constants import APP_KEY, StageKind
 from apps.crm.models import Stage
-from apps.crm.views.base import (
-    KINDS,
-    CrmPage,
-    crm_owners,
-    tenant_has_app,
-    without_blank,
-)
+from apps.crm.services import leads, ownership, records
+from apps.crm.views.base import KINDS, CrmPage, KindPage, crm_owners, tenant_has_app
 from apps.identity.models import User
 
 
-class ListView(CrmPage):
+class ListView(KindPage, ListPage):
     """A list with search (?q=), filters (the API's filtersets) and pagination."""
 
-    def get(self, request, kind):
-        kind = self.kind(kind)
-        self.section = kind.key
-        rows = kind.rows(request.user)
-        query = request.GET.get("q", "").strip()
-        if query:
-            match = Q()
-            for field in kind.search:
-                match |= Q(**{f"{field}__icontains": query})
-            rows = rows.filter(match)
-        filterset = kind.filterset(request.GET, queryset=rows, request=request)
-        rows = filterset.qs if filterset.is_valid() else rows.none()
-        page = Paginator(rows, 25).get_page(request.GET.get("page"))
-        params = {k: v for k, v in request.GET.items() if k != "page" and v}
-        return self.render(
-            "list.html", kind=kind, page=page, query=query, filterset=filterset,
-            params=urlencode(params), owners=crm_owners(), stages=Stage.objects.all(),
-            export_url=reverse("crm:export", args=[kind.key]) + (f"?{urlencode(params)}"
-                                                                   if params else ""),
-        )  # fmt: skip
+    template_name = "crm/list.html"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.search_fields = self.record_kind.search
+        self.filterset_class = self.record_kind.filterset
+
+    def rows(self):
+        return self.record_kind.rows()
+
+    def list_context(self) -> dict:
+        export = reverse("crm:export", args=[self.record_kind.key])
+        query = self.request.GET.urlencode()
+        return {
+            "kind": self.record_kind, "owners": crm_owners(), "stages": Stage.objects.all(),
+            "export_url": f"{export}?{query}" if query else export,
+        }  # fmt: skip
 
 
-class FormView(CrmPage):
-    """Create (pk None) or edit a record through its service."""
+class FormView(KindPage, FormPage):
+    """Create (no pk) or edit a record through its service."""
 
-    def get(self, request, kind, pk=None):
-        kind = self.kind(kind)
-        self.section = kind.key
-        instance = self.record(kind, pk, "change") if pk else None
-        initial = {key: value for key, value in request.GET.items() if key in
-                   ("account", "contact", "stage")}  # fmt: skip
-        if kind.key == "opportunities" and "stage" not in initial:
-            initial["stage"] = Stage.objects.filter(kind=StageKind.OPEN).values_list(
-                "pk", flat=True).first()  # fmt: skip
-        form = kind.form(instance=instance, user=request.user, owners=crm_owners(),
-                         initial=initial)  # fmt: skip
-        return self.render("form.html", kind=kind, form=form, instance=instance)
+    template_name = "crm/form.html"
+    update_service = staticmethod(records.record_update)
+    service_object = "instance"
 
-    def post(self, request, kind, pk=None):
-        kind = self.kind(kind)
-        self.section = kind.key
-        instance = self.record(kind, pk, "change") if pk else None
-        form = kind.form(request.POST, instance=instance, user=request.user, owners=crm_owners())
-        if form.is_valid():
-            data = {name: form.cleaned_data[name] for name in form.changed_data if name in
-                    form.cleaned_data} if instance else dict(form.cleaned_data)  # fmt: skip
-            owner = data.pop("owner", None)
-            try:
-                if (
-                    owner
-                    and owner != request.user
-                    and not (
-                        selectors.is_manager(request.user)
-                        or (instance is not None and instance.owner_id == request.user.pk)
-                    )
-                ):
-                    raise PermissionDenied("Only a CRM manager can give records to someone else.")
-                if instance is None:
-                    obj = kind.create(owner=owner or request.user, **without_blank(data))
-                    messages.success(request, f"{kind.singular.capitalize()} created.")
-                else:
-                    if owner:
-                        data["owner"] = owner
-                    obj = services.record_update(instance=instance, **data)
-                    messages.success(request, "Saved.")
-                return redirect("crm:detail", kind=kind.key, pk=obj.pk)
-            except ValidationError as error:
-                for field, errors in getattr(error, "message_dict", {}).items():
-                    form.add_error(field if field in form.fields else None, errors)
-            except DomainError as error:
-                form.add_error(None, error.message)
-        return self.render("form.html", status=400, kind=kind, form=form, instance=instance)
+    def instance(self):
+        pk = self.kwargs.get("pk")
+        return self.record(self.record_kind, pk, "change") if pk else None
+
+    def create(self, data: dict):
+        return self.record_kind.create(**data, actor=self.actor)
+
+    def form_kwargs(self) -> dict:
+        kwargs = {"user": self.request.user, "owners": crm_owners()}
+        if self.request.method == "GET":
+            initial = {key: value for key, value in self.request.GET.items()
+                       if key in ("account", "contact", "stage")}  # fmt: skip
+            if self.record_kind.key == "opportunities" and "stage" not in initial:
+                initial["stage"] = Stage.objects.filter(kind=StageKind.OPEN).values_list(
+                    "pk", flat=True).first()  # fmt: skip
+            kwargs["initial"] = initial
+        return kwargs
+
+    def make_form(self, data=None, instance=None):
+        return self.record_kind.form(data, instance=instance, **self.form_kwargs())
+
+    @property
+    def created_message(self) -> str:
+        return f"{self.record_kind.singular.capitalize()} created."
+
+    def saved(self, obj):
+        return redirect("crm:detail", kind=self.record_kind.key, pk=obj.pk)
+
+    def form_context(self, form, instance) -> dict:
+        return {"kind": self.record_kind}
 
 
-class DetailView(CrmPage):
-    """A record with its facts, timeline, activities form, sharing and (accounts) ISP link."""
+class DetailView(KindPage, DetailPage):
+    """A record with its facts, timeline, activities form, sharing and (accounts) the records
+    of other apps linked to it."""
 
-    def get(self, request, kind, pk):
-        kind = self.kind(kind)
-        self.section = kind.key
-        obj = self.record(kind, pk)
-        context = {"kind": kind, "obj": obj, "timeline": selectors.timeline(obj, request.user),
-                   "activity_form": forms.ActivityForm(user=request.user, owners=crm_owners()),
-                   "can_change": selectors.can(request.user, obj, "change"),
-                   "can_delete": selectors.can(request.user, obj, "delete"),
-                   "can_reassign": obj.owner_id == request.user.pk
-                   or selectors.is_manager(request.user),
-                   "shared_with": services.shared_with(obj), "owners": crm_owners()}  # fmt: skip
+    def object(self):
+        return self.record(self.record_kind, self.kwargs["pk"])
+
+    def detail_context(self, obj) -> dict:
+        user, kind = self.request.user, self.record_kind
+        context = {
+            "kind": kind, "timeline": selectors.timeline(obj, user),
+            "activity_form": forms.ActivityForm(user=user, owners=crm_owners()),
+            "can_change": selectors.can(user, obj, "change"),
+            "can_delete": selectors.can(user, obj, "delete"),
+            "can_reassign": obj.owner_id == user.pk or selectors.is_manager(user),
+            "shared_with": ownership.shared_with(obj), "owners": crm_owners(),
+        }  # fmt: skip
         if kind.key == "accounts":
-            context.update(self.account_context(obj))
+            context.update(contacts=selectors.contact_rows().filter(account=obj),
+                           opportunities=selectors.opportunity_rows().filter(account=obj),
+                           parties=self.parties(obj))  # fmt: skip
+            context["contacts"] = self.restrict(context["contacts"], "view")
+            context["opportunities"] = self.restrict(context["opportunities"], "view")
         elif kind.key == "leads":
             context["duplicates"] = selectors.lead_duplicates(obj)
         elif kind.key == "opportunities":
             context["stages"] = Stage.objects.all()
             context["history"] = obj.stage_changes.select_related("changed_by")
-        return self.render(f"detail_{kind.key}.html", **context)
+        return context
 
-    def account_context(self, account) -> dict:
-        user = self.request.user
-        has_isp = tenant_has_app("isp")
-        directory = party_directory("isp") if has_isp else None
-        query = self.request.GET.get("isp_q", "").strip()
-        return {
-            "contacts": selectors.contacts(user).filter(account=account),
-            "opportunities": selectors.opportunities(user).filter(account=account),
-            "isp_available": directory is not None,
-            "isp_subscribed": has_isp,
-            "isp_customer": directory.facts(account.isp_customer_ref)
-            if directory and account.isp_customer_ref else None,
-            "isp_query": query,
-            "isp_results": directory.search(query) if directory and query else [],
-        }  # fmt: skip
+    def template_for(self) -> str:
+        return f"crm/detail_{self.record_kind.key}.html"
+
+    def get(self, request, *args, **kwargs):
+        obj = self.object()
+        return self.render(self.template_for(), obj=obj, **self.detail_context(obj))
+
+    def parties(self, account) -> list[dict]:
+        """For each other app that declares a party directory: the record linked to the
+        account, and the candidates matching the search of its box (?party=<app>&party_q=)."""
+        linked = {party.app: party for party in linked_parties(APP_KEY, account.pk)}
+        searched_app = self.request.GET.get("party", "")
+        query = self.request.GET.get("party_q", "").strip()
+        boxes = []
+        for declaration in declared_apps():
+            app = declaration.key
+            if app == APP_KEY or not declaration.party_directory:
+                continue
+            subscribed = tenant_has_app(app)
+            directory = party_directory(app) if subscribed else None
+            searching = directory is not None and app == searched_app and query
+            boxes.append({
+                "app": app, "name": declaration.name,
+                "subscribed": subscribed, "available": directory is not None,
+                "linked": linked.get(app), "ref": party_link_of(APP_KEY, account.pk, app),
+                "query": query if app == searched_app else "",
+                "results": directory.search(query) if searching else [],
+            })  # fmt: skip
+        return boxes
 
 
-class DeleteView(CrmPage):
-    def post(self, request, kind, pk):
-        kind = self.kind(kind)
-        obj = self.record(kind, pk, "delete")
-        try:
-            services.record_delete(instance=obj)
-        except DomainError as error:
-            self.fail(error)
-            return redirect("crm:detail", kind=kind.key, pk=pk)
-        messages.success(request, f"{kind.singular.capitalize()} deleted.")
-        return redirect("crm:list", kind=kind.key)
+class DeleteView(KindPage, DeletePage):
+    destroy_service = staticmethod(records.record_delete)
+    service_object = "instance"
+
+    def object(self):
+        return self.record(self.record_kind, self.kwargs["pk"], "delete")
+
+    def list_url(self, obj) -> str:
+        return reverse("crm:list", args=[self.record_kind.key])
+
+    def object_url(self, obj) -> str:
+        return reverse("crm:detail", args=[self.record_kind.key, obj.pk])
 
 
-class OwnershipView(CrmPage):
+class RecordAction(KindPage, ActionPage):
+    """A button on a record's page (POST), back to the record."""
+
+    needs = "change"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.moved_away = False
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.method == "POST":
+            self.obj = self.record(self.record_kind, kwargs["pk"], self.needs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def done(self):
+        if self.moved_away:
+            return redirect("crm:list", kind=self.record_kind.key)
+        return redirect("crm:detail", kind=self.record_kind.key, pk=self.obj.pk)
+
+
+class OwnershipView(RecordAction):
     """Reassign, share, unshare (POST `op`)."""
 
-    def post(self, request, kind, pk):
-        kind = self.kind(kind)
-        obj = self.record(kind, pk, "change")
-        op = request.POST.get("op")
+    def act(self) -> str:
+        request, obj = self.request, self.obj
         user = User.objects.filter(pk=request.POST.get("user") or 0, is_active=True).first()
-        try:
-            if user is None:
-                raise ValidationError("Choose a user.")
-            if op == "reassign":
-                if not (obj.owner_id == request.user.pk or selectors.is_manager(request.user)):
-                    raise PermissionDenied("Only the owner or a CRM manager can reassign.")
-                services.record_reassign(obj=obj, owner=user,
-                                         cascade=bool(request.POST.get("cascade")))  # fmt: skip
-                messages.success(request, f"Now owned by {user.get_full_name() or user}.")
-                if not selectors.visible(request.user, type(obj).objects.filter(pk=pk)).exists():
-                    return redirect("crm:list", kind=kind.key)
-            elif op == "share":
-                services.record_share(obj=obj, user=user)
-                messages.success(request, f"Shared with {user.get_full_name() or user}.")
-            elif op == "unshare":
-                services.record_unshare(obj=obj, user=user)
-                messages.success(request, f"No longer shared with {user.get_full_name() or user}.")
-            else:
-                raise ValidationError("Unknown operation.")
-        except (ValidationError, DomainError) as error:
-            self.fail(error)
-        return redirect("crm:detail", kind=kind.key, pk=pk)
+        if user is None:
+            raise ValidationError("Choose a user.")
+        name = user.get_full_name() or user.get_username()
+        op = request.POST.get("op")
+        if op == "reassign":
+            ownership.record_reassign(obj=obj, owner=user, actor=self.actor,
+                                      cascade=bool(request.POST.get("cascade")))  # fmt: skip
+            self.moved_away = not selectors.can(request.user, obj, "view")
+            return f"Now owned by {name}."
+        if op == "share":
+            ownership.record_share(obj=obj, user=user, actor=self.actor)
+            return f"Shared with {name}."
+        if op == "unshare":
+            ownership.record_unshare(obj=obj, user=user, actor=self.actor)
+            return f"No longer shared with {name}."
+        raise ValidationError("Unknown operation.")
 
 
-class ActivityAddView(CrmPage):
-    """Log a call, meeting, task or note on a record (its timeline)."""
+class ActivityAddView(RecordAction):
+    """Log a call, meeting, task or note on a record (its timeline). Anyone who sees the
+    record may; giving the activity to someone else is the CRM's ownership rule."""
 
-    def post(self, request, kind, pk):
-        kind = self.kind(kind)
-        obj = self.record(kind, pk)
-        form = forms.ActivityForm(request.POST, user=request.user, owners=crm_owners())
-        if form.is_valid():
-            data = without_blank(dict(form.cleaned_data))
-            owner = data.pop("owner", None) or request.user
-            try:
-                services.activity_create(owner=owner, **data, **{kind.model._meta.model_name: obj})
-                messages.success(request, "Activity added.")
-            except (ValidationError, DomainError) as error:
-                self.fail(error)
-        else:
-            self.fail(ValidationError(form.errors))
-        return redirect("crm:detail", kind=kind.key, pk=pk)
+    needs = "view"
+
+    def act(self) -> str:
+        form = forms.ActivityForm(self.request.POST, user=self.request.user, owners=crm_owners())
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        data = {k: v for k, v in form.cleaned_data.items() if v is not None and v != ""}
+        records.activity_create(actor=self.actor, **data,
+                                **{self.record_kind.model._meta.model_name: self.obj})  # fmt: skip
+        return "Activity added."
+
+
+class PartyLinkView(RecordAction):
+    """Link the account to a record of another app of the organisation (or unlink it)."""
+
+    def act(self) -> str:
+        app, ref = self.request.POST.get("app", ""), self.request.POST.get("ref", "")
+        if not tenant_has_app(app):
+            raise PermissionDenied("This organisation does not subscribe to that app.")
+        records.account_link_party(account=self.obj, app=app, ref=ref, actor=self.actor)
+        return "Linked." if ref else "Unlinked."
 
 
 class ConvertView(CrmPage):
@@ -212,49 +230,33 @@ class ConvertView(CrmPage):
 
     section = "leads"
 
+    def lead(self):
+        return self.record(KINDS["leads"], self.kwargs["pk"], "change")
+
     def get(self, request, pk):
-        lead = self.record(KINDS["leads"], pk, "change")
+        lead = self.lead()
         duplicates = selectors.lead_duplicates(lead)
         form = forms.ConvertForm(user=request.user, initial={
             "opportunity_name": f"{lead.company or lead.full_name} deal",
             "account": duplicates.accounts[0].pk if duplicates.accounts else None,
             "contact": duplicates.contacts[0].pk if duplicates.contacts else None,
             "create_opportunity": True})  # fmt: skip
-        return self.render("convert.html", lead=lead, form=form, duplicates=duplicates)
+        return self.render("crm/convert.html", lead=lead, form=form, duplicates=duplicates)
 
     def post(self, request, pk):
-        lead = self.record(KINDS["leads"], pk, "change")
-        duplicates = selectors.lead_duplicates(lead)
+        lead = self.lead()
         form = forms.ConvertForm(request.POST, user=request.user)
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if v is not None}
             try:
-                lead = services.lead_convert(lead=lead, actor=request.user, **data)
+                lead = leads.lead_convert(lead=lead, actor=self.actor, **data)
+            except REFUSALS as error:
+                form_refusal(form, error)
+            else:
                 messages.success(request, "Lead converted.")
                 if lead.converted_opportunity_id:
                     return redirect("crm:detail", kind="opportunities",
                                     pk=lead.converted_opportunity_id)  # fmt: skip
                 return redirect("crm:detail", kind="accounts", pk=lead.converted_account_id)
-            except ValidationError as error:
-                for field, errors in getattr(error, "message_dict", {}).items():
-                    form.add_error(field if field in form.fields else None, errors)
-            except DomainError as error:
-                form.add_error(None, error.message)
-        return self.render("convert.html", status=400, lead=lead, form=form,
-                           duplicates=duplicates)  # fmt: skip
-
-
-class PartyLinkView(CrmPage):
-    """Link the account to an ISP customer (or unlink it)."""
-
-    def post(self, request, pk):
-        account = self.record(KINDS["accounts"], pk, "change")
-        if not tenant_has_app("isp"):
-            raise PermissionDenied("This organisation does not subscribe to ISP Framework.")
-        ref = request.POST.get("ref", "")
-        try:
-            services.account_link_party(account=account, app="isp", ref=ref)
-            messages.success(request, "Linked to the ISP customer." if ref else "Unlinked.")
-        except (ValidationError, DomainError) as error:
-            self.fail(error)
-        return redirect("crm:detail", kind="accounts", pk=pk)
+        return self.render("crm/convert.html", status=400, lead=lead, form=form,
+                           duplicates=selectors.lead_duplicates(lead))  # fmt: skip

@@ -3,7 +3,6 @@
 import math
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -12,6 +11,7 @@ from apps.core.throttling import bulk_rate_hit
 from apps.crm import forms, imports, reports, selectors
 from apps.crm.constants import FORECASTING
 from apps.crm.views.base import CrmPage, tenant_has_feature
+from apps.crm.views.records import ListView
 
 
 class ReportsView(CrmPage):
@@ -19,6 +19,7 @@ class ReportsView(CrmPage):
     lead conversion by source, each with a server-drawn chart."""
 
     section = "reports"
+    template_name = "crm/reports.html"
 
     def get(self, request):
         user = request.user
@@ -27,7 +28,6 @@ class ReportsView(CrmPage):
         forecasting = tenant_has_feature(FORECASTING)
         forecast = selectors.weighted_forecast(user) if forecasting else []
         return self.render(
-            "reports.html",
             pipeline=pipeline,
             pipeline_chart=reports.bar_chart([(b.label, b.value, b.extra) for b in pipeline]),
             pipeline_total=sum((b.value for b in pipeline), 0),
@@ -52,10 +52,10 @@ class ForecastView(CrmPage):
 
     def get(self, request):
         if not tenant_has_feature(FORECASTING):
-            return self.render("forecast_locked.html", status=403)
+            return self.render("crm/forecast_locked.html", status=403)
         forecast = selectors.weighted_forecast(request.user)
         return self.render(
-            "forecast.html", forecast=forecast,
+            "crm/forecast.html", forecast=forecast,
             forecast_chart=reports.bar_chart([(b.label, b.value, b.extra) for b in forecast]),
             forecast_total=sum((b.value for b in forecast), 0),
         )  # fmt: skip
@@ -68,25 +68,25 @@ class ImportView(CrmPage):
     session_key = "crm_import"
 
     def get(self, request):
-        return self.render("import.html", form=forms.CsvUploadForm(), columns=imports.COLUMNS)
+        return self.render("crm/import.html", form=forms.CsvUploadForm(), columns=imports.COLUMNS)
 
     def post(self, request):
         if request.POST.get("confirm"):
             return self.confirm(request)
         form = forms.CsvUploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            return self.render("import.html", status=400, form=form, columns=imports.COLUMNS)
+            return self.render("crm/import.html", status=400, form=form, columns=imports.COLUMNS)
         upload = form.cleaned_data["file"]
         try:
             text = upload.read(imports.IMPORT_MAX_BYTES + 1).decode("utf-8-sig")
         except UnicodeDecodeError:
             form.add_error("file", "The file is not UTF-8 text.")
-            return self.render("import.html", status=400, form=form, columns=imports.COLUMNS)
+            return self.render("crm/import.html", status=400, form=form, columns=imports.COLUMNS)
         kind = form.cleaned_data["kind"]
         result = imports.csv_check(kind=kind, text=text, importer=request.user)
         if result.ok:
             request.session[self.session_key] = {"kind": kind, "text": text}
-        return self.render("import_preview.html", status=200 if result.ok else 400,
+        return self.render("crm/import_preview.html", status=200 if result.ok else 400,
                            result=result, columns=imports.COLUMNS[kind])  # fmt: skip
 
     def confirm(self, request):
@@ -106,7 +106,7 @@ class ImportView(CrmPage):
                 kind=pending["kind"], text=pending["text"], importer=request.user
             )
             response = self.render(
-                "import_preview.html",
+                "crm/import_preview.html",
                 status=429,
                 result=result,
                 columns=imports.COLUMNS[pending["kind"]],
@@ -121,32 +121,22 @@ class ImportView(CrmPage):
             result = imports.csv_check(kind=pending["kind"], text=pending["text"],
                                        importer=request.user)  # fmt: skip
             messages.error(request, rejected.message)
-            return self.render("import_preview.html", status=400, result=result,
+            return self.render("crm/import_preview.html", status=400, result=result,
                                rejected=rejected.details,
                                columns=imports.COLUMNS[pending["kind"]])  # fmt: skip
         messages.success(request, f"Imported {result.created} {pending['kind']}.")
         return redirect("crm:list", kind=pending["kind"])
 
 
-class ExportView(CrmPage):
+class ExportView(ListView):
     """The list as CSV, with the list page's search and filters."""
 
     def get(self, request, kind):
         if kind not in imports.EXPORT_COLUMNS:
             raise Http404
-        kind_ = self.kind(kind)
-        rows = kind_.rows(request.user)
-        filterset = kind_.filterset(request.GET, queryset=rows, request=request)
-        rows = filterset.qs if filterset.is_valid() else rows.none()
-        query = request.GET.get("q", "").strip()
-        if query:
-            match = Q()
-            for field in kind_.search:
-                match |= Q(**{f"{field}__icontains": query})
-            rows = rows.filter(match)
         stamp = timezone.now().strftime("%Y%m%d")
         return HttpResponse(
-            imports.csv_export(kind=kind, queryset=rows),
+            imports.csv_export(kind=kind, queryset=self.listed()),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="crm-{kind}-{stamp}.csv"'},
         )

@@ -1,18 +1,18 @@
 """The ISP staff API (/api/v1/isp/...): declarative resources whose writes go through the
-services, and named actions that call one service each (STYLE.md §6-7).
+services, and named actions that call one service each (the API kit: apps.core.api.viewsets).
 
 Access: the `isp` area (AppAreaAccess, the default permission) on a tenant licensed for ISP
 (the licence middleware); the portal's resources are in apps/isp/api/portal.py.
 """
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.viewsets import CreateReadViewSet, ModelViewSet
 from apps.isp.api import filters
 from apps.isp.api import serializers as s
-from apps.isp.api.base import ModelViewSet, ReadOnlyModelViewSet, tenant_currency
 from apps.isp.models import (
     BillingRun,
     CreditNote,
@@ -25,9 +25,15 @@ from apps.isp.models import (
     ServicePlan,
     TaxClass,
 )
-from apps.isp.services import billing, customers, payments, plans, runs, subscriptions
-from apps.isp.services.billing import LineDraft
-from apps.isp.services.customers import customer_erase, customer_set_status
+from apps.isp.services import (
+    billing,
+    customers,
+    payments,
+    plans,
+    runs,
+    statements,
+    subscriptions,
+)
 
 # --- Customers ---------------------------------------------------------------------------------
 
@@ -46,22 +52,25 @@ class CustomerViewSet(ModelViewSet):
     resource_type = "customer"
     create_service = staticmethod(customers.customer_create)
     update_service = staticmethod(customers.customer_update)
-    destroy_service = staticmethod(customer_erase)
+    destroy_service = staticmethod(customers.customer_erase)
 
     @extend_schema(request=s.CustomerStatusSerializer, responses=s.CustomerSerializer)
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request, pk=None):
         """Move the account to prospect, active, suspended or closed (closing needs every
         service terminated; reopening a closed account counts against the customer limit)."""
+        customer = self.get_object()
         data = self.validated(s.CustomerStatusSerializer)
-        return self.respond(customer_set_status(customer=self.get_object(), **data))
+        customer = customers.customer_set_status(customer=customer, actor=self.actor, **data)
+        return self.respond(customer)
 
     @extend_schema(request=s.NoteSerializer, responses={201: s.TimelineEventSerializer})
     @action(detail=True, methods=["post"], resource_type="timeline_event")
     def notes(self, request, pk=None):
         """Add a note to the account's timeline."""
+        customer = self.get_object()
         text = self.validated(s.NoteSerializer)["text"]
-        event = customers.customer_note_add(customer=self.get_object(), text=text)
+        event = customers.customer_note_add(customer=customer, text=text, actor=self.actor)
         return Response(s.TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.TimelineEventSerializer(many=True))
@@ -86,25 +95,17 @@ class CustomerViewSet(ModelViewSet):
         query = s.StatementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         customer = self.get_object()
-        statement = billing.customer_statement(customer=customer, **query.validated_data)
-        data = s.StatementSerializer(
-            {
-                "customer_id": customer.pk,
-                **query.validated_data,
-                "currency": tenant_currency(),
-                "opening_balance": statement.opening_balance,
-                "entries": statement.entries,
-                "closing_balance": statement.closing_balance,
-            }
-        ).data
-        return Response({"id": customer.pk, **data})
+        statement = statements.customer_statement(customer=customer, **query.validated_data)
+        return Response({"id": customer.pk, **s.StatementSerializer(statement).data})
 
     @extend_schema(request=s.LinkUserSerializer, responses=s.CustomerSerializer)
     @action(detail=True, methods=["post"], url_path="link-user")
     def link_user(self, request, pk=None):
         """Let a tenant user sign in to the customer portal as this customer (null unlinks)."""
+        customer = self.get_object()
         user = self.validated(s.LinkUserSerializer)["user"]
-        return self.respond(customers.customer_link_user(customer=self.get_object(), user=user))
+        customer = customers.customer_link_user(customer=customer, user=user, actor=self.actor)
+        return self.respond(customer)
 
 
 class CustomerContactViewSet(ModelViewSet):
@@ -151,7 +152,7 @@ class ServicePlanViewSet(ModelViewSet):
     @action(detail=True, methods=["post"])
     def retire(self, request, pk=None):
         """Stop selling the plan; its services keep running on it."""
-        return self.respond(plans.plan_retire(plan=self.get_object()))
+        return self.respond(plans.plan_retire(plan=self.get_object(), actor=self.actor))
 
 
 # --- Services ----------------------------------------------------------------------------------
@@ -170,15 +171,16 @@ class ServiceViewSet(ModelViewSet):
     resource_type = "service"
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     create_service = staticmethod(subscriptions.service_create)
+    update_service = staticmethod(subscriptions.service_update)
 
     @extend_schema(request=s.ServiceDateSerializer, responses=s.ServiceSerializer)
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
         """Switch a pending service on (default today): the setup fee and the prorated first
         period are invoiced at once; the customer becomes active."""
-        on = self.validated(s.ServiceDateSerializer)["on"]
         service = self.get_object()
-        subscriptions.service_activate(service=service, on=on)
+        on = self.validated(s.ServiceDateSerializer)["on"]
+        subscriptions.service_activate(service=service, on=on, actor=self.actor)
         return self.respond(service)
 
     @extend_schema(request=None, responses=s.ServiceSerializer)
@@ -186,22 +188,24 @@ class ServiceViewSet(ModelViewSet):
     def suspend(self, request, pk=None):
         """Cut an active service off by hand (it is still billed; dunning suspends and restores
         on its own)."""
-        return self.respond(subscriptions.service_suspend(service=self.get_object()))
+        service = subscriptions.service_suspend(service=self.get_object(), actor=self.actor)
+        return self.respond(service)
 
     @extend_schema(request=None, responses=s.ServiceSerializer)
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         """Switch a suspended service back on."""
-        return self.respond(subscriptions.service_restore(service=self.get_object()))
+        service = subscriptions.service_restore(service=self.get_object(), actor=self.actor)
+        return self.respond(service)
 
     @extend_schema(request=s.ServiceDateSerializer, responses=s.ServiceSerializer)
     @action(detail=True, methods=["post"])
     def terminate(self, request, pk=None):
         """End the service; `on` (default today) is its last day. Days billed beyond it are
         credited (a credit note), days not yet billed are invoiced."""
-        on = self.validated(s.ServiceDateSerializer)["on"]
         service = self.get_object()
-        subscriptions.service_terminate(service=service, on=on)
+        on = self.validated(s.ServiceDateSerializer)["on"]
+        subscriptions.service_terminate(service=service, on=on, actor=self.actor)
         return self.respond(service)
 
     @extend_schema(request=s.ChangePlanSerializer, responses=s.ServicePlanChangeSerializer)
@@ -210,22 +214,20 @@ class ServiceViewSet(ModelViewSet):
     def change_plan(self, request, pk=None):
         """Move the service to another plan from `on` (default today): the old plan's days
         already billed are credited, the new plan's charged (amounts on the answer)."""
+        service = self.get_object()
         data = self.validated(s.ChangePlanSerializer)
-        change = subscriptions.service_change_plan(service=self.get_object(), **data)
+        change = subscriptions.service_change_plan(service=service, actor=self.actor, **data)
         return Response(s.ServicePlanChangeSerializer(change).data)
 
 
 # --- Invoices, credit notes, payments ----------------------------------------------------------
 
 
-def line_drafts(lines: list[dict]) -> list[LineDraft]:
-    return [LineDraft(**line) for line in lines]
-
-
-class InvoiceViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
+class InvoiceViewSet(CreateReadViewSet):
     """Invoices with their lines: issued by the billing engine (runs, activations, plan
-    changes) or by hand (POST with lines); never edited or deleted (credit notes correct
-    them). `pay` takes what remains due by card through the tenant's gateway."""
+    changes) or by hand (POST with lines: adjustments, one-off charges); never edited or deleted
+    (credit notes correct them). `pay` takes what remains due by card through the tenant's
+    gateway."""
 
     queryset = Invoice.objects.select_related("customer").prefetch_related("lines")
     serializer_class = s.InvoiceSerializer
@@ -233,31 +235,25 @@ class InvoiceViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
     search_fields = ["number", "customer__name", "customer__account_number", "customer__email"]
     ordering_fields = ["issue_date", "due_date", "number", "total", "amount_due", "status"]
     resource_type = "invoice"
-
-    @extend_schema(request=s.InvoiceCreateSerializer, responses={201: s.InvoiceSerializer})
-    def create(self, request, *args, **kwargs):
-        """Issue an invoice by hand (adjustments, one-off charges)."""
-        data = self.validated(s.InvoiceCreateSerializer)
-        invoice = billing.invoice_create(
-            customer=data["customer"], lines=line_drafts(data["lines"]),
-            issue_date=data["issue_date"],
-        )  # fmt: skip
-        return self.respond(invoice, status.HTTP_201_CREATED)
+    create_input = s.InvoiceCreateSerializer
+    create_service = staticmethod(billing.invoice_create)
 
     @extend_schema(request=s.CardSerializer, responses={201: s.PaymentSerializer})
     @action(detail=True, methods=["post"], resource_type="payment")
     def pay(self, request, pk=None):
         """Pay what remains due by card. A declined card answers 400 VALIDATION_ERROR with
         the gateway's reason, and the attempt is kept as a failed payment."""
+        invoice = self.get_object()
         card = self.validated(s.CardSerializer)["card_number"]
-        payment = payments.invoice_pay(invoice=self.get_object(), card_number=card)
+        payment = payments.invoice_pay(invoice=invoice, card_number=card, actor=self.actor)
         payment = Payment.objects.prefetch_related(*PAYMENT_PREFETCH).get(pk=payment.pk)
         return Response(s.PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
 
 
-class CreditNoteViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
-    """Credit notes: issued by the engine (terminations, plan changes) or by hand (POST),
-    allocated to the invoice they correct, then to the oldest open ones; never edited."""
+class CreditNoteViewSet(CreateReadViewSet):
+    """Credit notes: issued by the engine (terminations, plan changes) or by hand (POST:
+    amounts positive, what is credited), allocated to the invoice they correct, then to the
+    oldest open ones; never edited."""
 
     queryset = CreditNote.objects.select_related("customer", "invoice").prefetch_related(
         "lines", "allocations__invoice"
@@ -267,24 +263,17 @@ class CreditNoteViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
     search_fields = ["number", "reason", "customer__name", "customer__account_number"]
     ordering_fields = ["issue_date", "number", "total"]
     resource_type = "credit_note"
-
-    @extend_schema(request=s.CreditNoteCreateSerializer, responses={201: s.CreditNoteSerializer})
-    def create(self, request, *args, **kwargs):
-        """Credit a customer (amounts positive: what is credited)."""
-        data = self.validated(s.CreditNoteCreateSerializer)
-        note = billing.credit_note_create(
-            customer=data["customer"], lines=line_drafts(data["lines"]), reason=data["reason"],
-            invoice=data["invoice"],
-        )  # fmt: skip
-        return self.respond(note, status.HTTP_201_CREATED)
+    create_input = s.CreditNoteCreateSerializer
+    create_service = staticmethod(billing.credit_note_create)
 
 
 PAYMENT_PREFETCH = ("allocations__invoice", "refunds")
 
 
-class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
+class PaymentViewSet(CreateReadViewSet):
     """Payments, failed card attempts included, with what they settled (allocations) and what
-    was given back (refunds). POST records money received outside the gateway."""
+    was given back (refunds). POST records a cash or bank-transfer payment received outside
+    the gateway: allocated to the oldest open invoices, the rest kept as credit."""
 
     queryset = Payment.objects.select_related("customer").prefetch_related(*PAYMENT_PREFETCH)
     serializer_class = s.PaymentSerializer
@@ -293,29 +282,24 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
                      "customer__account_number"]  # fmt: skip
     ordering_fields = ["received_on", "amount", "created_at"]
     resource_type = "payment"
-
-    @extend_schema(request=s.PaymentRecordSerializer, responses={201: s.PaymentSerializer})
-    def create(self, request, *args, **kwargs):
-        """Record a cash or bank-transfer payment: allocated to the oldest open invoices, the
-        rest kept as credit."""
-        data = self.validated(s.PaymentRecordSerializer)
-        return self.respond(payments.payment_record(**data), status.HTTP_201_CREATED)
+    create_input = s.PaymentRecordSerializer
+    create_service = staticmethod(payments.payment_record)
 
     @extend_schema(request=s.RefundInputSerializer, responses={201: s.PaymentSerializer})
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
         """Give back part of the payment's unallocated credit (through the gateway for a
         card). Answers the payment with its refunds."""
-        data = self.validated(s.RefundInputSerializer)
         payment = self.get_object()
-        payments.payment_refund(payment=payment, **data)
+        data = self.validated(s.RefundInputSerializer)
+        payments.payment_refund(payment=payment, actor=self.actor, **data)
         return self.respond(payment, status.HTTP_201_CREATED)
 
 
 # --- Billing runs ------------------------------------------------------------------------------
 
 
-class BillingRunViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
+class BillingRunViewSet(CreateReadViewSet):
     """Recurring invoicing runs: what each did (invoices, total, errors). POST queues a run up
     to `as_of` (default today) on a worker and answers 202 with the queued run; a run only
     invoices what is still due, so starting one twice never bills twice."""
@@ -325,11 +309,9 @@ class BillingRunViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
     filterset_class = filters.BillingRunFilter
     ordering_fields = ["created_at", "as_of", "invoices_created", "total_invoiced"]
     resource_type = "billing_run"
-
-    @extend_schema(request=s.BillingRunRequestSerializer, responses={202: s.BillingRunSerializer})
-    def create(self, request, *args, **kwargs):
-        as_of = self.validated(s.BillingRunRequestSerializer)["as_of"]
-        return self.respond(runs.billing_run_request(as_of=as_of), status.HTTP_202_ACCEPTED)
+    create_input = s.BillingRunRequestSerializer
+    create_service = staticmethod(runs.billing_run_request)
+    create_status = status.HTTP_202_ACCEPTED
 
 
 # --- Dunning -----------------------------------------------------------------------------------

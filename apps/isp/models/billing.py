@@ -29,9 +29,9 @@ __all__ = [
 
 
 class BillingSettings(models.Model):
-    """The tenant's billing configuration (one row): currency, numbering, payment terms."""
+    """The tenant's billing configuration (one row): numbering, payment terms, the company on
+    its invoices. Amounts are in the organisation's currency (apps.core.kit.organisation)."""
 
-    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217 code, e.g. EUR.")
     invoice_prefix = models.CharField(max_length=10, default="INV-")
     credit_note_prefix = models.CharField(max_length=10, default="CN-")
     payment_terms_days = models.PositiveSmallIntegerField(
@@ -46,7 +46,7 @@ class BillingSettings(models.Model):
         constraints = [models.CheckConstraint(condition=Q(id=1), name="isp_billing_settings_one")]
 
     def __str__(self):
-        return f"Billing settings ({self.currency})"
+        return "Billing settings"
 
 
 class DocumentSequence(models.Model):

@@ -22,15 +22,17 @@ Rules kept here (and by the database where it can):
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from apps.core.audit import UPDATE, audit_created, audit_record, audit_updated, snapshot
+from apps.core.kit import organisation
 from apps.core.money import ZERO, money
 from apps.isp.models import (
     Allocation,
@@ -43,7 +45,7 @@ from apps.isp.models import (
     InvoiceLine,
     LineKind,
     Payment,
-    Refund,
+    TaxClass,
     TimelineEvent,
 )
 from apps.isp.services.numbering import sequence_take
@@ -58,12 +60,13 @@ CREDIT_NOTE_SEQUENCE = "credit_note"
 
 @dataclass
 class LineDraft:
-    """A line to put on an invoice or a credit note (amount: net, before tax)."""
+    """A line to put on an invoice or a credit note (amount: net, before tax; tax_rate None:
+    the rate of the tenant's default tax class)."""
 
     kind: str
     description: str
     amount: Decimal
-    tax_rate: Decimal = ZERO
+    tax_rate: Decimal | None = ZERO
     service: object = None
     period_start: datetime.date | None = None
     period_end: datetime.date | None = None
@@ -118,14 +121,31 @@ def balance_change(customer: Customer, delta: Decimal, *, actor=None, why: str =
     )
 
 
-def _draft_checked(line: LineDraft) -> LineDraft:
-    if not isinstance(line.amount, Decimal):
-        raise ValidationError({"lines": "Line amounts are Decimal, never float."})
-    if line.kind not in LineKind.values:
-        raise ValidationError({"lines": f"Unknown line kind '{line.kind}'."})
-    line.amount = money(line.amount)
-    line.tax_rate = Decimal(line.tax_rate)
-    return line
+def default_tax_rate() -> Decimal:
+    """The rate of the tenant's default tax class (0 when it has none)."""
+    rate = TaxClass.objects.filter(is_default=True).values_list("rate", flat=True).first()
+    return ZERO if rate is None else rate
+
+
+def _drafts_checked(lines: list[LineDraft], customer: Customer) -> list[LineDraft]:
+    """Each line valid: a Decimal amount, a known kind, a service of this customer's, a rate
+    (the default tax class's when none is given)."""
+    default_rate = None
+    for index, line in enumerate(lines):
+        if not isinstance(line.amount, Decimal):
+            raise ValidationError({"lines": "Line amounts are Decimal, never float."})
+        if line.kind not in LineKind.values:
+            raise ValidationError({"lines": f"Unknown line kind '{line.kind}'."})
+        if line.service is not None and line.service.customer_id != customer.pk:
+            raise ValidationError(
+                {f"lines.{index}.service": "This service belongs to another customer."}
+            )
+        if line.tax_rate is None:
+            default_rate = default_rate if default_rate is not None else default_tax_rate()
+            line.tax_rate = default_rate
+        line.amount = money(line.amount)
+        line.tax_rate = Decimal(line.tax_rate)
+    return lines
 
 
 def _totals(lines: list[LineDraft]) -> tuple[Decimal, Decimal]:
@@ -161,7 +181,7 @@ def invoice_create(
     existing credit is consumed at once."""
     if not lines:
         raise ValidationError({"lines": "An invoice needs at least one line."})
-    lines = [_draft_checked(line) for line in lines]
+    lines = _drafts_checked(lines, customer)
     subtotal, tax = _totals(lines)
     if subtotal + tax < 0:
         raise ValidationError({"lines": "An invoice's total cannot be negative."})
@@ -172,7 +192,7 @@ def invoice_create(
     invoice = Invoice(
         number=document_number(settings.invoice_prefix, number),
         customer=customer,
-        currency=settings.currency,
+        currency=organisation.currency(),
         subtotal=subtotal,
         tax_total=tax,
         total=subtotal + tax,
@@ -231,7 +251,7 @@ def credit_note_create(
         raise ValidationError({"lines": "A credit note needs at least one line."})
     if not reason.strip():
         raise ValidationError({"reason": "Say why the customer is credited."})
-    lines = [_draft_checked(line) for line in lines]
+    lines = _drafts_checked(lines, customer)
     if any(line.amount < 0 for line in lines):
         raise ValidationError({"lines": "Credit note lines are positive amounts."})
     if invoice is not None and invoice.customer_id != customer.pk:
@@ -247,7 +267,7 @@ def credit_note_create(
         customer=customer,
         invoice=invoice,
         reason=reason.strip()[:300],
-        currency=settings.currency,
+        currency=organisation.currency(),
         subtotal=subtotal,
         tax_total=tax,
         total=subtotal + tax,
@@ -365,85 +385,11 @@ def credit_apply(*, customer: Customer, actor=None) -> list[Allocation]:
     return allocations
 
 
+#: Sent (inside the transaction) when a payment or a credit lowered a customer's balance, with
+#: `customer` and `actor`: dunning lifts its suspensions once the account is settled. A signal,
+#: because billing sits below the services that react (dunning restores services, which bill).
+balance_fell = Signal()
+
+
 def after_balance_fell(*, customer: Customer, actor=None) -> None:
-    """A payment or a credit lowered the balance: dunning suspensions end once it is settled."""
-    from apps.isp.services.dunning import dunning_restore_if_settled
-
-    dunning_restore_if_settled(customer=customer, actor=actor)
-
-
-# --- Statement ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StatementEntry:
-    date: datetime.date
-    kind: str  # invoice, credit_note, payment, refund
-    number: str
-    description: str
-    debit: Decimal
-    credit: Decimal
-    balance: Decimal
-
-
-@dataclass
-class Statement:
-    customer: Customer
-    start: datetime.date
-    end: datetime.date
-    opening_balance: Decimal
-    entries: list[StatementEntry] = field(default_factory=list)
-    closing_balance: Decimal = ZERO
-
-
-def _movements(customer: Customer) -> list[tuple]:
-    """(date, order, kind, number, description, debit, credit) of every money movement."""
-    rows = []
-    for invoice in Invoice.objects.filter(customer=customer).order_by():
-        rows.append(
-            (invoice.issue_date, 0, invoice.pk, "invoice", invoice.number,
-             f"Invoice, due {invoice.due_date:%d %b %Y}", invoice.total, ZERO)
-        )  # fmt: skip
-    for note in CreditNote.objects.filter(customer=customer).order_by():
-        rows.append(
-            (note.issue_date, 1, note.pk, "credit_note", note.number, note.reason, ZERO,
-             note.total)
-        )  # fmt: skip
-    payments = Payment.objects.filter(customer=customer, status=Payment.Status.SUCCEEDED)
-    for payment in payments.order_by():
-        rows.append(
-            (payment.received_on, 2, payment.pk, "payment", payment.reference or f"P{payment.pk}",
-             f"Payment ({payment.get_method_display()})", ZERO, payment.amount)
-        )  # fmt: skip
-    for refund in Refund.objects.filter(payment__customer=customer).order_by():
-        rows.append(
-            (timezone.localdate(refund.created_at), 3, refund.pk, "refund", f"R{refund.pk}",
-             f"Refund: {refund.reason}", refund.amount, ZERO)
-        )  # fmt: skip
-    rows.sort(key=lambda row: row[:3])
-    return rows
-
-
-def customer_statement(
-    *, customer: Customer, start: datetime.date, end: datetime.date
-) -> Statement:
-    """The account's movements from `start` to `end` (inclusive) with a running balance."""
-    if end < start:
-        raise ValidationError({"end": "The statement must end on or after its start."})
-    opening = ZERO
-    statement = Statement(customer=customer, start=start, end=end, opening_balance=ZERO)
-    balance = ZERO
-    for day, _, _, kind, number, description, debit, credit in _movements(customer):
-        if day < start:
-            opening += debit - credit
-            balance = opening
-            continue
-        if day > end:
-            break
-        balance += debit - credit
-        statement.entries.append(
-            StatementEntry(day, kind, number, description, debit, credit, balance)
-        )
-    statement.opening_balance = opening
-    statement.closing_balance = balance if statement.entries else opening
-    return statement
+    balance_fell.send(sender=Customer, customer=customer, actor=actor)

@@ -3,8 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from apps.core.audit import audit_created, audit_deleted, audit_updated, snapshot
+from apps.core.audit import audit_created
 from apps.core.exceptions import ConflictError
+from apps.core.kit.writes import record_create, record_delete, record_update
 from apps.isp.models import Customer, CustomerContact, Service, TimelineEvent
 from apps.isp.services.numbering import sequence_take
 from apps.isp.services.timeline import timeline_record
@@ -28,6 +29,15 @@ EDITABLE_FIELDS = (
     "billing_country",
     "notes",
 )
+#: What a customer may change about themselves (the portal).
+PORTAL_EDITABLE = (
+    "email",
+    "phone",
+    "billing_street",
+    "billing_city",
+    "billing_postcode",
+    "billing_country",
+)
 
 
 def customers_counted() -> int:
@@ -35,8 +45,8 @@ def customers_counted() -> int:
     return Customer.objects.exclude(status=Customer.Status.CLOSED).count()
 
 
-def _check_fields(fields: dict) -> None:
-    unknown = set(fields) - set(EDITABLE_FIELDS)
+def _check_fields(fields: dict, allowed=EDITABLE_FIELDS) -> None:
+    unknown = set(fields) - set(allowed)
     if unknown:
         raise ValidationError({name: "This field cannot be set here." for name in unknown})
 
@@ -63,16 +73,11 @@ def customer_create(*, actor=None, user=None, **fields) -> Customer:
 
 @transaction.atomic
 def customer_update(*, customer: Customer, actor=None, **fields) -> Customer:
+    """Staff edit an account's details (EDITABLE_FIELDS); each change is on its timeline."""
     _check_fields(fields)
-    before = snapshot(customer, fields=list(fields))
-    for name, value in fields.items():
-        setattr(customer, name, value)
-    customer.full_clean()
-    changed = [name for name in fields if before.get(name) != snapshot(customer, [name])[name]]
+    changed = record_update(customer, fields, actor=actor)
     if not changed:
         return customer
-    customer.save()
-    audit_updated(customer, {name: before[name] for name in changed}, actor=actor)
     labels = ", ".join(str(Customer._meta.get_field(name).verbose_name) for name in changed)
     timeline_record(
         customer=customer,
@@ -82,6 +87,13 @@ def customer_update(*, customer: Customer, actor=None, **fields) -> Customer:
         actor=actor,
     )
     return customer
+
+
+def customer_update_own(*, customer: Customer, actor=None, **fields) -> Customer:
+    """A customer edits their own contact details and billing address in the portal
+    (PORTAL_EDITABLE only)."""
+    _check_fields(fields, PORTAL_EDITABLE)
+    return customer_update(customer=customer, actor=actor, **fields)
 
 
 def customer_set_status(
@@ -106,17 +118,14 @@ def _set_status(*, customer: Customer, status: str, actor, reason: str) -> Custo
         and customer.services.exclude(status=Service.Status.TERMINATED).exists()
     ):
         raise ValidationError({"status": "Terminate the account's services before closing it."})
-    before = snapshot(customer, fields=["status"])
-    old = customer.get_status_display()
-    customer.status = status
-    customer.save(update_fields=["status", "updated_at"])
-    audit_updated(customer, before, actor=actor)
+    old, old_label = customer.status, customer.get_status_display()
+    record_update(customer, {"status": status}, actor=actor)
     timeline_record(
         customer=customer,
         kind=TimelineEvent.Kind.STATUS,
-        message=f"Status {old} → {customer.get_status_display()}"
+        message=f"Status {old_label} → {customer.get_status_display()}"
         + (f": {reason}" if reason else ""),
-        data={"from": before["status"], "to": status},
+        data={"from": old, "to": status},
         actor=actor,
     )
     return customer
@@ -143,9 +152,7 @@ def customer_erase(*, customer: Customer, actor=None) -> None:
             f"Account {customer.account_number} has history and cannot be deleted: close it "
             "instead (set its status to closed)."
         )
-    before, pk = snapshot(customer), customer.pk
-    customer.delete()
-    audit_deleted(customer, before, object_id=pk, actor=actor)
+    record_delete(customer, actor=actor)
 
 
 @transaction.atomic
@@ -163,11 +170,8 @@ def customer_note_add(*, customer: Customer, text: str, actor=None) -> TimelineE
 @transaction.atomic
 def customer_link_user(*, customer: Customer, user, actor=None) -> Customer:
     """Let a tenant user sign in to the portal as this customer (None unlinks)."""
-    before = snapshot(customer, fields=["user"])
-    customer.user = user
-    customer.full_clean()
-    customer.save(update_fields=["user", "updated_at"])
-    audit_updated(customer, before, actor=actor)
+    if not record_update(customer, {"user": user}, actor=actor):
+        return customer
     timeline_record(
         customer=customer,
         kind=TimelineEvent.Kind.UPDATED,
@@ -181,26 +185,19 @@ def customer_link_user(*, customer: Customer, user, actor=None) -> Customer:
 
 @transaction.atomic
 def contact_create(*, customer: Customer, actor=None, **fields) -> CustomerContact:
-    contact = CustomerContact(customer=customer, **fields)
-    contact.full_clean()
-    contact.save()
-    audit_created(contact, actor=actor)
-    return contact
+    return record_create(CustomerContact(customer=customer, **fields), actor=actor)
 
 
 @transaction.atomic
 def contact_update(*, contact: CustomerContact, actor=None, **fields) -> CustomerContact:
-    before = snapshot(contact, fields=list(fields))
-    for name, value in fields.items():
-        setattr(contact, name, value)
-    contact.full_clean()
-    contact.save()
-    audit_updated(contact, before, actor=actor)
+    """Edit a contact; it stays with its customer."""
+    customer = fields.pop("customer", contact.customer)
+    if customer.pk != contact.customer_id:
+        raise ValidationError({"customer": "A contact cannot move to another customer."})
+    record_update(contact, fields, actor=actor)
     return contact
 
 
 @transaction.atomic
 def contact_delete(*, contact: CustomerContact, actor=None) -> None:
-    before, pk = snapshot(contact), contact.pk
-    contact.delete()
-    audit_deleted(contact, before, object_id=pk, actor=actor)
+    record_delete(contact, actor=actor)

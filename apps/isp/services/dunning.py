@@ -9,8 +9,8 @@
   account: its `days_overdue` is the grace period.
 * Restoration: as soon as no invoice that led to a suspension is still open — paid, or settled
   by a credit note — the services suspended by dunning (not those suspended by staff) are
-  restored and the account is active again. payment_record and credit_note_create call
-  `dunning_restore_if_settled`.
+  restored and the account is active again: `dunning_restore_if_settled` answers the billing
+  services' `balance_fell` (payments, credit notes).
 Each step is written on the customer's timeline and in the audit trail.
 """
 
@@ -19,10 +19,14 @@ import datetime
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
 from apps.core.audit import audit_created
 from apps.isp.models import Customer, DunningNotice, DunningStep, Invoice, Service, TimelineEvent
+from apps.isp.services.billing import balance_fell
+from apps.isp.services.customers import customer_set_status
+from apps.isp.services.subscriptions import service_restore, service_suspend
 from apps.isp.services.timeline import timeline_record
 
 
@@ -59,9 +63,6 @@ def _take_step(invoice: Invoice, step: DunningStep, actor=None) -> bool:
         )
         message = f"{step.name}: reminder for {invoice.number} sent to {customer.email}"
     else:
-        from apps.isp.services.customers import customer_set_status
-        from apps.isp.services.subscriptions import service_suspend
-
         services = customer.services.filter(status=Service.Status.ACTIVE).order_by("pk")
         for service in services:
             service_suspend(service=service, reason=Service.SuspensionReason.DUNNING, actor=actor)
@@ -117,6 +118,11 @@ def dunning_run(*, as_of: datetime.date | None = None, actor=None) -> dict:
     return done
 
 
+@receiver(balance_fell)
+def _restore_when_settled(sender, *, customer: Customer, actor=None, **kwargs) -> None:
+    dunning_restore_if_settled(customer=customer, actor=actor)
+
+
 def dunning_restore_if_settled(*, customer: Customer, actor=None) -> list[Service]:
     """Lift dunning suspensions once no invoice that caused one is still open (inside the
     caller's transaction)."""
@@ -132,9 +138,6 @@ def dunning_restore_if_settled(*, customer: Customer, actor=None) -> list[Servic
     ).exists()
     if still_open:
         return []
-    from apps.isp.services.customers import customer_set_status
-    from apps.isp.services.subscriptions import service_restore
-
     for service in suspended:
         service_restore(service=service, actor=actor)
     if customer.status == Customer.Status.SUSPENDED and (

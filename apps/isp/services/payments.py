@@ -24,6 +24,7 @@ from psycopg.types.json import Jsonb
 from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import ConflictError, DomainError
+from apps.core.kit import organisation
 from apps.core.models import AuditEntry
 from apps.core.money import ZERO, money
 from apps.isp.gateways import gateway
@@ -42,7 +43,6 @@ from apps.isp.services.bulk import (
     new_ids,
     update_many,
 )
-from apps.isp.services.setup import billing_settings
 from apps.isp.services.timeline import timeline_record
 
 
@@ -81,7 +81,7 @@ def _record(
     payment = Payment(
         customer=customer,
         amount=amount,
-        currency=billing_settings().currency,
+        currency=organisation.currency(),
         method=method,
         received_on=received_on or timezone.localdate(),
         reference=reference,
@@ -291,7 +291,7 @@ def payments_import(*, entries: list[PaymentEntry], actor=None) -> int:
     )
     for pk, customer_id, number, amount_due in rows:
         open_invoices.setdefault(customer_id, []).append([pk, number, amount_due])
-    now, currency = timezone.now(), billing_settings().currency
+    now, currency = timezone.now(), organisation.currency()
     who = resolve_actor(actor).name[:150]
     payment_ids = new_ids(Payment, len(entries))
     payments, allocations, events, audit = [], [], [], []

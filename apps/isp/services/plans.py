@@ -2,30 +2,21 @@
 
 from django.db import transaction
 
-from apps.core.audit import audit_created, audit_updated, snapshot
 from apps.core.exceptions import ConflictError
+from apps.core.kit.writes import record_create, record_update
 from apps.isp.models import ServicePlan
 
 
 @transaction.atomic
 def plan_create(*, actor=None, **fields) -> ServicePlan:
-    plan = ServicePlan(**fields)
-    plan.full_clean()
-    plan.save()
-    audit_created(plan, actor=actor)
-    return plan
+    return record_create(ServicePlan(**fields), actor=actor)
 
 
 @transaction.atomic
 def plan_update(*, plan: ServicePlan, actor=None, **fields) -> ServicePlan:
     """Edit a plan. A price change applies from each service's next period (periods already
     invoiced keep their price)."""
-    before = snapshot(plan, fields=list(fields))
-    for name, value in fields.items():
-        setattr(plan, name, value)
-    plan.full_clean()
-    plan.save()
-    audit_updated(plan, before, actor=actor)
+    record_update(plan, fields, actor=actor)
     return plan
 
 

@@ -24,16 +24,19 @@ Why it never bills twice nor leaves a gap, whatever reruns, crashes or concurren
 """
 
 import datetime
+import uuid
 from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
+from apps.core.kit import organisation
 from apps.core.models import AuditEntry
 from apps.core.money import ZERO
 from apps.isp.models import (
@@ -65,6 +68,7 @@ from apps.isp.services.proration import ONE_DAY, effective_price, stretch_amount
 from apps.isp.services.setup import billing_settings
 from apps.isp.services.subscriptions import due_stretches, service_line_description
 
+BILLING_RUN_TASK = "isp.billing_run"
 #: Customers invoiced per transaction.
 CHUNK_CUSTOMERS = 1000
 BILLABLE = (Service.Status.ACTIVE, Service.Status.SUSPENDED)
@@ -84,11 +88,8 @@ def due_services(as_of: datetime.date):
 def billing_run_request(
     *, as_of: datetime.date | None = None, actor=None, dispatch: bool = True
 ) -> BillingRun:
-    """Record a queued run up to `as_of` (default today) and send it to a worker on commit."""
-    import uuid
-
-    from apps.isp.tasks import billing_run as billing_run_task
-
+    """Record a queued run up to `as_of` (default today) and send it to a worker on commit
+    (the task `isp.billing_run` of apps/isp/tasks.py, sent by name: tasks sit above services)."""
     with transaction.atomic():
         run = BillingRun.objects.create(
             as_of=as_of or timezone.localdate(),
@@ -98,7 +99,7 @@ def billing_run_request(
         audit_created(run, actor=actor)
         if dispatch:
             transaction.on_commit(
-                lambda: billing_run_task.apply_async((run.pk,), task_id=run.task_id)
+                lambda: current_app.send_task(BILLING_RUN_TASK, (run.pk,), task_id=run.task_id)
             )
     return run
 
@@ -231,7 +232,7 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
             credit.add(service.customer_id)
     if not by_customer:
         return 0
-    settings = billing_settings()
+    settings, currency = billing_settings(), organisation.currency()
     first = sequence_take(INVOICE_SEQUENCE, count=len(by_customer))
     ids = new_ids(Invoice, len(by_customer))
     due_date = run.as_of + datetime.timedelta(days=settings.payment_terms_days)
@@ -247,7 +248,7 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
         number = document_number(settings.invoice_prefix, first + offset)
         invoice_id = ids[offset]
         invoices.append(
-            (invoice_id, settings.currency, subtotal, tax, total, run.as_of, now, number,
+            (invoice_id, currency, subtotal, tax, total, run.as_of, now, number,
              Invoice.Status.OPEN if total else Invoice.Status.PAID, due_date, total,
              None if total else now, run.pk, customer_id)
         )  # fmt: skip
@@ -258,7 +259,7 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
             )  # fmt: skip
         events.append(
             (customer_id, TimelineEvent.Kind.INVOICE,
-             f"Invoice {number} issued: {total} {settings.currency}, due {due_date:%d %b %Y} "
+             f"Invoice {number} issued: {total} {currency}, due {due_date:%d %b %Y} "
              "(billing run)",
              Jsonb({"invoice": invoice_id, "total": str(total), "run": run.pk}),
              who.name[:150], now)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
 from apps.core.exceptions import ConflictError
+from apps.core.kit.writes import record_create, record_update
 from apps.core.money import ZERO
 from apps.isp.models import (
     CreditNote,
@@ -29,6 +30,7 @@ from apps.isp.services.billing import (
     invoice_create,
     lock_sequences,
 )
+from apps.isp.services.customers import customer_set_status
 from apps.isp.services.proration import (
     ONE_DAY,
     Piece,
@@ -137,11 +139,23 @@ def service_create(*, customer: Customer, plan: ServicePlan, actor=None, **field
         raise ValidationError({"plan": f"{plan.name} is retired and no longer sold."})
     if customer.status == Customer.Status.CLOSED:
         raise ConflictError("This account is closed.")
-    service = Service(customer=customer, plan=plan, **fields)
-    service.full_clean()
-    service.save()
-    audit_created(service, actor=actor)
+    service = record_create(Service(customer=customer, plan=plan, **fields), actor=actor)
     _note(service, f"{plan.name} ordered", actor)
+    return service
+
+
+@transaction.atomic
+def service_update(*, service: Service, actor=None, **fields) -> Service:
+    """Edit what may change after the order (SERVICE_FIELDS: the install address, the price);
+    the plan moves by `service_change_plan`, the customer never."""
+    for name, hint in (("customer", "order a new service"), ("plan", "use change-plan")):
+        value = fields.pop(name, None)
+        if value is not None and value.pk != getattr(service, f"{name}_id"):
+            raise ValidationError({name: f"Cannot be changed here: {hint}."})
+    unknown = set(fields) - set(SERVICE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set here." for name in unknown})
+    record_update(service, fields, actor=actor)
     return service
 
 
@@ -180,8 +194,6 @@ def service_activate(
     audit_updated(locked, before, actor=actor)
     _note(locked, f"{plan.name} activated on {on:%d %b %Y}", actor, invoice=invoice.pk)
     if customer.status == Customer.Status.PROSPECT:
-        from apps.isp.services.customers import customer_set_status
-
         customer_set_status(customer=customer, status=Customer.Status.ACTIVE, actor=actor)
     _refresh(service, locked)
     return invoice

@@ -10,24 +10,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 
 from apps.core.exceptions import DomainError
+from apps.core.kit.refusals import page_refusal
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
-
-
-def error_text(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        if hasattr(error, "error_dict"):
-            parts = []
-            for field, errors in error.message_dict.items():
-                text = " ".join(errors)
-                parts.append(text if field == "__all__" else f"{field.replace('_', ' ')}: {text}")
-            return " ".join(parts)
-        return " ".join(error.messages)
-    if isinstance(error, DomainError):
-        return error.message
-    return str(error)
 
 
 class Outcome:
@@ -46,7 +33,7 @@ def attempt(request, success: str | None = None):
         yield outcome
     except (ValidationError, DomainError) as error:
         outcome.ok, outcome.error = False, error
-        messages.error(request, error_text(error))
+        page_refusal(request, error)
     else:
         if success:
             messages.success(request, success)
@@ -68,12 +55,6 @@ def choice_filter(request, name: str, choices) -> str:
     """A list filter's value if it is one of `choices`, else no filter."""
     value = request.GET.get(name, "")
     return value if value in choices.values else ""
-
-
-def currency() -> str:
-    from apps.isp.services.setup import billing_settings
-
-    return billing_settings().currency
 
 
 def querystring_without_page(request) -> str:

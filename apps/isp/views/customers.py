@@ -12,8 +12,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.core.exceptions import LimitExceededError
-from apps.core.parties import party_directory
+from apps.core.kit.declaration import declared
+from apps.core.kit.organisation import currency
+from apps.core.parties import linked_parties
 from apps.isp import selectors
+from apps.isp.constants import APP_KEY
 from apps.isp.forms import (
     ContactForm,
     CustomerForm,
@@ -26,12 +29,11 @@ from apps.isp.forms import (
 )
 from apps.isp.models import Customer, CustomerContact
 from apps.isp.services import customers as customer_services
-from apps.isp.services.billing import customer_statement as build_statement
 from apps.isp.services.payments import payment_record as record
+from apps.isp.services.statements import customer_statement as build_statement
 from apps.isp.views.common import (
     attempt,
     choice_filter,
-    currency,
     customer_or_404,
     log,
     paginate,
@@ -106,17 +108,16 @@ def customer_edit(request, pk):
     )
 
 
-def _crm_accounts(customer: Customer) -> list:
-    """The CRM accounts linked to this customer, when the tenant has CRM and CRM has a
-    directory; nothing otherwise (the page never fails because of the other app)."""
-    directory = party_directory("crm")
-    if directory is None or not entitlements_for(connection.schema_name).has_app("crm"):
-        return []
+def _linked_parties(customer: Customer) -> list:
+    """The records of other apps (a CRM account) that are this customer, of the apps the
+    tenant has; nothing when another app fails (the page never fails because of it)."""
+    entitlements = entitlements_for(connection.schema_name)
     try:
-        return list(directory.linked("isp", str(customer.pk)))
+        parties = linked_parties(APP_KEY, customer.pk, among=entitlements.has_app)
     except Exception:  # another app's failure must not take this page down
-        log.exception("CRM party directory failed for ISP customer %s", customer.pk)
+        log.exception("a party directory failed for ISP customer %s", customer.pk)
         return []
+    return [{"app_name": declared(party.app).name, "party": party} for party in parties]
 
 
 def customer_detail(request, pk):
@@ -133,7 +134,7 @@ def customer_detail(request, pk):
             "payments": list(selectors.customer_payments(customer, limit=12)),
             "credit_notes": list(selectors.customer_credit_notes(customer)[:12]),
             "timeline": list(selectors.customer_timeline(customer, limit=30)),
-            "crm_accounts": _crm_accounts(customer),
+            "linked_parties": _linked_parties(customer),
             "note_form": NoteForm(),
             "portal_form": None if customer.user_id else PortalAccessForm(),
             "contact_form": ContactForm(),

@@ -9,13 +9,15 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
 from apps.core.exceptions import DomainError
+from apps.core.kit.organisation import currency
+from apps.core.kit.refusals import refusal_text
 from apps.isp import documents, selectors
 from apps.isp.forms import CardForm, PortalContactForm
 from apps.isp.gateways import gateway
 from apps.isp.models import Customer, Invoice, Service
 from apps.isp.services import customers as customer_services
 from apps.isp.services import payments
-from apps.isp.views.common import attempt, currency, error_text, paginate
+from apps.isp.views.common import attempt, paginate
 
 
 def portal_customer(view):
@@ -24,7 +26,7 @@ def portal_customer(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        customer = Customer.objects.filter(user_id=request.user.pk).first()
+        customer = selectors.customer_of(request.user)
         if customer is None:
             return render(request, "portal/no_account.html", {"section": None}, status=403)
         return view(request, customer, *args, **kwargs)
@@ -110,7 +112,7 @@ def invoice_pay(request, customer, pk):
                 invoice=invoice, card_number=form.cleaned_data["card_number"], actor=request.user
             )
         except (DomainError, ValidationError) as error:  # declined card, nothing left to pay
-            declined = error_text(error)
+            declined = refusal_text(error)
         else:
             messages.success(
                 request, f"Thank you: your payment of {amount} {invoice.currency} was received."
@@ -143,7 +145,7 @@ def contact_edit(request, customer):
     form = PortalContactForm(request.POST or None, instance=Customer.objects.get(pk=customer.pk))
     if request.method == "POST" and form.is_valid():
         with attempt(request, success="Your contact details were saved.") as outcome:
-            customer_services.customer_update(
+            customer_services.customer_update_own(
                 customer=customer, actor=request.user, **form.changed_values()
             )
         if outcome.ok:

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from apps.core.kit.organisation import currency
 from apps.isp import documents, selectors
 from apps.isp.forms import (
     ChangePlanForm,
@@ -21,7 +22,6 @@ from apps.isp.views.charts import dashboard_charts
 from apps.isp.views.common import (
     attempt,
     choice_filter,
-    currency,
     customer_or_404,
     paginate,
     querystring_without_page,

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from apps.core.admin_actions import error_text, run_for_each
-from apps.core.exceptions import DomainError
+from apps.core.admin_actions import run_for_each
+from apps.core.kit.refusals import REFUSALS, admin_refusal
 from apps.platform.catalog.models import Plan
 from apps.platform.console import (
     PublicSchemaOnlyAdmin,
@@ -314,9 +314,9 @@ class SubscriptionAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         try:
             return super().add_view(request, form_url, extra_context)
-        except (DomainError, ValidationError) as error:
+        except REFUSALS as error:
             # E.g. the tenant already holds this app: rolled back; refill the form.
-            self.message_user(request, error_text(error), messages.ERROR)
+            admin_refusal(self, request, error)
             refill = {k: request.POST.get(k, "") for k in ("tenant", "plan", "status", "note")}
             return HttpResponseRedirect(f"{request.path}?{urlencode(refill)}")
 
@@ -330,8 +330,8 @@ class SubscriptionAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
             }
         try:
             return super().change_view(request, object_id, form_url, extra_context)
-        except (DomainError, ValidationError) as error:
-            self.message_user(request, error_text(error), messages.ERROR)
+        except REFUSALS as error:
+            admin_refusal(self, request, error)
             return HttpResponseRedirect(request.path)
 
     # -- columns ----------------------------------------------------------------------------------

@@ -11,10 +11,15 @@ class LicensingConfig(AppConfig):
         from apps.core.registry import registry
         from apps.platform.licensing import signals  # noqa: F401  (connect receivers)
         from apps.platform.licensing.entitlements import platform_limit
-        from apps.platform.licensing.guards import admin_app_visible, admin_model_visible
+        from apps.platform.licensing.guards import (
+            admin_app_visible,
+            admin_model_visible,
+            ensure_feature,
+        )
 
         if admin_app_visible not in registry.admin_app_filters:
             registry.admin_app_filters.append(admin_app_visible)
         if admin_model_visible not in registry.admin_model_filters:
             registry.admin_model_filters.append(admin_model_visible)
         registry.rate_overrides = platform_limit
+        registry.feature_guard = ensure_feature

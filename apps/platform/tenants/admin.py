@@ -15,7 +15,7 @@ from django.contrib.auth.password_validation import (
     password_validators_help_text_html,
     validate_password,
 )
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -25,8 +25,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.timezone import localtime
 
-from apps.core.admin_actions import error_text, run_for_each
-from apps.core.exceptions import DomainError
+from apps.core.admin_actions import run_for_each
+from apps.core.kit.refusals import REFUSALS, admin_refusal
 from apps.platform.catalog.models import App
 from apps.platform.console import (
     STATUS_TONES,
@@ -269,10 +269,10 @@ class TenantAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         try:
             return super().add_view(request, form_url, extra_context)
-        except (DomainError, ValidationError) as error:
+        except REFUSALS as error:
             # The form checks what it can up front; this is a refusal it could not foresee
             # (e.g. the slug taken meanwhile). Everything was rolled back: refill and retry.
-            self.message_user(request, error_text(error), messages.ERROR)
+            admin_refusal(self, request, error)
             refill = {k: request.POST.get(k, "") for k in self.add_form.Meta.fields}
             refill["apps"] = ",".join(request.POST.getlist("apps"))
             return HttpResponseRedirect(f"{request.path}?{urlencode(refill)}")

@@ -1,0 +1,34 @@
+"""The billing currency becomes the organisation's (core.OrganisationSettings), which every app
+reads: it is copied there before the ISP's own field goes."""
+
+from django.db import migrations
+
+
+def to_organisation(apps, schema_editor):
+    BillingSettings = apps.get_model("isp", "BillingSettings")
+    OrganisationSettings = apps.get_model("core", "OrganisationSettings")
+    row = BillingSettings.objects.filter(id=1).first()
+    if row is not None:
+        OrganisationSettings.objects.get_or_create(pk=1, defaults={"currency": row.currency})
+
+
+def from_organisation(apps, schema_editor):
+    BillingSettings = apps.get_model("isp", "BillingSettings")
+    OrganisationSettings = apps.get_model("core", "OrganisationSettings")
+    row = OrganisationSettings.objects.filter(pk=1).first()
+    if row is not None:
+        BillingSettings.objects.filter(id=1).update(currency=row.currency)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("isp", "0001_initial"),
+        ("core", "0003_organisationsettings"),
+    ]
+
+    operations = [
+        migrations.RunPython(to_organisation, migrations.RunPython.noop),
+        migrations.RemoveField(model_name="billingsettings", name="currency"),
+        # Reversed: the field comes back (with its default), then takes the organisation's.
+        migrations.RunPython(migrations.RunPython.noop, from_organisation),
+    ]
