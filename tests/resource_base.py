@@ -44,6 +44,10 @@ Knobs, all optional:
   row there, so a 404 is isolation and not visibility); `outsider_role`: the role of the user
   whose roles do not open the area (default Field Tech, who has the technician app only).
 
+Layers over it, for rules a family of resources shares: tests/crm/ownership.py
+(`OwnedResourceTests`: owner / shared / manager visibility and writes, reassignment) and the
+portal's `PortalResourceTests` (tests/isp/test_api_portal.py: a customer user's own rows).
+
 Requests switch the connection to the host's schema: direct ORM work in a test goes through
 `with self.in_a():`.
 """
