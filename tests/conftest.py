@@ -1,4 +1,4 @@
-"""Suite-wide fixtures: two tenants provisioned once per session, host-bound clients, tokens.
+"""Suite-wide fixtures: three tenants provisioned once per session, host-bound clients, tokens.
 
 Tenant schemas are created once (schema creation is DDL and slow) and committed, so that other
 processes (gunicorn, Celery workers) started by tests see them too. Tests that run inside a
@@ -14,9 +14,15 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 PASSWORD = "correct-horse-battery"
-TENANTS = {"a": "tenant-a", "b": "tenant-b"}
+TENANTS = {"a": "tenant-a", "b": "tenant-b", "c": "tenant-c"}
 # Like the demo: A has ISP, CRM and E-commerce; B has ISP and Project Management (no CRM).
-TENANT_APPS = {"tenant-a": ("isp", "crm", "commerce"), "tenant-b": ("isp", "projects")}
+# C has CRM only: the tenant without ISP (APP_NOT_SUBSCRIBED), and a second CRM tenant
+# (cross-tenant ids of CRM records). Provisioning it costs one schema clone per session.
+TENANT_APPS = {
+    "tenant-a": ("isp", "crm", "commerce"),
+    "tenant-b": ("isp", "projects"),
+    "tenant-c": ("crm",),
+}
 
 
 def host_of(slug: str) -> str:
@@ -73,6 +79,13 @@ def tenant_b(db):
     from apps.platform.tenants.models import Tenant
 
     return Tenant.objects.get(slug=TENANTS["b"])
+
+
+@pytest.fixture
+def tenant_c(db):
+    from apps.platform.tenants.models import Tenant
+
+    return Tenant.objects.get(slug=TENANTS["c"])
 
 
 @pytest.fixture
@@ -145,6 +158,11 @@ def client_a(db):
 @pytest.fixture
 def client_b(db):
     return HostClient(host_of(TENANTS["b"]))
+
+
+@pytest.fixture
+def client_c(db):
+    return HostClient(host_of(TENANTS["c"]))
 
 
 _helper_addresses = itertools.count(1)

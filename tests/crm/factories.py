@@ -56,3 +56,14 @@ class ActivityFactory(factory.django.DjangoModelFactory):
 
     kind = "task"
     subject = factory.Sequence(lambda n: f"Call back {n}")
+
+
+class StageFactory(factory.django.DjangoModelFactory):
+    """A pipeline stage after the tenant's defaults (an open one, at 30%)."""
+
+    class Meta:
+        model = Stage
+
+    name = factory.Sequence(lambda n: f"Stage {n:03d}")
+    position = 50
+    probability = 30

@@ -15,7 +15,7 @@ from tests.isp.api_factories import (
     ServiceFactory,
     adjustment,
 )
-from tests.isp.resource_base import ResourceTests
+from tests.resource_base import ResourceTests
 
 pytestmark = pytest.mark.django_db
 INVOICES = "/api/v1/isp/invoices/"

@@ -5,7 +5,7 @@ from django_tenants.utils import schema_context
 
 from apps.isp.models import ServicePlan
 from tests.isp.api_factories import PlanFactory, TaxClassFactory, default_tax_class
-from tests.isp.resource_base import ResourceTests
+from tests.resource_base import ResourceTests
 
 pytestmark = pytest.mark.django_db
 PLANS = "/api/v1/isp/plans/"

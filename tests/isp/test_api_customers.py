@@ -11,7 +11,7 @@ from apps.isp.models import Customer, TimelineEvent
 from apps.platform.licensing import services as licensing
 from apps.platform.licensing.models import Subscription
 from tests.isp.api_factories import ContactFactory, CustomerFactory
-from tests.isp.resource_base import ResourceTests
+from tests.resource_base import ResourceTests
 
 pytestmark = pytest.mark.django_db
 CUSTOMERS = "/api/v1/isp/customers/"

@@ -7,7 +7,7 @@ from apps.platform.catalog.models import Plan
 from apps.platform.licensing import services as licensing
 from apps.platform.licensing.models import Subscription
 from tests.isp.api_factories import DunningStepFactory
-from tests.isp.resource_base import ResourceTests
+from tests.resource_base import ResourceTests
 
 pytestmark = pytest.mark.django_db
 STEPS = "/api/v1/isp/dunning-steps/"

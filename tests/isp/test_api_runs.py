@@ -15,7 +15,7 @@ from apps.isp.models import BillingRun, Invoice
 from tests.committed import committed
 from tests.conftest import PASSWORD, HostClient, host_of, obtain_tokens
 from tests.isp.api_factories import ServicePlanFactory, active_service
-from tests.isp.resource_base import ResourceTests
+from tests.resource_base import ResourceTests
 
 pytestmark = pytest.mark.django_db
 RUNS = "/api/v1/isp/billing-runs/"

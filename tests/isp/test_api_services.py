@@ -14,7 +14,7 @@ from tests.isp.api_factories import (
     ServicePlanFactory,
     active_service,
 )
-from tests.isp.resource_base import ResourceTests
+from tests.resource_base import ResourceTests
 
 pytestmark = pytest.mark.django_db
 SERVICES = "/api/v1/isp/services/"
