@@ -15,6 +15,7 @@ test: $(STAMP)  ## Run the test suite (ARGS="-k something" to narrow it)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)  ## Tenant API throughput against bare Django (needs wrk: apt-get install wrk)
 	$(PY) benchmarks/api_throughput.py

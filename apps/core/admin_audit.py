@@ -1,17 +1,12 @@
-"""The admin side of the audit trail: every admin save and delete is recorded (`AuditedAdmin`),
-and the trail itself is listed read-only to those who may read it (`AuditEntryAdmin`).
-
-Each host's admin sees the rows of its own schema only: the tenant super admin the tenant's,
-platform staff in the console the platform's (apps.core lives in both schemas).
-"""
+"""The admin side of the audit trail: every admin save and delete is recorded (`AuditedAdmin`;
+the trail itself is listed read-only by apps.core.admin)."""
 
 from django.contrib import admin
-from django.db import connection
 
 from apps.core.audit import audit_created, audit_deleted, audit_record, audit_updated, snapshot
 from apps.core.models import AuditEntry
 
-__all__ = ["AuditEntryAdmin", "AuditedAdmin", "audit_admin_action"]
+__all__ = ["AuditedAdmin", "audit_admin_action"]
 
 
 def _stored(obj) -> dict:
@@ -70,64 +65,3 @@ class AuditedAdmin(admin.ModelAdmin):
         for obj in getattr(formset, "deleted_objects", []):
             pk, before = stored.get(id(obj), (None, snapshot(obj)))
             audit_deleted(obj, before, object_id=pk)
-
-
-def _may_read_audit(request) -> bool:
-    """The tenant's super admin on a tenant host; platform staff on the public host."""
-    user = request.user
-    if not (user.is_active and user.is_authenticated):
-        return False
-    if connection.schema_name == "public":
-        return user.is_staff
-    return user.is_superuser
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """The audit trail, read-only: filterable, searchable, never editable."""
-
-    list_display = [
-        "created_at",
-        "actor",
-        "action",
-        "object_type",
-        "object_repr",
-        "source",
-        "ip",
-        "request_id",
-    ]
-    list_filter = ["action", "object_type", "source", "actor_type", "actor"]
-    search_fields = ["object_repr", "actor", "request_id", "object_id"]
-    date_hierarchy = "created_at"
-    list_per_page = 50
-    readonly_fields = [
-        "created_at",
-        "actor",
-        "actor_id",
-        "actor_type",
-        "tenant",
-        "action",
-        "object_type",
-        "object_id",
-        "object_repr",
-        "changes",
-        "request_id",
-        "ip",
-        "source",
-    ]
-    fields = readonly_fields
-
-    def has_module_permission(self, request):
-        return _may_read_audit(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _may_read_audit(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -8,11 +8,13 @@ reset, invitation), with no service of ours in between to make the explicit call
 
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import connection
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from apps.core.audit import MASK, audit_record
 from apps.core.context import (
     Actor,
     actor_var,
@@ -48,17 +50,11 @@ def _reset_task_log_context(task_id=None, **kwargs):
 
 @receiver(user_logged_in, dispatch_uid="core.audit_login")
 def _audit_login(sender, request=None, user=None, **kwargs):
-    from apps.core.audit import audit_record
-
     audit_record(action="login", instance=user, actor=user)
 
 
 @receiver(user_login_failed, dispatch_uid="core.audit_login_failed")
 def _audit_login_failed(sender, credentials=None, request=None, **kwargs):
-    from django.contrib.auth import get_user_model
-
-    from apps.core.audit import audit_record
-
     User = get_user_model()
     username = str((credentials or {}).get(User.USERNAME_FIELD, "") or "")[:150]
     audit_record(
@@ -75,6 +71,5 @@ def _audit_password_change(sender, instance=None, created=False, **kwargs):
     # that carries one changed the password. A creation is audited by the service creating it.
     if created or getattr(instance, "_password", None) is None:
         return
-    from apps.core.audit import MASK, audit_record
 
     audit_record(action="password_change", instance=instance, changes={"password": [MASK, MASK]})

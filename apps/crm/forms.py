@@ -2,6 +2,7 @@
 
 from django import forms
 
+from apps.crm import selectors
 from apps.crm.constants import ActivityKind, LeadStatus
 from apps.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage
 from apps.crm.models.base import normalise_tags
@@ -35,7 +36,6 @@ class CrmForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from apps.crm import selectors
 
         if "owner" in self.fields:
             self.fields["owner"] = OwnerChoiceField(
@@ -123,7 +123,6 @@ class ConvertForm(forms.Form):
 
     def __init__(self, *args, user=None, duplicates=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from apps.crm import selectors
 
         if user is not None:
             self.fields["account"].queryset = selectors.accounts(user).order_by()

@@ -3,11 +3,14 @@ and who holds it. Imported by apps/identity/admin.py."""
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Count
 
 from apps.core.admin_audit import AuditedAdmin
+from apps.core.audit import audit_deleted, snapshot
 from apps.core.kit import declaration
 from apps.identity import services
 from apps.identity.models import Role, RoleAssignment, UserSession
+from apps.identity.sessions import session_store
 
 
 class RoleForm(forms.ModelForm):
@@ -32,8 +35,6 @@ class RoleAdmin(AuditedAdmin, admin.ModelAdmin):
     filter_horizontal = ["permissions"]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(holder_count=Count("assignments"))
 
     @admin.display(description="apps it opens")
@@ -91,9 +92,6 @@ def save_role_grants(request, formset) -> None:
 
 def end_deleted_sessions(formset) -> None:
     """Sign out the browsers whose rows were deleted in the inline."""
-    from apps.core.audit import audit_deleted, snapshot
-    from apps.identity.sessions import session_store
-
     store = session_store()
     for form in formset.deleted_forms:
         if form.instance.pk:

@@ -2,14 +2,14 @@
 
 from django.contrib.auth.backends import BaseBackend
 
+from apps.identity.access import role_profile
+
 
 class RolePermissionBackend(BaseBackend):
     """Reads the user's cached role profile (apps.identity.access), so a permission check costs
     no query once warm, and a role change applies on the next request."""
 
     def get_group_permissions(self, user_obj, obj=None) -> set[str]:
-        from apps.identity.access import role_profile
-
         if obj is not None or not user_obj.is_active or user_obj.is_anonymous:
             return set()
         return set(role_profile(user_obj).permissions)

@@ -8,6 +8,9 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils.module_loading import import_string
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from apps.identity.models import UserSession
 
 STARTED, SEEN = "_dotmac_started", "_dotmac_seen"
 
@@ -18,8 +21,6 @@ def session_store() -> type[SessionBase]:
 
 def session_started(request, user) -> None:
     """At sign-in (Django has already given the session a new key): remember it for the user."""
-    from apps.identity.models import UserSession
-
     now = time.time()
     request.session[STARTED] = request.session[SEEN] = now
     request.session.save()  # the key must exist to be recorded
@@ -35,8 +36,6 @@ def session_started(request, user) -> None:
 
 def sessions_end_for(user) -> int:
     """End every browser session of the user, in every worker (the store is shared)."""
-    from apps.identity.models import UserSession
-
     store = session_store()
     keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
     for key in keys:
@@ -47,8 +46,6 @@ def sessions_end_for(user) -> int:
 
 def refresh_tokens_revoke_for(user) -> int:
     """Blacklist every refresh token the user holds (access tokens die with is_active)."""
-    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
     tokens = list(outstanding)
     BlacklistedToken.objects.bulk_create(

@@ -11,13 +11,25 @@ import datetime
 import random
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from apps.core.money import money
 from apps.isp.models import Customer, Invoice, Service, ServicePlan, TaxClass
+from apps.isp.services.customers import customer_create, customer_link_user, customer_set_status
+from apps.isp.services.dunning import dunning_run
+from apps.isp.services.payments import PaymentEntry, payment_record, payments_import
+from apps.isp.services.plans import plan_create
 from apps.isp.services.proration import add_months
+from apps.isp.services.runs import billing_run_execute, billing_run_request
+from apps.isp.services.subscriptions import (
+    service_activate,
+    service_change_plan,
+    service_create,
+    service_terminate,
+)
 
 #: Customers per demo tenant.
 CUSTOMERS = {"abc-corp": 300, "xyz-isp": 150}
@@ -78,8 +90,6 @@ CITIES = {
 
 
 def _plans() -> dict[str, ServicePlan]:
-    from apps.isp.services.plans import plan_create
-
     tax = TaxClass.objects.filter(is_default=True).first() or TaxClass.objects.first()
     plans = {}
     for code, name, down, up, price, setup, period, description in PLANS:
@@ -141,17 +151,6 @@ def isp_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
 
 
 def _seed(tenant, demo) -> None:
-    from apps.isp.services.customers import customer_create, customer_link_user, customer_set_status
-    from apps.isp.services.dunning import dunning_run
-    from apps.isp.services.payments import PaymentEntry, payment_record, payments_import
-    from apps.isp.services.runs import billing_run_execute, billing_run_request
-    from apps.isp.services.subscriptions import (
-        service_activate,
-        service_change_plan,
-        service_create,
-        service_terminate,
-    )
-
     rng = random.Random(f"dotmac-demo-{demo.slug}")
     plans = _plans()
     codes = list(plans)
@@ -293,6 +292,4 @@ def _seed(tenant, demo) -> None:
 
 
 def _demo_user(username: str):
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.filter(username=username).first()

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from apps.core.kit import organisation
+from apps.core.money import money
 from apps.core.parties import PartyFacts
 from apps.isp import selectors
 from apps.isp.models import Customer
@@ -21,7 +22,7 @@ def _facts_of(customer: Customer, currency: str) -> PartyFacts:
             ("Status", customer.get_status_display()),
             ("Balance", f"{customer.balance} {currency}"),
             ("Active services", str(customer.live_services)),
-            ("MRR", f"{selectors.money(customer.mrr)} {currency}"),
+            ("MRR", f"{money(customer.mrr)} {currency}"),
         ),
     )
 

@@ -13,8 +13,10 @@ from apps.platform.catalog.models import Plan
 from apps.platform.licensing import entitlements
 from apps.platform.licensing.models import Subscription, SubscriptionEvent
 from apps.platform.licensing.services import subscription_activate
+from apps.platform.tenants.constants import OFFBOARD_TASK, PROVISION_TASK
 from apps.platform.tenants.models import Tenant
 from tests.conftest import HostClient
+from tests.dispatching import record_dispatch
 
 pytestmark = pytest.mark.django_db
 
@@ -38,20 +40,12 @@ def console(db) -> HostClient:
 
 @pytest.fixture
 def provision_calls(monkeypatch) -> list:
-    from apps.platform.tenants import tasks
-
-    calls = []
-    monkeypatch.setattr(tasks.provision_tenant, "delay", lambda pk: calls.append(pk))
-    return calls
+    return record_dispatch(monkeypatch, PROVISION_TASK)
 
 
 @pytest.fixture
 def offboard_calls(monkeypatch) -> list:
-    from apps.platform.tenants import tasks
-
-    calls = []
-    monkeypatch.setattr(tasks.offboard_tenant, "delay", lambda pk: calls.append(pk))
-    return calls
+    return record_dispatch(monkeypatch, OFFBOARD_TASK)
 
 
 def bare_tenant(slug: str, status: str = Tenant.Status.ACTIVE, **fields) -> Tenant:

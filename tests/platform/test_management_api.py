@@ -10,10 +10,12 @@ from rest_framework_api_key.models import APIKey
 from apps.core.registry import registry
 from apps.identity.models import User
 from apps.platform.licensing.models import Subscription
-from apps.platform.tenants import schemas, services
+from apps.platform.tenants import offboarding, schemas, services
+from apps.platform.tenants.constants import OFFBOARD_TASK, PROVISION_TASK
 from apps.platform.tenants.models import Domain, Tenant
 from tests.committed import committed
 from tests.conftest import HostClient, obtain_tokens
+from tests.dispatching import record_dispatch
 
 pytestmark = pytest.mark.django_db
 
@@ -44,11 +46,7 @@ def api_key_client(db):
 @pytest.fixture
 def dispatched(monkeypatch):
     """Record provisioning tasks instead of sending them (the Celery path has its own test)."""
-    from apps.platform.tenants import tasks
-
-    sent = []
-    monkeypatch.setattr(tasks.provision_tenant, "delay", lambda pk: sent.append(pk))
-    return sent
+    return record_dispatch(monkeypatch, PROVISION_TASK)
 
 
 # --- Permissions ------------------------------------------------------------------------------
@@ -397,9 +395,7 @@ def test_offboard_and_download_through_the_api(
     staff, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):
     settings.MEDIA_ROOT = tmp_path
-    from apps.platform.tenants import offboarding, tasks
-
-    monkeypatch.setattr(tasks.offboard_tenant, "delay", offboarding.tenant_offboard)
+    record_dispatch(monkeypatch, OFFBOARD_TASK, then=offboarding.tenant_offboard)
     tenant = services.tenant_provision_run(_request("echo-five").pk)
 
     with django_capture_on_commit_callbacks(execute=True):

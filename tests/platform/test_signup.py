@@ -8,9 +8,11 @@ from django.db import connection
 from django_tenants.utils import schema_exists
 
 from apps.platform.catalog.models import App
-from apps.platform.tenants import services, tasks, views
+from apps.platform.tenants import services, views
+from apps.platform.tenants.constants import PROVISION_TASK
 from apps.platform.tenants.models import Tenant
 from tests.conftest import HostClient
+from tests.dispatching import record_dispatch
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +36,7 @@ def signup_data(**overrides) -> dict:
 @pytest.fixture
 def dispatched(monkeypatch) -> list:
     """The tenant ids handed to the provisioning task (no worker runs in these tests)."""
-    ids: list = []
-    monkeypatch.setattr(tasks.provision_tenant, "delay", ids.append)
-    return ids
+    return record_dispatch(monkeypatch, PROVISION_TASK)
 
 
 def sign_up(client: HostClient, **overrides):

@@ -19,11 +19,40 @@
 
 from django.contrib import admin
 from django.http import HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from apps.core.admin_audit import AuditedAdmin
 from apps.core.kit.refusals import REFUSALS, admin_refusal
 
-__all__ = ["ReadOnlyAdmin", "ReadOnlyInline", "ServiceAdmin", "ServiceInline"]
+__all__ = [
+    "ReadOnlyAdmin",
+    "ReadOnlyInline",
+    "ServiceAdmin",
+    "ServiceInline",
+    "lifecycle_buttons",
+    "redirect_to_next",
+]
+
+
+def lifecycle_buttons(buttons, status: str) -> list[dict]:
+    """The change page's action buttons that apply to an object in `status` (rows of
+    `buttons`: admin action, label, style, the statuses it applies to)."""
+    return [
+        {"action": action, "label": label, "style": style}
+        for action, label, style, statuses in buttons
+        if status in statuses
+    ]
+
+
+def redirect_to_next(request) -> HttpResponseRedirect | None:
+    """Back to the page a change-page button came from (its `next`: a page of this site only),
+    if it said so."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return None
 
 
 class _Services:

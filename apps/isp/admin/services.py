@@ -6,8 +6,7 @@ from django.contrib.admin import helpers
 
 from apps.core.admin_actions import run_for_each
 from apps.core.kit import admin as kit
-from apps.core.kit.admin import ReadOnlyAdmin, ReadOnlyInline
-from apps.isp.admin.common import back_to_change_page
+from apps.core.kit.admin import ReadOnlyAdmin, ReadOnlyInline, lifecycle_buttons, redirect_to_next
 from apps.isp.models import Service, ServicePlanChange
 from apps.isp.services import subscriptions
 
@@ -69,11 +68,7 @@ class ServiceAdmin(kit.ServiceAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["lifecycle_buttons"] = [
-                {"action": name, "label": label, "style": style}
-                for name, label, style, statuses in SERVICE_BUTTONS
-                if obj.status in statuses
-            ]
+            context["lifecycle_buttons"] = lifecycle_buttons(SERVICE_BUTTONS, obj.status)
             context["action_checkbox_name"] = helpers.ACTION_CHECKBOX_NAME
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -85,7 +80,7 @@ class ServiceAdmin(kit.ServiceAdmin):
 
     def _lifecycle(self, request, queryset, call, done, doing):
         run_for_each(self, request, queryset, call, done=done, doing=doing)
-        return back_to_change_page(request)
+        return redirect_to_next(request)
 
     @admin.action(description="Activate the selected services today")
     def activate_services(self, request, queryset):

@@ -29,13 +29,13 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
+from apps.core.dispatch import dispatch as send_task
 from apps.core.kit import organisation
 from apps.core.models import AuditEntry
 from apps.core.money import ZERO
@@ -98,9 +98,7 @@ def billing_run_request(
         )
         audit_created(run, actor=actor)
         if dispatch:
-            transaction.on_commit(
-                lambda: current_app.send_task(BILLING_RUN_TASK, (run.pk,), task_id=run.task_id)
-            )
+            send_task(BILLING_RUN_TASK, run.pk, task_id=run.task_id)
     return run
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.core.localcache import redis_client, tenancy_cache
+from apps.platform.licensing.models import Subscription
 
 UNLIMITED = None
 
@@ -103,8 +104,6 @@ class Entitlements:
 
 def licence_from_subscription(subscription) -> AppLicence:
     """Plan entitlements with the subscription's overrides on top."""
-    from apps.platform.licensing.models import Subscription
-
     plan = subscription.plan
     features = set(plan.features)
     for flag, granted in (subscription.feature_overrides or {}).items():
@@ -134,8 +133,6 @@ def licence_from_subscription(subscription) -> AppLicence:
 
 
 def _from_database(schema_name: str) -> Entitlements:
-    from apps.platform.licensing.models import Subscription
-
     subscriptions = Subscription.objects.filter(tenant__schema_name=schema_name).select_related(
         "app", "plan"
     )

@@ -1,7 +1,10 @@
 """Reads of licensing used by the console, the management API and the tenant's own pages."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 from django_tenants.utils import schema_context
@@ -9,7 +12,9 @@ from django_tenants.utils import schema_context
 from apps.core.registry import registry
 from apps.platform.licensing.entitlements import entitlements_for
 from apps.platform.licensing.models import Subscription
-from apps.platform.tenants.models import Tenant
+
+if TYPE_CHECKING:  # the tenant model is the tenants package's, above licensing
+    from apps.platform.tenants.models import Tenant
 
 #: Statuses that bring revenue (a past-due subscription is still owed).
 BILLABLE = (Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE)

@@ -2,7 +2,10 @@
 subscription's own history) and in the audit trail (with the fields it changed), and invalidates
 entitlements everywhere once committed, so it shows on the very next request."""
 
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
@@ -11,9 +14,12 @@ from django.utils import timezone
 
 from apps.core.audit import audit_created, audit_record, diff, snapshot
 from apps.core.exceptions import ConflictError
+from apps.core.tenancy import tenant_model
 from apps.platform.catalog.models import Plan
 from apps.platform.licensing.models import Subscription, SubscriptionEvent
-from apps.platform.tenants.models import Tenant
+
+if TYPE_CHECKING:  # the tenant model is the tenants package's, above licensing
+    from apps.platform.tenants.models import Tenant
 
 Status = Subscription.Status
 Action = SubscriptionEvent.Action
@@ -92,7 +98,8 @@ def subscription_create(
         raise ValidationError({"status": "A new subscription starts as 'trial' or 'active'."})
     if not (plan.is_active and plan.app.is_active):
         raise ValidationError({"plan": f"'{plan}' is not on sale."})
-    if tenant.is_public or tenant.status in (Tenant.Status.OFFBOARDED, Tenant.Status.FAILED):
+    gone = (tenant_model().Status.OFFBOARDED, tenant_model().Status.FAILED)
+    if tenant.is_public or tenant.status in gone:
         raise ConflictError(f"{tenant.name} cannot take subscriptions ({tenant.status}).")
     if Subscription.objects.filter(tenant=tenant, app=plan.app).exists():
         raise ConflictError(f"{tenant.name} already has a subscription to {plan.app.name}.")

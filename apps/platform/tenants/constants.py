@@ -6,3 +6,8 @@ RESERVED_SLUGS = frozenset(
         "static", "status", "support", "system", "template", "www",
     }
 )  # fmt: skip
+
+#: Names of the lifecycle's Celery tasks (apps/platform/tenants/tasks.py): the services send
+#: them by name (apps.core.dispatch), as tasks sit above the services they wrap.
+PROVISION_TASK = "tenants.provision"
+OFFBOARD_TASK = "tenants.offboard"

@@ -13,8 +13,12 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from apps.core.audit import audit_record, diff, snapshot
+from apps.core.dispatch import dispatch
 from apps.core.exceptions import ConflictError
+from apps.platform.licensing.models import Subscription
+from apps.platform.licensing.services import subscription_cancel
 from apps.platform.tenants import schemas
+from apps.platform.tenants.constants import OFFBOARD_TASK
 from apps.platform.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -58,13 +62,9 @@ OFFBOARDABLE = (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED, Tenant.Status.FAI
 
 def tenant_offboard_request(tenant: Tenant) -> Tenant:
     """Check the tenant can be offboarded and hand the work to a Celery task (on commit)."""
-    from django.db import transaction
-
-    from apps.platform.tenants.tasks import offboard_tenant
-
     if tenant.status not in OFFBOARDABLE:
         raise ConflictError(f"{tenant.name} is {tenant.status}; it cannot be offboarded now.")
-    transaction.on_commit(lambda: offboard_tenant.delay(tenant.pk))
+    dispatch(OFFBOARD_TASK, tenant.pk)
     return tenant
 
 
@@ -80,8 +80,6 @@ def tenant_offboard(tenant_id: int) -> Tenant:
     before = snapshot(tenant, fields=audited_fields)
     archive = tenant_export(tenant) if schema_exists(tenant.schema_name) else None
     connection.set_schema_to_public()
-    from apps.platform.licensing.models import Subscription
-    from apps.platform.licensing.services import subscription_cancel
 
     # Nothing is owed for a tenant that no longer exists.
     for subscription in tenant.subscriptions.exclude(status=Subscription.Status.CANCELLED):

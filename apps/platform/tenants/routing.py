@@ -5,11 +5,10 @@ from django.conf import settings
 from django.db import connection
 
 from apps.core.localcache import tenancy_cache
+from apps.platform.tenants.models import Domain, Tenant
 
 
 def _load(hostname: str):
-    from apps.platform.tenants.models import Domain, Tenant
-
     # Lookups always read the public schema, whatever schema the connection was left in.
     connection.set_schema_to_public()
     if hostname in settings.PUBLIC_HOSTS:

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Count, QuerySet
 
+from apps.core.tenancy import organisations
 from apps.platform.tenants.models import SpareSchema, Tenant
 
 Status = Tenant.Status
@@ -12,7 +12,7 @@ Status = Tenant.Status
 
 def tenant_list_organisations() -> QuerySet[Tenant]:
     """Every tenant but the row standing for the public schema (the platform itself)."""
-    return Tenant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+    return organisations()
 
 
 @dataclass(frozen=True)

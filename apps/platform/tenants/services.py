@@ -19,10 +19,14 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from apps.core.audit import audit_created, audit_record, diff, snapshot
+from apps.core.dispatch import dispatch as send_task
 from apps.core.exceptions import ConflictError
 from apps.core.names import username_from_email
 from apps.core.registry import registry
+from apps.platform.catalog.models import App
+from apps.platform.licensing.services import subscription_ensure_trial
 from apps.platform.tenants import schemas
+from apps.platform.tenants.constants import PROVISION_TASK
 from apps.platform.tenants.models import Domain, Tenant
 from apps.platform.tenants.models.tenants import schema_name_for
 
@@ -65,8 +69,6 @@ def tenant_request(
     The slug must be free (409 otherwise: the same request twice creates one tenant), the apps
     must be on sale and the password must pass the password validators.
     """
-    from apps.platform.catalog.models import App
-
     slug = (slug or "").strip().lower()
     if not slug_is_available(slug):
         raise ConflictError(
@@ -102,9 +104,7 @@ def tenant_request(
         raise ConflictError(f"The address {tenant_host(slug)} is taken.") from exc
     audit_created(tenant)
     if dispatch:
-        from apps.platform.tenants.tasks import provision_tenant
-
-        transaction.on_commit(lambda: provision_tenant.delay(tenant.pk))
+        send_task(PROVISION_TASK, tenant.pk)
     return tenant
 
 
@@ -184,7 +184,6 @@ def tenant_provision_run(tenant_id: int) -> Tenant:
         _step(tenant, step)
 
         step = "subscriptions"
-        from apps.platform.licensing.services import subscription_ensure_trial
 
         for app_key in tenant.requested_apps:
             subscription_ensure_trial(tenant=tenant, app_key=app_key, actor="provisioning")
@@ -231,9 +230,7 @@ def tenant_retry(*, tenant: Tenant, dispatch: bool = True) -> Tenant:
         tenant.refresh_from_db()
         _audit_lifecycle(tenant, "retry", before)
     if dispatch:
-        from apps.platform.tenants.tasks import provision_tenant
-
-        transaction.on_commit(lambda: provision_tenant.delay(tenant.pk))
+        send_task(PROVISION_TASK, tenant.pk)
     return tenant
 
 

@@ -3,10 +3,11 @@
 from celery import shared_task
 
 from apps.platform.tenants import offboarding, schemas, services
+from apps.platform.tenants.constants import OFFBOARD_TASK, PROVISION_TASK
 
 
 @shared_task(
-    name="tenants.provision",
+    name=PROVISION_TASK,
     autoretry_for=(Exception,),
     retry_backoff=2,
     retry_kwargs={"max_retries": 2},
@@ -17,7 +18,7 @@ def provision_tenant(tenant_id: int) -> str:
     return tenant.status
 
 
-@shared_task(name="tenants.offboard")
+@shared_task(name=OFFBOARD_TASK)
 def offboard_tenant(tenant_id: int) -> str:
     return offboarding.tenant_offboard(tenant_id).status
 

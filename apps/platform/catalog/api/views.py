@@ -1,9 +1,9 @@
 from django.db.models import Prefetch
 
 from apps.core.api.viewsets import ReadOnlyModelViewSet
+from apps.platform.api_permissions import IsPlatformStaff
 from apps.platform.catalog.api.serializers import AppSerializer, PlanSerializer
 from apps.platform.catalog.models import App, Plan
-from apps.platform.tenants.api.permissions import IsPlatformStaff
 
 
 class AppViewSet(ReadOnlyModelViewSet):

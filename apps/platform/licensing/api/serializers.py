@@ -1,9 +1,9 @@
 from rest_framework import serializers
 
 from apps.core.api.serializers import ModelSerializer
+from apps.core.tenancy import organisations
 from apps.platform.licensing.models import Subscription, SubscriptionEvent
 from apps.platform.licensing.selectors import subscription_monthly_value
-from apps.platform.tenants.models import Tenant
 
 
 class SubscriptionSerializer(ModelSerializer):
@@ -26,9 +26,7 @@ class SubscriptionSerializer(ModelSerializer):
 
 
 class SubscriptionCreateSerializer(serializers.Serializer):
-    tenant = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Tenant.objects.exclude(schema_name="public")
-    )
+    tenant = serializers.SlugRelatedField(slug_field="slug", queryset=organisations())
     app = serializers.CharField(max_length=20)
     plan = serializers.CharField(max_length=40)
     status = serializers.ChoiceField(choices=["trial", "active"], default="trial")

@@ -3,6 +3,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 
 from apps.core.api.viewsets import BaseViewSet
+from apps.platform.api_permissions import IsPlatformStaff, actor_of
 from apps.platform.licensing import services
 from apps.platform.licensing.api.serializers import (
     ChangePlanSerializer,
@@ -13,7 +14,6 @@ from apps.platform.licensing.api.serializers import (
     SubscriptionSerializer,
 )
 from apps.platform.licensing.models import Subscription
-from apps.platform.tenants.api.permissions import IsPlatformStaff, actor_of
 
 
 class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):

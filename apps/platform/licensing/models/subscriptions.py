@@ -1,7 +1,7 @@
+from django.conf import settings
 from django.db import models
 
 from apps.platform.catalog.models import App, Plan
-from apps.platform.tenants.models import Tenant
 
 __all__ = ["Subscription", "SubscriptionEvent"]
 
@@ -23,7 +23,10 @@ class Subscription(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     tenant = models.ForeignKey(
-        Tenant, on_delete=models.CASCADE, related_name="subscriptions", verbose_name="tenant"
+        settings.TENANT_MODEL,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name="tenant",
     )
     app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="subscriptions")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")

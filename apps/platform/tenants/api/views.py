@@ -9,10 +9,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api.viewsets import BaseViewSet
+from apps.platform.api_permissions import IsPlatformStaff
 from apps.platform.licensing.models import Subscription
 from apps.platform.licensing.selectors import usage_for_tenant
 from apps.platform.tenants import offboarding, services
-from apps.platform.tenants.api.permissions import IsPlatformStaff
 from apps.platform.tenants.api.serializers import (
     TenantCreateSerializer,
     TenantSerializer,

@@ -1,11 +1,14 @@
 """Create (or complete) the demo installation of DESIGN.md §10. Safe to run again."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
 from apps.core.demo import DEMO_TENANTS, PLATFORM_ADMIN
 from apps.core.registry import registry
+from apps.platform.licensing.models import Subscription
+from apps.platform.licensing.services import subscription_activate
 from apps.platform.tenants import services
 
 
@@ -16,16 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000", help="Port printed in the URLs.")
 
     def handle(self, *args, port, **options):
-        from django.contrib.auth import get_user_model
-
         password = settings.DEMO_PASSWORD
         services.public_tenant_ensure()
         User = get_user_model()
         if not User.objects.filter(username=PLATFORM_ADMIN).exists():
             User.objects.create_superuser(PLATFORM_ADMIN, f"admin@{settings.BASE_DOMAIN}", password)
-
-        from apps.platform.licensing.models import Subscription
-        from apps.platform.licensing.services import subscription_activate
 
         for demo in DEMO_TENANTS:
             owner = demo.super_admin

@@ -10,8 +10,8 @@ from django.db import models
 from django.db.models import Count, Q
 from django.utils.html import format_html
 
+from apps.core.admin_audit import AuditedAdmin
 from apps.platform.catalog.models import App, Plan
-from apps.platform.console import PublicSchemaOnlyAdmin
 from apps.platform.licensing.selectors import BILLABLE
 
 JSON_WIDGET = {"widget": forms.Textarea(attrs={"rows": 3, "cols": 30, "class": "dm-json"})}
@@ -60,7 +60,7 @@ class PlanInline(admin.TabularInline):
 
 
 @admin.register(App)
-class AppAdmin(CatalogChangeMixin, PublicSchemaOnlyAdmin):
+class AppAdmin(CatalogChangeMixin, AuditedAdmin):
     list_display = ["title", "key", "tagline", "plan_count", "subscriber_count", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "key", "tagline"]
@@ -107,7 +107,7 @@ class AppAdmin(CatalogChangeMixin, PublicSchemaOnlyAdmin):
 
 
 @admin.register(Plan)
-class PlanAdmin(CatalogChangeMixin, PublicSchemaOnlyAdmin):
+class PlanAdmin(CatalogChangeMixin, AuditedAdmin):
     form = PlanForm
     list_display = [
         "name",

@@ -1,20 +1,10 @@
-"""Platform console: tenants (list, request, lifecycle actions, export download) and the
-monitoring dashboard.
-
-Every write goes through `apps.platform.tenants.services` (or the offboarding task); the admin
-only collects input, calls the service and reports what happened, tenant by tenant.
-"""
+"""The tenants' and hosts' console pages."""
 
 from pathlib import Path
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.auth.password_validation import (
-    password_validators_help_text_html,
-    validate_password,
-)
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -26,140 +16,15 @@ from django.utils.http import urlencode
 from django.utils.timezone import localtime
 
 from apps.core.admin_actions import run_for_each
+from apps.core.admin_audit import AuditedAdmin
+from apps.core.kit.admin import lifecycle_buttons, redirect_to_next
 from apps.core.kit.refusals import REFUSALS, admin_refusal
-from apps.platform.catalog.models import App
-from apps.platform.console import (
-    STATUS_TONES,
-    PublicSchemaOnlyAdmin,
-    SeparateAddFormAdmin,
-    lifecycle_buttons,
-    redirect_to_next,
-    status_badge,
-)
-from apps.platform.licensing import selectors as licensing_selectors
+from apps.platform.console import STATUS_TONES, SeparateAddFormAdmin, status_badge
 from apps.platform.licensing.models import Subscription
 from apps.platform.tenants import monitoring, offboarding, selectors, services
+from apps.platform.tenants.admin.forms import TenantAddForm
+from apps.platform.tenants.admin.inlines import DomainInline, SubscriptionInline
 from apps.platform.tenants.models import Domain, Tenant
-
-# --- Tenants ---------------------------------------------------------------------------------
-
-
-class TenantAddForm(forms.ModelForm):
-    """Request a new tenant. Saving calls `tenant_request`, which records it as pending and
-    queues its provisioning (schema, super admin, trials, host) on a Celery worker."""
-
-    admin_password = forms.CharField(
-        label="Super admin password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validators_help_text_html(),
-    )
-    apps = forms.ModelMultipleChoiceField(
-        label="Apps to trial",
-        queryset=App.objects.filter(is_active=True),
-        to_field_name="key",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Each app starts as a trial of its entry plan.",
-    )
-
-    class Meta:
-        model = Tenant
-        fields = ["name", "slug", "admin_email", "admin_username"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["slug"].help_text = (
-            f"The tenant's address: <em>slug</em>.{settings.BASE_DOMAIN}. 3 to 63 lowercase "
-            "letters, digits and hyphens, starting with a letter."
-        )
-        self.fields["admin_email"].required = True
-        username = self.fields["admin_username"]
-        username.help_text = "Optional: the part of the email before the @ when left empty."
-
-    def clean_slug(self) -> str:
-        return self.cleaned_data["slug"].strip().lower()
-
-    def clean_admin_password(self) -> str:
-        password = self.cleaned_data["admin_password"]
-        validate_password(password)
-        return password
-
-    def save(self, commit: bool = True) -> Tenant:
-        data = self.cleaned_data
-        self.instance = services.tenant_request(
-            name=data["name"],
-            slug=data["slug"],
-            admin_email=data["admin_email"],
-            admin_username=data.get("admin_username", ""),
-            admin_password=data["admin_password"],
-            apps=[app.key for app in data["apps"]],
-            source=Tenant.Source.CONSOLE,
-        )
-        return self.instance
-
-    def save_m2m(self) -> None:
-        """Nothing to do: the service saved everything."""
-
-
-class DomainInline(admin.TabularInline):
-    model = Domain
-    extra = 0
-    verbose_name_plural = "hosts"
-
-
-class SubscriptionInline(admin.TabularInline):
-    """The tenant's licences, read-only: they change through the subscription actions."""
-
-    model = Subscription
-    fields = [
-        "app_link",
-        "plan_name",
-        "status_badge",
-        "trial_ends_at",
-        "current_period_end",
-        "monthly",
-    ]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    classes = ["dm-readonly-inline"]
-    verbose_name = "subscription"
-    verbose_name_plural = "subscriptions"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("tenant", "app", "plan__app")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="status")
-    def status_badge(self, subscription):
-        return status_badge(subscription.status, subscription.get_status_display())
-
-    @admin.display(description="app")
-    def app_link(self, subscription):
-        url = reverse("admin:licensing_subscription_change", args=[subscription.pk])
-        return format_html(
-            '<a href="{}">{} {}</a>', url, subscription.app.icon, subscription.app.name
-        )
-
-    @admin.display(description="plan")
-    def plan_name(self, subscription):
-        return subscription.plan.name
-
-    @admin.display(description="monthly value")
-    def monthly(self, subscription):
-        value = licensing_selectors.subscription_monthly_value(subscription)
-        return f"{value:,.2f} {subscription.plan.currency}"
-
 
 #: Lifecycle buttons of the change page: (action name, label, style, statuses it is offered in).
 #: Presentation only: the services decide, and refuse with a message when they must.
@@ -172,7 +37,7 @@ LIFECYCLE_BUTTONS = [
 
 
 @admin.register(Tenant)
-class TenantAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
+class TenantAdmin(SeparateAddFormAdmin, AuditedAdmin):
     list_display = ["name", "slug", "status_badge", "apps_subscribed", "created", "source"]
     list_filter = ["status", "source"]
     search_fields = ["name", "slug", "schema_name", "admin_email", "domains__domain"]
@@ -448,7 +313,7 @@ class TenantAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
 
 
 @admin.register(Domain)
-class DomainAdmin(PublicSchemaOnlyAdmin):
+class DomainAdmin(AuditedAdmin):
     list_display = ["domain", "tenant", "is_primary"]
     search_fields = ["domain", "tenant__name"]
     list_select_related = ["tenant"]

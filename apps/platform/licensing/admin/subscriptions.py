@@ -1,40 +1,35 @@
-"""Platform console: subscriptions and their history.
+"""Platform console: subscriptions.
 
 A subscription is created, activated, suspended, cancelled, moved to another plan and given
 overrides only through `apps.platform.licensing.services`, which records a SubscriptionEvent
 for each change and invalidates entitlements; its dates and status are read-only here.
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from apps.core.admin_actions import run_for_each
+from apps.core.admin_audit import AuditedAdmin
+from apps.core.kit.admin import lifecycle_buttons, redirect_to_next
 from apps.core.kit.refusals import REFUSALS, admin_refusal
 from apps.platform.catalog.models import Plan
-from apps.platform.console import (
-    PublicSchemaOnlyAdmin,
-    SeparateAddFormAdmin,
-    lifecycle_buttons,
-    redirect_to_next,
-    status_badge,
-)
+from apps.platform.console import SeparateAddFormAdmin, status_badge
 from apps.platform.licensing import services
-from apps.platform.licensing.models import Subscription, SubscriptionEvent
+from apps.platform.licensing.admin.events import SubscriptionEventInline
+from apps.platform.licensing.admin.forms import (
+    JSON_WIDGET,
+    ChangePlanForm,
+    SubscriptionAddForm,
+    SubscriptionOverridesForm,
+)
+from apps.platform.licensing.models import Subscription
 from apps.platform.licensing.selectors import subscription_monthly_value
-from apps.platform.tenants.models import Tenant
-from apps.platform.tenants.selectors import tenant_list_organisations
 
 Status = Subscription.Status
-STATUS_LABELS = dict(Status.choices)
-JSON_WIDGET = forms.Textarea(attrs={"rows": 4, "class": "dm-json"})
 
 
 def _actor(request) -> str:
@@ -43,155 +38,6 @@ def _actor(request) -> str:
 
 def _name(subscription: Subscription) -> str:
     return f"{subscription.tenant.name} · {subscription.app.name}"
-
-
-def _plans_on_sale():
-    return Plan.objects.filter(is_active=True, app__is_active=True).select_related("app")
-
-
-class SubscriptionAddForm(forms.ModelForm):
-    """Subscribe a tenant to an app: a trial of the plan ("start trial") or active from now."""
-
-    status = forms.ChoiceField(
-        label="Start as",
-        choices=[(Status.TRIAL, "Trial (the plan's trial days)"), (Status.ACTIVE, "Active")],
-        initial=Status.TRIAL,
-    )
-    note = forms.CharField(label="Note", required=False, help_text="Kept in the history.")
-
-    class Meta:
-        model = Subscription
-        fields = ["tenant", "plan", "status"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["tenant"].queryset = tenant_list_organisations().exclude(
-            status=Tenant.Status.OFFBOARDED
-        )
-        self.fields["plan"].queryset = _plans_on_sale()
-
-    def save(self, commit: bool = True, *, actor: str = "") -> Subscription:
-        data = self.cleaned_data
-        self.instance = services.subscription_create(
-            tenant=data["tenant"],
-            plan=data["plan"],
-            status=data["status"],
-            actor=actor,
-            note=data.get("note", ""),
-        )
-        return self.instance
-
-    def save_m2m(self) -> None:
-        """Nothing to do: the service saved everything."""
-
-
-class SubscriptionOverridesForm(forms.ModelForm):
-    """The overrides on top of the plan; the service validates and records the change."""
-
-    override_note = forms.CharField(
-        label="Reason for the change", required=False, help_text="Kept in the history."
-    )
-
-    class Meta:
-        model = Subscription
-        fields = ["feature_overrides", "limit_overrides"]
-        widgets = {"feature_overrides": JSON_WIDGET, "limit_overrides": JSON_WIDGET}
-        help_texts = {
-            "feature_overrides": "Flags granted (true) or withdrawn (false) on top of the plan, "
-            'e.g. {"crm.forecasting": true}.',
-            "limit_overrides": 'Limits replacing the plan\'s, e.g. {"crm.max_users": 50}; '
-            "null is unlimited.",
-        }
-
-    def clean_feature_overrides(self):
-        value = self.cleaned_data["feature_overrides"] or {}
-        if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
-            raise ValidationError("A JSON object mapping each flag to true or false.")
-        return value
-
-    def clean_limit_overrides(self):
-        value = self.cleaned_data["limit_overrides"] or {}
-        if not isinstance(value, dict) or not all(
-            v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
-            for v in value.values()
-        ):
-            raise ValidationError("A JSON object mapping each limit to a whole number or null.")
-        return value
-
-
-class ChangePlanForm(forms.Form):
-    plan = forms.ModelChoiceField(label="New plan", queryset=Plan.objects.none(), empty_label=None)
-    note = forms.CharField(label="Note", required=False, help_text="Kept in the history.")
-
-    def __init__(self, *args, app, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["plan"].queryset = _plans_on_sale().filter(app=app)
-
-
-class EventColumns:
-    """The status and plan moves of a SubscriptionEvent, for the inline and the events list."""
-
-    @admin.display(description="status")
-    def status_change(self, event):
-        return _arrow(_status_label(event.from_status), _status_label(event.to_status))
-
-    @admin.display(description="plan")
-    def plan_change(self, event):
-        return _arrow(
-            event.from_plan.name if event.from_plan else "",
-            event.to_plan.name if event.to_plan else "",
-        )
-
-
-class SubscriptionEventInline(EventColumns, admin.TabularInline):
-    """The licence's history, newest first; written by the services only."""
-
-    model = SubscriptionEvent
-    fields = ["created_at", "action", "status_change", "plan_change", "actor", "note", "details"]
-    readonly_fields = fields
-    ordering = ["-created_at", "-id"]
-    extra = 0
-    max_num = 0
-    can_delete = False
-    classes = ["dm-readonly-inline"]
-    verbose_name_plural = "history"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("from_plan", "to_plan")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="changes")
-    def details(self, event):
-        return _changes(event)
-
-
-def _status_label(value: str) -> str:
-    return STATUS_LABELS.get(value, value)
-
-
-def _arrow(before: str, after: str) -> str:
-    if before and after and before != after:
-        return f"{before} → {after}"
-    return after or before or "—"
-
-
-def _changes(event: SubscriptionEvent):
-    after = (event.changes or {}).get("after")
-    if not after:
-        return "—"
-    return format_html(
-        "<code>features {}</code><br><code>limits {}</code>",
-        after.get("features", {}),
-        after.get("limits", {}),
-    )
 
 
 class PlanFilter(admin.RelatedFieldListFilter):
@@ -213,7 +59,7 @@ SUBSCRIPTION_BUTTONS = [
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
+class SubscriptionAdmin(SeparateAddFormAdmin, AuditedAdmin):
     list_display = [
         "tenant",
         "app",
@@ -440,71 +286,3 @@ class SubscriptionAdmin(SeparateAddFormAdmin, PublicSchemaOnlyAdmin):
             "next": request.POST.get("next", ""),
         }
         return TemplateResponse(request, "admin/licensing/subscription/change_plan.html", context)
-
-
-@admin.register(SubscriptionEvent)
-class SubscriptionEventAdmin(EventColumns, PublicSchemaOnlyAdmin):
-    """The licensing history of every tenant, read-only."""
-
-    list_display = [
-        "created_at",
-        "tenant",
-        "app",
-        "action",
-        "status_change",
-        "plan_change",
-        "actor",
-        "note",
-    ]
-    list_filter = ["action", "subscription__app", "to_status", "created_at"]
-    list_select_related = [
-        "subscription__tenant",
-        "subscription__app",
-        "from_plan",
-        "to_plan",
-    ]
-    search_fields = [
-        "subscription__tenant__name",
-        "subscription__tenant__slug",
-        "actor",
-        "note",
-    ]
-    date_hierarchy = "created_at"
-    fields = [
-        "created_at",
-        "subscription_link",
-        "action",
-        "status_change",
-        "plan_change",
-        "actor",
-        "note",
-        "details",
-    ]
-    readonly_fields = fields
-    list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="tenant", ordering="subscription__tenant__name")
-    def tenant(self, event):
-        return event.subscription.tenant
-
-    @admin.display(description="app", ordering="subscription__app__position")
-    def app(self, event):
-        return event.subscription.app
-
-    @admin.display(description="subscription")
-    def subscription_link(self, event):
-        url = reverse("admin:licensing_subscription_change", args=[event.subscription_id])
-        return format_html('<a href="{}">{}</a>', url, event.subscription)
-
-    @admin.display(description="changes")
-    def details(self, event):
-        return _changes(event)

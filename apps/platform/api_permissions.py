@@ -1,5 +1,6 @@
-"""Who may call the management API: platform staff (public-schema users with is_staff) signed in
-with a JWT or a session, or a holder of a platform API key."""
+"""Who may call the management API (/api/v1/platform/, every platform package's resources):
+platform staff (public-schema users with is_staff) signed in with a JWT or a session, or a holder
+of a platform API key."""
 
 from django.db import connection
 from rest_framework.permissions import BasePermission
