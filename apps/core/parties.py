@@ -14,7 +14,7 @@ key facts, without either importing the other.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -47,6 +47,7 @@ class PartyFacts:
     facts: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # ("Balance", "12.00 EUR")
 
 
+@runtime_checkable
 class PartyDirectory(Protocol):
     def facts(self, ref: str) -> PartyFacts | None:
         """The record `ref` of this app, or None if there is none (deleted, never existed)."""

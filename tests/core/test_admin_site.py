@@ -6,6 +6,8 @@ from django_tenants.utils import schema_context
 from rest_framework_api_key.models import APIKey
 
 from apps.identity.models import User
+from apps.platform.licensing.models import Subscription
+from apps.platform.licensing.services import subscription_set_overrides
 from tests.conftest import HostClient, host_of
 
 pytestmark = pytest.mark.django_db
@@ -51,3 +53,22 @@ def test_the_platform_console_shows_no_sections_of_tenant_apps(platform_console)
     assert "Not available for" not in index
     assert "API key" in index  # its own: the management API's keys
     assert platform_console.get("/admin/isp/customer/").status_code == 404
+
+
+def test_a_model_whose_plan_feature_the_tenant_lacks_is_not_listed(
+    tenant_console, tenant_a, django_capture_on_commit_callbacks
+):
+    """The ISP declares `admin_features`: the dunning policy's pages are listed only on plans
+    with `isp.dunning` (its page still answers, read-only: tests/isp/test_admin.py)."""
+    without = tenant_console.get("/admin/isp/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_set_overrides(
+            subscription=Subscription.objects.get(tenant=tenant_a, app__key="isp"),
+            features={"isp.dunning": True},
+            actor="test",
+        )
+    with_feature = tenant_console.get("/admin/isp/").content.decode()
+
+    assert "/admin/isp/dunningstep/" not in without
+    assert "/admin/isp/invoice/" in without
+    assert "/admin/isp/dunningstep/" in with_feature
