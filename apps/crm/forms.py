@@ -50,7 +50,7 @@ class CrmForm(forms.ModelForm):
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("class", "input")
             if isinstance(field.widget, forms.Textarea):
-                field.widget.attrs.setdefault("rows", 3 if name != "body" else 2)
+                field.widget.attrs["rows"] = 3 if name != "body" else 2
 
 
 class AccountForm(CrmForm):

@@ -8,8 +8,9 @@ from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from apps.core.audit import audit_created, audit_deleted, audit_updated, snapshot
+from apps.core.audit import audit_created, audit_deleted, snapshot
 from apps.core.kit.declaration import app_of_area, areas
+from apps.core.kit.writes import record_update
 from apps.core.names import username_from_email
 from apps.core.registry import registry
 from apps.identity.constants import DEFAULT_ROLES
@@ -82,10 +83,8 @@ def demo_users_ensure(*, tenant, demo, password: str, **_) -> None:
             )
         elif not user.first_name and person.first_name:
             # The super admin was created by provisioning, before the demo gave it a name.
-            before = snapshot(user, fields=["first_name", "last_name"])
-            user.first_name, user.last_name = person.first_name, person.last_name
-            user.save(update_fields=["first_name", "last_name"])
-            audit_updated(user, before)
+            names = {"first_name": person.first_name, "last_name": person.last_name}
+            record_update(user, names)
         role = Role.objects.filter(name=person.role).first()
         if role is not None:
             role_grant(user=user, role=role, granted_by="demo")
@@ -194,10 +193,7 @@ def user_invite(
 @transaction.atomic
 def user_set_active(*, user: User, active: bool) -> User:
     """Enable or disable a user; disabling ends its sessions and tokens (see signals)."""
-    before = snapshot(user, fields=["is_active"])
-    user.is_active = active
-    user.save(update_fields=["is_active"])
-    audit_updated(user, before)
+    record_update(user, {"is_active": active})
     return user
 
 

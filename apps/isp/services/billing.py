@@ -31,8 +31,9 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
-from apps.core.audit import UPDATE, audit_created, audit_record, audit_updated, snapshot
+from apps.core.audit import UPDATE, audit_created, audit_record, snapshot
 from apps.core.kit import organisation
+from apps.core.kit.writes import record_update
 from apps.core.money import ZERO, money
 from apps.isp.models import (
     Allocation,
@@ -307,10 +308,7 @@ def _void_if_cancelled(invoice: Invoice | None, *, actor=None) -> None:
     credited = sum(invoice.credit_notes.values_list("total", flat=True), ZERO)
     paid_by_payments = invoice.allocations.filter(payment__isnull=False).exists()
     if credited >= invoice.total and invoice.amount_due == 0 and not paid_by_payments:
-        before = snapshot(invoice, fields=["status"])
-        invoice.status = Invoice.Status.VOID
-        invoice.save(update_fields=["status"])
-        audit_updated(invoice, before, actor=actor)
+        record_update(invoice, {"status": Invoice.Status.VOID}, actor=actor)
 
 
 def _allocate(

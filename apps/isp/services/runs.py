@@ -34,9 +34,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
+from apps.core.audit import audit_created, resolve_actor
 from apps.core.dispatch import dispatch as send_task
 from apps.core.kit import organisation
+from apps.core.kit.writes import record_update
 from apps.core.models import AuditEntry
 from apps.core.money import ZERO
 from apps.isp.models import (
@@ -103,11 +104,7 @@ def billing_run_request(
 
 
 def _set_status(run: BillingRun, actor=None, **fields) -> None:
-    before = snapshot(run, fields=list(fields))
-    for name, value in fields.items():
-        setattr(run, name, value)
-    run.save(update_fields=list(fields))
-    audit_updated(run, before, actor=actor)
+    record_update(run, fields, actor=actor)
 
 
 def billing_run_execute(*, run: BillingRun, actor=None) -> BillingRun:

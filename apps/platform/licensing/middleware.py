@@ -46,6 +46,12 @@ class LicenseMiddleware:
         return render(
             request,
             "licensing/upgrade.html",
-            {"app": app, "app_key": app_key, "plans": plans, "tenant": request.tenant},
+            {
+                "app": app,
+                "app_key": app_key,
+                "plans": plans,
+                "tenant": request.tenant,
+                "icon": declared(app_key).launcher[0].icon,
+            },
             status=403,
         )
