@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
     CONFLICT = "CONFLICT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -39,6 +40,7 @@ STATUS_OF = {
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.NOT_ACCEPTABLE: 406,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.INTERNAL_ERROR: 500,
@@ -56,6 +58,7 @@ DEFAULT_MESSAGE = {
     ErrorCode.METHOD_NOT_ALLOWED: "Method not allowed",
     ErrorCode.NOT_ACCEPTABLE: "Cannot produce a response in the requested format",
     ErrorCode.CONFLICT: "The request conflicts with the current state of the resource",
+    ErrorCode.PAYLOAD_TOO_LARGE: "The request body is too large",
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: "Unsupported media type; send application/json",
     ErrorCode.RATE_LIMITED: "Too many requests",
     ErrorCode.INTERNAL_ERROR: "An unexpected error occurred",

@@ -2,7 +2,9 @@
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
@@ -35,6 +37,7 @@ AppNotSubscribed = _coded(ErrorCode.APP_NOT_SUBSCRIBED, "AppNotSubscribed")
 FeatureNotInPlan = _coded(ErrorCode.FEATURE_NOT_IN_PLAN, "FeatureNotInPlan")
 LimitExceeded = _coded(ErrorCode.LIMIT_EXCEEDED, "LimitExceeded")
 Conflict = _coded(ErrorCode.CONFLICT, "Conflict")
+PayloadTooLarge = _coded(ErrorCode.PAYLOAD_TOO_LARGE, "PayloadTooLarge")
 
 # DRF's own exceptions, by class, to DotMac codes (first match wins: order matters).
 _DRF_CODES = [
@@ -92,6 +95,11 @@ def envelope_exception_handler(exc, context):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         )
+    elif isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge(f"The request body is larger than {limit:,} bytes.")
+    elif isinstance(exc, SuspiciousOperation):  # too many fields, a malformed header...
+        exc = exceptions.ParseError(str(exc) or "Malformed request.")
     elif isinstance(exc, ProtectedError | RestrictedError):
         exc = Conflict("This object is still referenced and cannot be deleted")
     elif isinstance(exc, IntegrityError):

@@ -4,12 +4,13 @@ import django_filters as filters
 from django.db.models import CharField, Exists, OuterRef
 from django.db.models.functions import Cast
 
+from apps.core.api.filters import FilterSet
 from apps.core.models import PartyLink
 from apps.crm.constants import APP_KEY
 from apps.crm.models import Account, Activity, Contact, Lead, Opportunity
 
 
-class TagFilterMixin(filters.FilterSet):
+class TagFilterMixin(FilterSet):
     tag = filters.CharFilter(field_name="tags", lookup_expr="contains", method="filter_tag")
     mine = filters.BooleanFilter(method="filter_mine", label="Only records I own")
     created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")

@@ -7,6 +7,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from apps.core.api.filters import FilterSet
 from apps.isp.models import (
     BillingRun,
     CreditNote,
@@ -25,7 +26,7 @@ def _overdue_invoices():
     return Invoice.objects.filter(status=Invoice.Status.OPEN, due_date__lt=timezone.localdate())
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(FilterSet):
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="Has an open invoice past its due date"
     )
@@ -49,19 +50,19 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(overdue if value else ~overdue)
 
 
-class CustomerContactFilter(django_filters.FilterSet):
+class CustomerContactFilter(FilterSet):
     class Meta:
         model = CustomerContact
         fields = ["customer", "role"]
 
 
-class TaxClassFilter(django_filters.FilterSet):
+class TaxClassFilter(FilterSet):
     class Meta:
         model = TaxClass
         fields = ["code", "is_default"]
 
 
-class ServicePlanFilter(django_filters.FilterSet):
+class ServicePlanFilter(FilterSet):
     price_min = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
     price_max = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
     download_min = django_filters.NumberFilter(field_name="download_mbps", lookup_expr="gte")
@@ -71,7 +72,7 @@ class ServicePlanFilter(django_filters.FilterSet):
         fields = ["status", "billing_period", "tax_class"]
 
 
-class ServiceFilter(django_filters.FilterSet):
+class ServiceFilter(FilterSet):
     activated_after = django_filters.DateFilter(field_name="activated_on", lookup_expr="gte")
     activated_before = django_filters.DateFilter(field_name="activated_on", lookup_expr="lte")
     billed_until_before = django_filters.DateFilter(field_name="billed_until", lookup_expr="lt")
@@ -81,7 +82,7 @@ class ServiceFilter(django_filters.FilterSet):
         fields = ["status", "customer", "plan", "suspension_reason"]
 
 
-class DocumentDates(django_filters.FilterSet):
+class DocumentDates(FilterSet):
     issued_after = django_filters.DateFilter(field_name="issue_date", lookup_expr="gte")
     issued_before = django_filters.DateFilter(field_name="issue_date", lookup_expr="lte")
 
@@ -107,7 +108,7 @@ class CreditNoteFilter(DocumentDates):
         fields = ["customer", "invoice", "currency"]
 
 
-class PaymentFilter(django_filters.FilterSet):
+class PaymentFilter(FilterSet):
     received_after = django_filters.DateFilter(field_name="received_on", lookup_expr="gte")
     received_before = django_filters.DateFilter(field_name="received_on", lookup_expr="lte")
 
@@ -116,7 +117,7 @@ class PaymentFilter(django_filters.FilterSet):
         fields = ["customer", "method", "status", "currency"]
 
 
-class BillingRunFilter(django_filters.FilterSet):
+class BillingRunFilter(FilterSet):
     as_of_after = django_filters.DateFilter(field_name="as_of", lookup_expr="gte")
     as_of_before = django_filters.DateFilter(field_name="as_of", lookup_expr="lte")
 
@@ -125,7 +126,7 @@ class BillingRunFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
-class DunningStepFilter(django_filters.FilterSet):
+class DunningStepFilter(FilterSet):
     class Meta:
         model = DunningStep
         fields = ["action", "is_active"]

@@ -1,0 +1,91 @@
+"""The API's list filters, strict: a value a filter cannot take, or a query parameter no filter
+(nor search, ordering or pagination) knows, is a 400 VALIDATION_ERROR naming the parameter,
+never silently ignored (`?total__gte=abc` used to list everything); dates are bounded
+(apps.core.dates).
+
+Apps declare their filtersets on `FilterSet`; `StrictFilterBackend` and `StrictOrderingFilter`
+are the API's default filter backends (settings.REST_FRAMEWORK).
+"""
+
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.settings import api_settings
+
+from apps.core.dates import out_of_bounds
+
+__all__ = ["FilterSet", "StrictFilterBackend", "StrictOrderingFilter"]
+
+#: Query parameters every list understands besides its filters.
+COMMON_PARAMETERS = frozenset({"page", "page_size", "format"})
+
+
+#: What a yes/no filter takes (django-filter reads anything else as "no filter").
+BOOLEAN_VALUES = frozenset({"true", "false", "1", "0", "yes", "no", "on", "off", ""})
+
+
+class FilterSet(django_filters.FilterSet):
+    """django-filter's FilterSet with every date and time it accepts within the bounds, and a
+    yes/no filter taking yes or no only."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        if not valid:
+            return False
+        problems = {}
+        for name, value in list(self.form.cleaned_data.items()):
+            problem = out_of_bounds(value)
+            if problem:
+                problems[name] = problem
+        for name, declared in self.filters.items():
+            raw = self.data.get(name)
+            yes_or_no = isinstance(declared, django_filters.BooleanFilter) and raw is not None
+            if yes_or_no and str(raw).strip().lower() not in BOOLEAN_VALUES:
+                problems[name] = "Give true or false."
+        for name, problem in problems.items():
+            self.form.add_error(name, problem)
+        return not problems
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    filterset_base = FilterSet
+
+    def filter_queryset(self, request, queryset, view):
+        if not getattr(view, "detail", False):  # a list, or an action over the list
+            self._refuse_unknown(request, queryset, view)
+        return super().filter_queryset(request, queryset, view)
+
+    def _refuse_unknown(self, request, queryset, view) -> None:
+        filterset_class = self.get_filterset_class(view, queryset)
+        known = set(COMMON_PARAMETERS)
+        if filterset_class is not None:
+            known |= set(filterset_class.base_filters)
+        if getattr(view, "search_fields", None):
+            known.add(api_settings.SEARCH_PARAM)
+        if getattr(view, "ordering_fields", None) or getattr(view, "ordering", None):
+            known.add(api_settings.ORDERING_PARAM)
+        known |= set(getattr(view, "query_parameters", ()))
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise ValidationError(
+                {name: "Unknown query parameter: no filter of this list takes it."
+                 for name in unknown}
+            )  # fmt: skip
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """`?ordering=` with a field the list does not order by is refused, not ignored."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        invalid = [term for term in fields if term and term not in valid]
+        if invalid:
+            allowed = sorted(
+                name for name, _ in self.get_valid_fields(queryset, view, {"request": request})
+            )
+            raise ValidationError(
+                {self.ordering_param: f"Cannot order by {', '.join(invalid)}; "
+                 f"order by one of: {', '.join(allowed)} (a leading - reverses)."}
+            )  # fmt: skip
+        return valid

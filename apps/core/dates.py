@@ -1,0 +1,36 @@
+"""The bounds on every date and time the product accepts from outside (API input, filters,
+forms): far enough to hold any real history or plan, near enough that no value overflows
+Python's or PostgreSQL's arithmetic (a year 9999 issue date overflowed `date + due days`; a
+filter's `+22:34` offset was refused by PostgreSQL with a 500)."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+
+__all__ = ["EARLIEST", "LATEST", "MAX_UTC_OFFSET", "check_date", "out_of_bounds"]
+
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(2999, 12, 31)
+#: Real time zones are within ±14 hours of UTC.
+MAX_UTC_OFFSET = datetime.timedelta(hours=14)
+
+
+def out_of_bounds(value) -> str | None:
+    """Why a date or datetime is refused, or None when it is within the bounds."""
+    if isinstance(value, datetime.datetime):
+        offset = value.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            return "The time zone offset must be within ±14:00."
+        value = value.date()
+    if isinstance(value, datetime.date) and not EARLIEST <= value <= LATEST:
+        return f"Give a date between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}."
+    return None
+
+
+def check_date(value, field: str) -> None:
+    """Refuse `value` (naming `field`) when it is out of bounds; None passes."""
+    if value is None:
+        return
+    problem = out_of_bounds(value)
+    if problem:
+        raise ValidationError({field: problem})
