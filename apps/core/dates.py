@@ -5,9 +5,11 @@ filter's `+22:34` offset was refused by PostgreSQL with a 500)."""
 
 import datetime
 
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-__all__ = ["EARLIEST", "LATEST", "MAX_UTC_OFFSET", "check_date", "out_of_bounds"]
+__all__ = ["EARLIEST", "LATEST", "MAX_UTC_OFFSET", "check_date", "check_window", "out_of_bounds"]
 
 EARLIEST = datetime.date(1900, 1, 1)
 LATEST = datetime.date(2999, 12, 31)
@@ -34,3 +36,23 @@ def check_date(value, field: str) -> None:
     problem = out_of_bounds(value)
     if problem:
         raise ValidationError({field: problem})
+
+
+def check_window(
+    value: datetime.date | None,
+    field: str,
+    *,
+    before: relativedelta,
+    after: relativedelta,
+    what: str = "The date",
+) -> None:
+    """Refuse a business date more than `before` before today or `after` after it (a document's
+    issue date, a payment's, a run's): the window work is done in."""
+    if value is None:
+        return
+    today = timezone.localdate()
+    earliest, latest = today - before, today + after
+    if not earliest <= value <= latest:
+        raise ValidationError(
+            {field: f"{what} must be between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d}."}
+        )

@@ -79,19 +79,28 @@ class ImportResult:
 
 
 def _read(text: str) -> tuple[list[dict], list[str]]:
+    """The rows of a CSV text, or the file's problems (too large, empty, not CSV at all: a
+    stray carriage return, a field past the csv module's limit, binary data)."""
     if len(text.encode()) > IMPORT_MAX_BYTES:
         return [], [f"The file is larger than {IMPORT_MAX_BYTES // 1024 // 1024} MB."]
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if not reader.fieldnames:
-        return [], ["The file is empty."]
-    rows = [
-        {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
-        for row in reader
-    ]
+    if "\x00" in text:
+        return [], ["The file is not CSV text (it holds NUL characters)."]
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    rows = []
+    try:
+        if not reader.fieldnames:
+            return [], ["The file is empty."]
+        for row in reader:
+            rows.append(
+                {(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else ""
+                 for k, v in row.items() if k}
+            )  # fmt: skip
+            if len(rows) > IMPORT_MAX_ROWS:
+                return [], [f"At most {IMPORT_MAX_ROWS} rows per import."]
+    except csv.Error as error:
+        return [], [f"Line {reader.line_num}: this is not valid CSV ({error})."]
     if not rows:
         return [], ["The file has a header but no rows."]
-    if len(rows) > IMPORT_MAX_ROWS:
-        return [], [f"At most {IMPORT_MAX_ROWS} rows per import."]
     return rows, []
 
 

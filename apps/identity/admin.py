@@ -7,12 +7,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from guardian.models import UserObjectPermission
 
 from apps.core.admin_audit import AuditedAdmin
+from apps.core.kit.admin import ServiceAdmin
+from apps.core.kit.refusals import REFUSALS, admin_refusal
 from apps.identity import admin_roles, services
 from apps.identity.models import User
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+class UserAdmin(ServiceAdmin, DjangoUserAdmin):
     list_display = [
         "username", "email", "first_name", "last_name", "role_names", "is_active", "is_superuser",
     ]  # fmt: skip
@@ -41,7 +43,19 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             return
         if "is_active" in form.changed_data:
             services.user_set_active(user=obj, active=obj.is_active)
+        if "is_superuser" in form.changed_data:
+            services.user_set_super_admin(user=obj, super_admin=obj.is_superuser)
         super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        services.user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            try:
+                services.user_delete(user=user)
+            except REFUSALS as error:
+                admin_refusal(self, request, error, doing=f"delete {user}")
 
     def save_formset(self, request, form, formset, change):
         if formset.model is admin_roles.RoleAssignment:

@@ -9,10 +9,12 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from apps.core.audit import audit_created, audit_deleted, snapshot
+from apps.core.exceptions import ConflictError
 from apps.core.kit.declaration import app_of_area, areas
-from apps.core.kit.writes import record_update
+from apps.core.kit.writes import record_delete, record_update
 from apps.core.names import username_from_email
 from apps.core.registry import registry
+from apps.identity.access import invalidate
 from apps.identity.constants import DEFAULT_ROLES
 from apps.identity.models import Role, RoleAssignment, User
 from apps.platform.licensing.guards import current_entitlements, within_limit
@@ -190,11 +192,47 @@ def user_invite(
     return user
 
 
+def _ensure_not_last_super_admin(user: User) -> None:
+    """An organisation keeps at least one active super admin (the one who manages its users):
+    the last one cannot be disabled, demoted nor deleted. Rows are locked, so two super admins
+    removing each other at once cannot both succeed. Read as stored (an admin form has already
+    changed the instance in memory)."""
+    stored = User.objects.filter(pk=user.pk).values("is_active", "is_superuser").first()
+    if not stored or not (stored["is_active"] and stored["is_superuser"]):
+        return
+    admins = list(
+        User.objects.select_for_update().filter(is_superuser=True, is_active=True).order_by("pk")
+    )
+    if [admin.pk for admin in admins] == [user.pk]:
+        raise ConflictError(
+            f"{user.get_username()} is the organisation's last active super admin: make "
+            "another user super admin first."
+        )
+
+
 @transaction.atomic
 def user_set_active(*, user: User, active: bool) -> User:
     """Enable or disable a user; disabling ends its sessions and tokens (see signals)."""
+    if not active:
+        _ensure_not_last_super_admin(user)
     record_update(user, {"is_active": active})
     return user
+
+
+@transaction.atomic
+def user_set_super_admin(*, user: User, super_admin: bool) -> User:
+    """Make a user the organisation's super admin (every app, the console) or no longer."""
+    if not super_admin:
+        _ensure_not_last_super_admin(user)
+    record_update(user, {"is_superuser": super_admin, "is_staff": super_admin})
+    invalidate()
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    _ensure_not_last_super_admin(user)
+    record_delete(user)
 
 
 @transaction.atomic

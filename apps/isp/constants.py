@@ -1,5 +1,7 @@
 """Names of the ISP app shared by its declaration, services, API and pages."""
 
+from dateutil.relativedelta import relativedelta
+
 APP_KEY = "isp"
 #: The areas a role grants (apps/isp/apps.py declares their prefixes).
 AREA, PORTAL_AREA, TECH_AREA = "isp", "isp.portal", "isp.tech"
@@ -7,3 +9,12 @@ AREA, PORTAL_AREA, TECH_AREA = "isp", "isp.portal", "isp.tech"
 DUNNING = "isp.dunning"
 CUSTOMER_PORTAL = "isp.customer_portal"
 MAX_CUSTOMERS = "isp.max_customers"
+
+#: The window business dates must fall in (apps.core.dates.check_window): a document's issue
+#: date and a service's activation, termination or plan change from ten years back (history
+#: brought over from another system) to a year ahead; a payment received up to a day ahead (a
+#: time zone's difference); a billing run at most one billing period ahead (a run far in the
+#: future billed centuries of periods at once, holding the numbering lock for a quarter hour).
+HISTORY = relativedelta(years=10)
+AHEAD = relativedelta(years=1)
+PAYMENT_AHEAD = relativedelta(days=1)

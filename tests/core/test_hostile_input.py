@@ -1,14 +1,22 @@
 """Input an attacker (or a fuzzer) sends: every answer a 4xx in the envelope naming what is
 wrong, nothing written, never a 500 (issue 16: F4, F6, F7, F15)."""
 
+import datetime
 import json
 
 import pytest
+from dateutil.relativedelta import relativedelta
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.crm.models import Account
-from apps.isp.models import Customer
+from apps.identity import services as identity
+from apps.identity.models import User
+from apps.isp.models import BillingRun, Customer, Invoice, Payment
+from apps.isp.services.runs import longest_period
+from tests.admin_forms import form_of
 from tests.conftest import HostClient
+from tests.crm.factories import AccountFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +130,176 @@ def test_an_anonymous_hostile_body_is_still_refused_as_unauthenticated(client_a)
 
     assert response.status_code in (400, 401)
     assert response.json()["error"]["code"] in ("VALIDATION_ERROR", "NOT_AUTHENTICATED")
+
+
+# --- Dates the API and the services take --------------------------------------------------------
+
+
+def test_an_invoice_dated_far_in_the_future_is_refused_not_a_500(api_a, tenant_a):
+    """F8: 9999-12-31 overflowed `issue date + payment terms`."""
+    with schema_context(tenant_a.schema_name):
+        customer = Customer.objects.create(account_number="C999010", name="Dated")
+        before = Invoice.objects.count()
+    lines = [{"description": "Survey", "amount": "10.00"}]
+
+    far = api_a.post_json(
+        "/api/v1/isp/invoices/",
+        {"customer": customer.pk, "issue_date": "9999-12-31", "lines": lines},
+    )
+    next_decade = api_a.post_json("/api/v1/isp/invoices/",
+                                  {"customer": customer.pk, "issue_date": "2036-01-01",
+                                   "lines": lines})  # fmt: skip
+
+    assert "issue_date" in fields_of(refused(far, 400, "VALIDATION_ERROR"))
+    assert "issue_date" in fields_of(refused(next_decade, 400, "VALIDATION_ERROR"))
+    with schema_context(tenant_a.schema_name):
+        assert Invoice.objects.count() == before
+
+
+def test_a_payment_received_in_year_one_or_next_month_is_refused(api_a, tenant_a):
+    """F15: 0001-01-01 was taken."""
+    with schema_context(tenant_a.schema_name):
+        customer = Customer.objects.create(account_number="C999011", name="Payer")
+    for day in ("0001-01-01", (timezone.localdate() + datetime.timedelta(days=40)).isoformat()):
+        response = api_a.post_json(
+            "/api/v1/isp/payments/",
+            {"customer": customer.pk, "amount": "10.00", "method": "cash", "received_on": day},
+        )
+        assert "received_on" in fields_of(refused(response, 400, "VALIDATION_ERROR")), day
+    with schema_context(tenant_a.schema_name):
+        assert not Payment.objects.filter(customer=customer).exists()
+
+
+def test_a_billing_run_more_than_a_billing_period_ahead_is_refused(api_a, tenant_a):
+    """F5: a run as of 2697 billed centuries of periods, holding the numbering lock for 13
+    minutes while the readiness probe said all was well."""
+    with schema_context(tenant_a.schema_name):
+        before = BillingRun.objects.count()
+        ahead = longest_period()
+    too_far = timezone.localdate() + relativedelta(months=ahead, days=1)
+
+    responses = [api_a.post_json("/api/v1/isp/billing-runs/", {"as_of": day})
+                 for day in ("2697-08-19", "7523-06-12", too_far.isoformat())]  # fmt: skip
+
+    for response in responses:
+        assert "as_of" in fields_of(refused(response, 400, "VALIDATION_ERROR"))
+    with schema_context(tenant_a.schema_name):
+        assert BillingRun.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [({"end": "2024-02-29"}, 200), ({"end": "0001-01-01"}, 400),
+     ({"start": "2026-05-01", "end": "2026-04-01"}, 400)],
+)  # fmt: skip
+def test_a_statement_ending_on_29_february_answers_and_absurd_dates_are_refused(
+    api_a, tenant_a, query, status
+):
+    """F9: a year before 29 February 2024 was computed as 29 February 2023: a 500."""
+    with schema_context(tenant_a.schema_name):
+        customer = Customer.objects.create(account_number="C999012", name="Leap")
+
+    response = api_a.get(f"/api/v1/isp/customers/{customer.pk}/statement/", query)
+
+    assert response.status_code == status, response.content[:300]
+    if status == 200:
+        assert response.json()["data"]["attributes"]["start"] == "2023-02-28"
+
+
+# --- Deletes and imports -----------------------------------------------------------------------
+
+
+def test_deleting_an_account_with_contacts_is_a_conflict_naming_them(api_a, tenant_a):
+    """F2: building the message joined lazy translations: a 500."""
+    with schema_context(tenant_a.schema_name):
+        owner = User.objects.get(username="owner")
+        account = AccountFactory(owner=owner)
+        ContactFactory(owner=owner, account=account)
+
+    response = api_a.delete(f"/api/v1/crm/accounts/{account.pk}/")
+
+    error = refused(response, 409, "CONFLICT")
+    assert "contacts" in error["message"]
+    with schema_context(tenant_a.schema_name):
+        assert Account.objects.filter(pk=account.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["name\n" + "x" * 140_000 + "\n", '"name\nunterminated'],
+)  # fmt: skip
+@pytest.mark.parametrize("kind", ["accounts", "contacts", "leads"])
+def test_a_csv_that_is_not_csv_is_reported_not_a_500(api_a, tenant_a, kind, text):
+    """F3: the csv module's own errors escaped as 500s."""
+    with schema_context(tenant_a.schema_name):
+        before = Account.objects.count()
+
+    checked = api_a.post_json(f"/api/v1/crm/{kind}/import/", {"csv": text, "dry_run": True})
+    imported = api_a.post_json(f"/api/v1/crm/{kind}/import/", {"csv": text})
+
+    assert checked.status_code == 200, checked.content[:300]
+    assert checked.json()["data"]["attributes"]["ok"] is False
+    assert checked.json()["data"]["attributes"]["errors"]
+    refused(imported, 400, "VALIDATION_ERROR")
+    with schema_context(tenant_a.schema_name):
+        assert Account.objects.count() == before
+
+
+@pytest.mark.parametrize("text", ["name\n\x00\x01\x02\n", "\x89PNG\r\n\x1a\n\x00\x00"])
+def test_binary_data_for_a_csv_is_refused(api_a, text):
+    response = api_a.post_json("/api/v1/crm/accounts/import/", {"csv": text, "dry_run": True})
+
+    assert "csv" in fields_of(refused(response, 400, "VALIDATION_ERROR"))
+
+
+def test_old_mac_line_endings_are_read_as_lines(api_a):
+    text = "last_name\rLovelace\rHopper\r"
+    response = api_a.post_json("/api/v1/crm/leads/import/", {"csv": text, "dry_run": True})
+
+    assert response.status_code == 200
+    assert response.json()["data"]["attributes"]["rows"] == 2
+
+
+# --- The last super admin -----------------------------------------------------------------------
+
+
+def test_the_last_active_super_admin_cannot_disable_himself(api_a, tenant_a):
+    """F13: the tenant was left without an active administrator."""
+    with schema_context(tenant_a.schema_name):
+        owner = User.objects.get(username="owner")
+
+    response = api_a.post_json(f"/api/v1/users/{owner.pk}/disable/")
+
+    assert "last active super admin" in refused(response, 409, "CONFLICT")["message"]
+    with schema_context(tenant_a.schema_name):
+        assert User.objects.get(pk=owner.pk).is_active
+
+
+def test_a_super_admin_may_go_once_another_is_there(api_a, tenant_a):
+    with schema_context(tenant_a.schema_name):
+        owner = User.objects.get(username="owner")
+        deputy = identity.user_create(username="deputy", password="deputy-pass-1234",
+                                      is_superuser=True)  # fmt: skip
+
+    disabled = api_a.post_json(f"/api/v1/users/{deputy.pk}/disable/")
+    again = api_a.post_json(f"/api/v1/users/{owner.pk}/disable/")
+
+    assert disabled.status_code == 200
+    refused(again, 409, "CONFLICT")  # the deputy is disabled now: owner is the last again
+
+
+def test_the_console_cannot_demote_or_delete_the_last_super_admin(tenant_a):
+    console = HostClient("tenant-a.localhost").sign_in()
+    with schema_context(tenant_a.schema_name):
+        owner = User.objects.get(username="owner")
+    page = f"/admin/identity/user/{owner.pk}/change/"
+    form = form_of(console.get(page).content.decode(), is_superuser=None, is_staff=None)
+
+    demoted = console.post(page, form, follow=True)
+    deleted = console.post(f"/admin/identity/user/{owner.pk}/delete/", {"post": "yes"},
+                           follow=True)  # fmt: skip
+
+    assert "last active super admin" in demoted.content.decode()
+    assert "last active super admin" in deleted.content.decode()
+    with schema_context(tenant_a.schema_name):
+        assert User.objects.filter(pk=owner.pk, is_superuser=True, is_active=True).exists()

@@ -2,14 +2,35 @@
 
 import copy
 
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.dates import out_of_bounds
 from apps.core.kit import organisation
 
 #: Money fields: 14 digits, 2 decimals, written as strings ("12.50").
 MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class _Bounded:
+    """A date or time refused outside apps.core.dates' bounds (a year 9999 overflowed)."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        problem = out_of_bounds(parsed)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return parsed
+
+
+class DateField(_Bounded, serializers.DateField):
+    pass
+
+
+class DateTimeField(_Bounded, serializers.DateTimeField):
+    pass
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -21,6 +42,12 @@ class ModelSerializer(serializers.ModelSerializer):
     field objects, exactly as DRF's declared fields are copied). A subclass whose fields depend
     on the request or instance must override `get_fields` itself.
     """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateField: DateField,
+        models.DateTimeField: DateTimeField,
+    }
 
     def get_fields(self):
         cls = type(self)

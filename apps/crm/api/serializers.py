@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from apps.core.api.serializers import CurrencyField, ModelSerializer
+from apps.core.api.serializers import CurrencyField, DateField, ModelSerializer
 from apps.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage, StageChange
 from apps.crm.models.base import normalise_tags
 from apps.identity.models import User
@@ -130,7 +130,7 @@ class ConvertInput(serializers.Serializer):
     create_opportunity = serializers.BooleanField(default=True)
     opportunity_name = serializers.CharField(required=False, default="", allow_blank=True)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
-    expected_close_date = serializers.DateField(required=False)
+    expected_close_date = DateField(required=False)
     stage = serializers.PrimaryKeyRelatedField(
         queryset=Stage.objects.all(), required=False, help_text="An open stage."
     )

@@ -32,9 +32,11 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from apps.core.audit import UPDATE, audit_created, audit_record, snapshot
+from apps.core.dates import check_window
 from apps.core.kit import organisation
 from apps.core.kit.writes import record_update
 from apps.core.money import ZERO, money
+from apps.isp.constants import AHEAD, HISTORY
 from apps.isp.models import (
     Allocation,
     BillingRun,
@@ -180,6 +182,8 @@ def invoice_create(
 ) -> Invoice:
     """Issue an invoice: numbered, taxed, due after the payment terms, on the customer's balance;
     existing credit is consumed at once."""
+    check_window(issue_date, "issue_date", before=HISTORY, after=AHEAD,
+                 what="An invoice's issue date")  # fmt: skip
     if not lines:
         raise ValidationError({"lines": "An invoice needs at least one line."})
     lines = _drafts_checked(lines, customer)
@@ -248,6 +252,8 @@ def credit_note_create(
     """Issue a credit note in the customer's favour (line amounts are positive: what is
     credited). Allocated to `invoice` if it is open, then to other open invoices, oldest first;
     the rest stays as credit for the next invoice."""
+    check_window(issue_date, "issue_date", before=HISTORY, after=AHEAD,
+                 what="A credit note's issue date")  # fmt: skip
     if not lines:
         raise ValidationError({"lines": "A credit note needs at least one line."})
     if not reason.strip():

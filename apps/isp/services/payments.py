@@ -22,11 +22,13 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
+from apps.core.dates import check_window
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import ConflictError, DomainError
 from apps.core.kit import organisation
 from apps.core.models import AuditEntry
 from apps.core.money import ZERO, money
+from apps.isp.constants import HISTORY, PAYMENT_AHEAD
 from apps.isp.gateways import gateway
 from apps.isp.models import Allocation, Customer, Invoice, Payment, Refund, TimelineEvent
 from apps.isp.services.billing import (
@@ -124,6 +126,8 @@ def payment_record(
     actor=None,
 ) -> Payment:
     """Record money received (cash, bank transfer, or a card taken outside the gateway)."""
+    check_window(received_on, "received_on", before=HISTORY, after=PAYMENT_AHEAD,
+                 what="The day the payment was received")  # fmt: skip
     if method not in Payment.Method.values:
         raise ValidationError({"method": f"Unknown payment method '{method}'."})
     return _record(

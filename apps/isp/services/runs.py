@@ -29,17 +29,20 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
 
+from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from apps.core.audit import audit_created, resolve_actor
+from apps.core.dates import check_window
 from apps.core.dispatch import dispatch as send_task
 from apps.core.kit import organisation
 from apps.core.kit.writes import record_update
 from apps.core.models import AuditEntry
 from apps.core.money import ZERO
+from apps.isp.constants import HISTORY
 from apps.isp.models import (
     BillingPeriod,
     BillingRun,
@@ -49,6 +52,7 @@ from apps.isp.models import (
     InvoiceLine,
     LineKind,
     Service,
+    ServicePlan,
     TimelineEvent,
 )
 from apps.isp.services.billing import (
@@ -86,11 +90,20 @@ def due_services(as_of: datetime.date):
     )
 
 
+def longest_period() -> int:
+    """Months of the longest billing period among the plans sold: how far ahead a run may go
+    (one period ahead bills each service once more at most)."""
+    periods = ServicePlan.objects.order_by().values_list("billing_period", flat=True).distinct()
+    return max((BillingPeriod(period).months for period in periods), default=1)
+
+
 def billing_run_request(
     *, as_of: datetime.date | None = None, actor=None, dispatch: bool = True
 ) -> BillingRun:
     """Record a queued run up to `as_of` (default today) and send it to a worker on commit
     (the task `isp.billing_run` of apps/isp/tasks.py, sent by name: tasks sit above services)."""
+    check_window(as_of, "as_of", before=HISTORY, after=relativedelta(months=longest_period()),
+                 what="A billing run's date")  # fmt: skip
     with transaction.atomic():
         run = BillingRun.objects.create(
             as_of=as_of or timezone.localdate(),

@@ -9,9 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.audit import audit_created, audit_updated, resolve_actor, snapshot
+from apps.core.dates import check_window
 from apps.core.exceptions import ConflictError
 from apps.core.kit.writes import record_create, record_update
 from apps.core.money import ZERO
+from apps.isp.constants import AHEAD, HISTORY
 from apps.isp.models import (
     CreditNote,
     Customer,
@@ -171,6 +173,7 @@ def service_activate(
         raise ConflictError(
             f"Only a pending service can be activated (this one is {locked.status})."
         )
+    check_window(on, "on", before=HISTORY, after=AHEAD, what="The activation date")
     on = on or timezone.localdate()
     customer = locked.customer
     before = snapshot(locked, fields=["status", "activated_on", "billed_until"])
@@ -277,6 +280,7 @@ def service_terminate(
     locked = _locked(service)
     if locked.status == Service.Status.TERMINATED:
         raise ConflictError("This service is already terminated.")
+    check_window(on, "on", before=HISTORY, after=AHEAD, what="The last day")
     on = on or timezone.localdate()
     if locked.activated_on and on < locked.activated_on:
         raise ValidationError({"on": "A service cannot end before it was activated."})
@@ -328,6 +332,7 @@ def service_change_plan(
         raise ValidationError({"plan": f"The service is already on {plan.name}."})
     if plan.status != ServicePlan.Status.ACTIVE:
         raise ValidationError({"plan": f"{plan.name} is retired and no longer sold."})
+    check_window(on, "on", before=HISTORY, after=AHEAD, what="The plan change's date")
     on = on or timezone.localdate()
     if locked.activated_on and on < locked.activated_on:
         raise ValidationError({"on": "A plan cannot change before the service was activated."})

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.utils import timezone
 from rest_framework import serializers
 
-from apps.core.api.serializers import MONEY, ModelSerializer
+from apps.core.api.serializers import MONEY, DateField, ModelSerializer
 from apps.isp.models import (
     Allocation,
     CreditNote,
@@ -93,8 +93,8 @@ class LineInputSerializer(serializers.Serializer):
     service = serializers.PrimaryKeyRelatedField(
         queryset=Service.objects.all(), required=False, allow_null=True, default=None
     )
-    period_start = serializers.DateField(required=False, allow_null=True, default=None)
-    period_end = serializers.DateField(required=False, allow_null=True, default=None)
+    period_start = DateField(required=False, allow_null=True, default=None)
+    period_end = DateField(required=False, allow_null=True, default=None)
 
     def to_internal_value(self, data) -> LineDraft:
         return LineDraft(**super().to_internal_value(data))
@@ -102,7 +102,7 @@ class LineInputSerializer(serializers.Serializer):
 
 class InvoiceCreateSerializer(serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    issue_date = serializers.DateField(required=False, allow_null=True, default=None)
+    issue_date = DateField(required=False, allow_null=True, default=None)
     lines = LineInputSerializer(many=True, allow_empty=False)
 
 
@@ -160,7 +160,7 @@ class PaymentRecordSerializer(serializers.Serializer):
         help_text="Money received outside the gateway (a card through the gateway: "
         "invoices/{id}/pay/).",
     )
-    received_on = serializers.DateField(required=False, allow_null=True, default=None)
+    received_on = DateField(required=False, allow_null=True, default=None)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 

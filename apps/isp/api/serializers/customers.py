@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from apps.core.api.serializers import MONEY, CurrencyField, ModelSerializer
+from apps.core.api.serializers import MONEY, CurrencyField, DateField, ModelSerializer
 from apps.identity.models import User
 from apps.isp.models import Customer, CustomerContact, TimelineEvent
 from apps.isp.services.customers import EDITABLE_FIELDS
@@ -58,12 +58,12 @@ class TimelineEventSerializer(ModelSerializer):
 
 
 class StatementQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(required=False, help_text="Default: a year before `end`.")
-    end = serializers.DateField(required=False, help_text="Default: today.")
+    start = DateField(required=False, help_text="Default: a year before `end`.")
+    end = DateField(required=False, help_text="Default: today.")
 
 
 class StatementEntrySerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = DateField()
     kind = serializers.CharField()
     number = serializers.CharField()
     description = serializers.CharField()
@@ -74,8 +74,8 @@ class StatementEntrySerializer(serializers.Serializer):
 
 class StatementSerializer(serializers.Serializer):
     customer = serializers.IntegerField(source="customer.pk")
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = DateField()
+    end = DateField()
     currency = CurrencyField()
     opening_balance = serializers.DecimalField(**MONEY)
     entries = StatementEntrySerializer(many=True)

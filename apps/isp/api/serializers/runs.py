@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from apps.core.api.serializers import CurrencyField, ModelSerializer
+from apps.core.api.serializers import CurrencyField, DateField, ModelSerializer
 from apps.isp.models import BillingRun, DunningStep
 
 __all__ = ["BillingRunRequestSerializer", "BillingRunSerializer", "DunningStepSerializer"]
@@ -20,7 +20,7 @@ class BillingRunSerializer(ModelSerializer):
 
 
 class BillingRunRequestSerializer(serializers.Serializer):
-    as_of = serializers.DateField(
+    as_of = DateField(
         required=False,
         allow_null=True,
         default=None,

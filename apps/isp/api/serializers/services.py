@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from apps.core.api.serializers import CurrencyField, ModelSerializer
+from apps.core.api.serializers import CurrencyField, DateField, ModelSerializer
 from apps.isp.models import Service, ServicePlan, ServicePlanChange
 from apps.isp.services.subscriptions import SERVICE_FIELDS
 
@@ -44,9 +44,7 @@ class ServiceSerializer(ModelSerializer):
 
 
 class ServiceDateSerializer(serializers.Serializer):
-    on = serializers.DateField(
-        required=False, allow_null=True, default=None, help_text="Default: today."
-    )
+    on = DateField(required=False, allow_null=True, default=None, help_text="Default: today.")
 
 
 class ChangePlanSerializer(ServiceDateSerializer):
