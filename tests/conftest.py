@@ -45,6 +45,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 apps=TENANT_APPS[slug],
             )
         connection.set_schema_to_public()
+    yield
+    # A thread's connection outlives its thread (the Celery worker's, a test's own threads):
+    # end them, or pytest-django cannot drop the test database ("being accessed by other users").
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from apps.identity.models import User
 from apps.isp.models import Customer, CustomerContact, Payment, Service, ServicePlan
 from apps.isp.services.customers import EDITABLE_FIELDS
 from apps.isp.services.subscriptions import SERVICE_FIELDS
@@ -57,8 +58,6 @@ class PortalAccessForm(forms.Form):
     user = forms.ModelChoiceField(queryset=None, label="Portal user", empty_label="Choose a user")
 
     def __init__(self, *args, **kwargs):
-        from apps.identity.models import User
-
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = (
             User.objects.filter(

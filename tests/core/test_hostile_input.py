@@ -114,6 +114,19 @@ def test_the_filters_a_list_declares_still_filter(api_a, tenant_a):
     assert [row["attributes"]["name"] for row in response.json()["data"]] == ["Filtered"]
 
 
+@pytest.mark.parametrize("word", ["true", "1", "YES", "on", "false", "0", "no", "off"])
+def test_a_yes_no_filter_takes_every_spelling_of_yes_and_no(api_a, tenant_a, word):
+    with schema_context(tenant_a.schema_name):
+        Customer.objects.create(account_number="C999002", name="Yes No", status="closed")
+    yes = word.lower() in {"true", "1", "yes", "on"}
+
+    response = api_a.get("/api/v1/isp/customers/", {"has_portal_user": word, "search": "Yes No"})
+
+    assert response.status_code == 200
+    names = [row["attributes"]["name"] for row in response.json()["data"]]
+    assert names == ([] if yes else ["Yes No"])
+
+
 def test_a_detail_ignores_the_query_string_as_before(api_a, tenant_a):
     with schema_context(tenant_a.schema_name):
         customer = Customer.objects.create(account_number="C999002", name="Detail")

@@ -62,6 +62,9 @@ def test_form_offers_every_app_on_sale_with_its_trial(public_client):
         assert f'value="{app.key}"' in html
         assert app.name in html
         assert app.tagline in html
+    # Each tile draws the icon the app's code declares (an SVG), not the catalog's emoji.
+    for icon in ("globe", "briefcase", "package", "kanban"):
+        assert f'class="icon icon-{icon}"' in html
     assert "14-day free trial" in html
     assert 'name="csrfmiddlewaretoken"' in html
     assert "Start a free trial" in public_client.get("/").content.decode()

@@ -9,6 +9,7 @@ are the API's default filter backends (settings.REST_FRAMEWORK).
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.widgets import BooleanWidget
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.settings import api_settings
@@ -21,13 +22,40 @@ __all__ = ["FilterSet", "StrictFilterBackend", "StrictOrderingFilter"]
 COMMON_PARAMETERS = frozenset({"page", "page_size", "format"})
 
 
-#: What a yes/no filter takes (django-filter reads anything else as "no filter").
-BOOLEAN_VALUES = frozenset({"true", "false", "1", "0", "yes", "no", "on", "off", ""})
+#: What a yes/no filter takes: true/false from the API, 1/0 or on from a page's checkbox.
+YES = frozenset({"true", "1", "yes", "on"})
+NO = frozenset({"false", "0", "no", "off"})
+BOOLEAN_VALUES = YES | NO | {""}
+
+
+class YesNoWidget(BooleanWidget):
+    """Every yes/no filter's widget: django-filter's own reads 1/0 and true/false only, and its
+    default (Django's NullBooleanSelect) reads "1" as no filter at all."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in YES:
+                return True
+            if word in NO:
+                return False
+        return None
 
 
 class FilterSet(django_filters.FilterSet):
     """django-filter's FilterSet with every date and time it accepts within the bounds, and a
     yes/no filter taking yes or no only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for declared in self.filters.values():
+            if (
+                isinstance(declared, django_filters.BooleanFilter)
+                and "widget" not in declared.extra
+            ):
+                declared.extra["widget"] = YesNoWidget()
+                declared.__dict__.pop("_field", None)  # a field built before took the default
 
     def is_valid(self) -> bool:
         valid = super().is_valid()

@@ -15,9 +15,11 @@ shell (templates/shell.html: app switcher, the area's tabs, user menu, footer).
   services with the signed-in user as the actor.
 - A service's refusal is shown the same way everywhere (apps.core.kit.refusals): on a form, on
   its fields; elsewhere, as the page's message. Nothing is written.
-- Pages answer 400 when what was posted is refused, so that tests and tools see it.
+- Pages answer 400 when what was posted is refused, so that tests and tools see it (a form page
+  may name another status for a refusal: `refused_status`, e.g. 403 for a plan's limit).
 """
 
+from copy import copy
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -103,6 +105,9 @@ class ListPage(Page):
 
     search_fields: tuple[str, ...] = ()
     filterset_class = None
+    #: A filter value the filterset refuses (an unknown status) empties the list; with this,
+    #: it is no filter at all and the valid filters still apply.
+    ignore_invalid_filters = False
     page_size = PAGE_SIZE
 
     def rows(self):
@@ -121,7 +126,8 @@ class ListPage(Page):
         if self.filterset_class is not None:
             self.filterset = self.filterset_class(self.request.GET, queryset=rows,
                                                   request=self.request)  # fmt: skip
-            rows = self.filterset.qs if self.filterset.is_valid() else rows.none()
+            valid = self.filterset.is_valid() or self.ignore_invalid_filters
+            rows = self.filterset.qs if valid else rows.none()
         return rows
 
     def list_context(self) -> dict:
@@ -201,6 +207,11 @@ class FormPage(Page):
     def form_context(self, form, instance) -> dict:
         return {}
 
+    def refused_status(self, error: Exception) -> int:
+        """The status of the form a service refused (a page may answer 403 for a plan's
+        limit, 402 for a declined card)."""
+        return 400
+
     def show(self, form, instance, status: int = 200):
         return self.render(status=status, form=form, instance=instance,
                            **self.form_context(form, instance))  # fmt: skip
@@ -211,20 +222,22 @@ class FormPage(Page):
 
     def post(self, request, *args, **kwargs):
         instance = self.instance()
-        form = self.make_form(request.POST, instance=instance)
-        if form.is_valid():
-            try:
-                if instance is None:
-                    obj = self.create(self.cleaned_for_create(form))
-                    messages.success(request, self.created_message)
-                else:
-                    obj = self.update(instance, self.cleaned_for_update(form))
-                    messages.success(request, self.saved_message)
-            except REFUSALS as error:
-                form_refusal(form, error)
+        # The form works on a copy: a model form sets what was posted on its instance, and the
+        # update service must see the row as it is to know what changes.
+        form = self.make_form(request.POST, instance=None if instance is None else copy(instance))
+        if not form.is_valid():
+            return self.show(form, instance, status=400)
+        try:
+            if instance is None:
+                obj = self.create(self.cleaned_for_create(form))
+                messages.success(request, self.created_message)
             else:
-                return self.saved(obj)
-        return self.show(form, instance, status=400)
+                obj = self.update(instance, self.cleaned_for_update(form))
+                messages.success(request, self.saved_message)
+        except REFUSALS as error:
+            form_refusal(form, error)
+            return self.show(form, instance, status=self.refused_status(error))
+        return self.saved(obj)
 
 
 class DeletePage(Page):

@@ -1,7 +1,10 @@
-"""Template tags of the app kit: `{% load kit %}` then `{% icon "globe" %}`."""
+"""Template tags of the app kit: `{% load kit %}` then `{% icon "globe" %}`, or
+`{% app_icon app %}` for a catalog app (its declaration's first launcher icon)."""
 
 from django import template
+from django.utils.html import format_html
 
+from apps.core.kit.declaration import declared
 from apps.core.kit.icons import icon_svg
 
 register = template.Library()
@@ -10,3 +13,13 @@ register = template.Library()
 @register.simple_tag
 def icon(name: str, label: str = "", size: int = 20):
     return icon_svg(name, label, size)
+
+
+@register.simple_tag
+def app_icon(app, size: int = 28):
+    """A catalog app's icon: the one its code declares; an app only the catalog knows (added by
+    an operator in the console) shows the text of its `icon` field."""
+    declaration = declared(app.key)
+    if declaration is not None and declaration.launcher:
+        return icon_svg(declaration.launcher[0].icon, size=size)
+    return format_html('<span aria-hidden="true">{}</span>', app.icon or "▣")

@@ -1,4 +1,5 @@
-"""Filters of the ISP API lists (django-filter): `?status=active&customer=12&issued_after=...`.
+"""Filters of the ISP API lists (django-filter): `?status=active&customer=12&issued_after=...`,
+the staff pages' lists too (apps.core.kit.pages.ListPage).
 
 Search (`?search=`) and ordering (`?ordering=-total`) are declared on each viewset.
 """

@@ -51,7 +51,7 @@ class PortalResource:
         return linked_customer(self.request)
 
     def restrict(self, queryset, user, action):
-        return queryset.filter(customer=self.customer)
+        return selectors.of_customer(queryset, self.customer)
 
 
 class PortalMeViewSet(
@@ -63,9 +63,6 @@ class PortalMeViewSet(
     serializer_class = s.PortalCustomerSerializer
     resource_type = "customer"
     update_service = staticmethod(customer_update_own)
-
-    def restrict(self, queryset, user, action):
-        return queryset.filter(pk=self.customer.pk)
 
     def get_object(self):
         return self.customer

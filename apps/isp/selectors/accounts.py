@@ -33,6 +33,7 @@ from apps.isp.models import (
     Payment,
     Service,
     ServicePlan,
+    ServicePlanChange,
     TimelineEvent,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "invoice_list",
     "invoice_tax_summary",
     "monthly_price",
+    "of_customer",
     "plan_list",
     "today",
 ]
@@ -144,50 +146,25 @@ def customer_of(user) -> Customer | None:
     return Customer.objects.filter(user_id=user.pk).first()
 
 
-def customer_list(
-    *,
-    query: str = "",
-    status: str = "",
-    kind: str = "",
-    overdue: bool = False,
-    as_of: date | None = None,
-) -> QuerySet[Customer]:
-    """The staff customer list: search by name, email or account number; filter by status,
-    kind and having an overdue balance."""
-    customers = customers_with_figures(as_of)
-    query = query.strip()
-    if query:
-        customers = customers.filter(
-            Q(name__icontains=query)
-            | Q(email__icontains=query)
-            | Q(account_number__icontains=query)
-        )
-    if status:
-        customers = customers.filter(status=status)
-    if kind:
-        customers = customers.filter(kind=kind)
-    if overdue:
-        customers = customers.filter(overdue_amount__gt=0)
-    return customers.order_by("account_number")
+def of_customer(queryset: QuerySet, customer: Customer | None) -> QuerySet:
+    """The rows of `queryset` that are `customer`'s (the account itself, or its invoices,
+    payments, services...): what the portal shows, on its pages and in its API."""
+    if customer is None:
+        return queryset.none()
+    if queryset.model is Customer:
+        return queryset.filter(pk=customer.pk)
+    return queryset.filter(customer=customer)
 
 
-def invoice_list(
-    *, status: str = "", overdue: bool = False, query: str = "", as_of: date | None = None
-) -> QuerySet[Invoice]:
-    as_of = as_of or today()
-    invoices = Invoice.objects.select_related("customer")
-    if status:
-        invoices = invoices.filter(status=status)
-    if overdue:
-        invoices = invoices.filter(status=Invoice.Status.OPEN, due_date__lt=as_of)
-    query = query.strip()
-    if query:
-        invoices = invoices.filter(
-            Q(number__icontains=query)
-            | Q(customer__name__icontains=query)
-            | Q(customer__account_number__icontains=query)
-        )
-    return invoices.order_by("-issue_date", "-id")
+def customer_list(as_of: date | None = None) -> QuerySet[Customer]:
+    """The staff customer list, with each account's figures, by account number (the page
+    searches and filters it)."""
+    return customers_with_figures(as_of).order_by("account_number")
+
+
+def invoice_list() -> QuerySet[Invoice]:
+    """The staff invoice list, newest first (the page searches and filters it)."""
+    return Invoice.objects.select_related("customer").order_by("-issue_date", "-id")
 
 
 def plan_list() -> QuerySet[ServicePlan]:
@@ -222,8 +199,6 @@ def customer_services(customer: Customer) -> QuerySet[Service]:
 
 
 def _plan_changes():
-    from apps.isp.models import ServicePlanChange
-
     return ServicePlanChange.objects.select_related("from_plan", "to_plan").order_by(
         "-effective_on", "-id"
     )

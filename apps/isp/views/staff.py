@@ -1,220 +1,214 @@
 """The /isp/ staff pages other than the customer's: dashboard, services, invoices, plans and
-billing runs. The area middleware has checked the tenant's licence and the user's role; these
-views read through selectors, write through the services, and turn the services' refusals into
-messages."""
+billing runs. They read through the page kit, write through the ISP's services and show the
+services' refusals the kit's way."""
 
-from django.contrib import messages
+from functools import cached_property
+
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect
 
-from apps.core.kit.organisation import currency
+from apps.core.kit.pages import ActionPage, DetailPage, FormPage, ListPage
 from apps.isp import documents, selectors
-from apps.isp.forms import (
-    ChangePlanForm,
-    DateForm,
-    ServiceForm,
-)
+from apps.isp.api.filters import InvoiceFilter
+from apps.isp.forms import ChangePlanForm, DateForm, ServiceForm
 from apps.isp.models import Invoice, Service
 from apps.isp.services import runs, subscriptions
+from apps.isp.views.base import CustomerPage, IspPage
 from apps.isp.views.charts import dashboard_charts
-from apps.isp.views.common import (
-    attempt,
-    choice_filter,
-    customer_or_404,
-    paginate,
-    querystring_without_page,
-)
-
-# --- Dashboard ---------------------------------------------------------------------------------
 
 
-def dashboard(request):
-    board = selectors.dashboard()
-    return render(
-        request,
-        "isp/dashboard.html",
-        {
-            "board": board,
-            "charts": dashboard_charts(board),
-            "currency": currency(),
-            "section": "dashboard",
-        },
-    )
+class Dashboard(IspPage):
+    template_name = "isp/dashboard.html"
+    section = "dashboard"
+
+    def get(self, request):
+        board = selectors.dashboard()
+        return self.render(board=board, charts=dashboard_charts(board))
 
 
 # --- Services ----------------------------------------------------------------------------------
 
 
-def service_create(request, pk):
-    customer = customer_or_404(pk)
-    form = ServiceForm(
-        request.POST or None,
-        initial={
-            "install_street": customer.service_street,
-            "install_city": customer.service_city,
+class ServiceCreate(CustomerPage, FormPage):
+    """Order a service for the account (pending until activated)."""
+
+    template_name = "isp/services/form.html"
+    form_class = ServiceForm
+
+    def form_kwargs(self) -> dict:
+        customer = self.customer
+        return {"initial": {
+            "install_street": customer.service_street, "install_city": customer.service_city,
             "install_postcode": customer.service_postcode,
             "install_country": customer.service_country,
-        },
-    )
-    if request.method == "POST" and form.is_valid():
-        with attempt(request) as outcome:
-            service = subscriptions.service_create(
-                customer=customer,
-                plan=form.cleaned_data["plan"],
-                actor=request.user,
-                **form.service_fields(),
-            )
-        if outcome.ok:
-            messages.success(
-                request, f"{service.plan.name} ordered (pending): activate it once installed."
-            )
-            return redirect(reverse("isp:customer-detail", args=[customer.pk]) + "#services")
-    return render(
-        request,
-        "isp/services/form.html",
-        {"form": form, "customer": customer, "section": "customers"},
-        status=400 if request.method == "POST" else 200,
-    )
+        }}  # fmt: skip
+
+    def cleaned_for_create(self, form) -> dict:
+        return {"plan": form.cleaned_data["plan"], **form.service_fields()}
+
+    def create(self, data: dict):
+        service = subscriptions.service_create(customer=self.customer, **data, actor=self.actor)
+        self.created_message = f"{service.plan.name} ordered (pending): activate it once installed."
+        return service
+
+    def form_context(self, form, instance) -> dict:
+        return {"customer": self.customer}
+
+    def saved(self, obj):
+        return self.to_customer(self.customer.pk, "services")
 
 
-SERVICE_ACTIONS = ("activate", "suspend", "restore", "terminate")
+class ServiceAction(IspPage, ActionPage):
+    """A service's button on its account's page: activate, suspend, restore, terminate."""
 
+    ACTIONS = ("activate", "suspend", "restore", "terminate")
 
-@require_POST
-def service_action(request, pk, action):
-    if action not in SERVICE_ACTIONS:
-        raise Http404
-    service = get_object_or_404(Service.objects.select_related("plan", "customer"), pk=pk)
-    form = DateForm(request.POST)
-    on = form.cleaned_data.get("on") if form.is_valid() else None
-    name = service.plan.name
-    with attempt(request) as outcome:
+    @cached_property
+    def service(self) -> Service:
+        rows = Service.objects.select_related("plan", "customer")
+        return self.get_row(rows, self.kwargs["pk"], "change")
+
+    def act(self) -> str:
+        action = self.kwargs["action"]
+        if action not in self.ACTIONS:
+            raise Http404(f"No service action {action!r}.")
+        service, actor = self.service, self.actor
+        form = DateForm(self.request.POST)
+        on = form.cleaned_data.get("on") if form.is_valid() else None
+        name = service.plan.name
         if action == "activate":
-            invoice = subscriptions.service_activate(service=service, on=on, actor=request.user)
-            text = f"{name} activated." + (f" Invoice {invoice.number} issued." if invoice else "")
-        elif action == "suspend":
-            subscriptions.service_suspend(service=service, actor=request.user, reason="manual")
-            text = f"{name} suspended."
-        elif action == "restore":
-            subscriptions.service_restore(service=service, actor=request.user)
-            text = f"{name} restored."
-        else:
-            note = subscriptions.service_terminate(service=service, on=on, actor=request.user)
-            text = f"{name} terminated." + (f" Credit note {note.number} issued." if note else "")
-    if outcome.ok:
-        messages.success(request, text)
-    return redirect(reverse("isp:customer-detail", args=[service.customer_id]) + "#services")
+            invoice = subscriptions.service_activate(service=service, on=on, actor=actor)
+            return f"{name} activated." + (f" Invoice {invoice.number} issued." if invoice else "")
+        if action == "suspend":
+            subscriptions.service_suspend(service=service, actor=actor, reason="manual")
+            return f"{name} suspended."
+        if action == "restore":
+            subscriptions.service_restore(service=service, actor=actor)
+            return f"{name} restored."
+        note = subscriptions.service_terminate(service=service, on=on, actor=actor)
+        return f"{name} terminated." + (f" Credit note {note.number} issued." if note else "")
+
+    def done(self):
+        return self.to_customer(self.service.customer_id, "services")
 
 
-def service_change_plan(request, pk):
-    service = get_object_or_404(Service.objects.select_related("plan", "customer"), pk=pk)
-    form = ChangePlanForm(request.POST or None, service=service)
-    if request.method == "POST" and form.is_valid():
+class ServiceChangePlan(IspPage, FormPage):
+    """Move a live service to another plan (the rest of the period credited and recharged)."""
+
+    template_name = "isp/services/change_plan.html"
+    section = "customers"
+    form_class = ChangePlanForm
+
+    def instance(self):
+        rows = Service.objects.select_related("plan", "customer")
+        return self.get_row(rows, self.kwargs["pk"], "change")
+
+    def make_form(self, data=None, instance=None):
+        return ChangePlanForm(data, service=instance)
+
+    def cleaned_for_update(self, form) -> dict:
+        return form.cleaned_data
+
+    def update(self, service, data: dict):
         old = service.plan.name
-        with attempt(request) as outcome:
-            subscriptions.service_change_plan(
-                service=service,
-                plan=form.cleaned_data["plan"],
-                on=form.cleaned_data["on"],
-                actor=request.user,
-            )
-        if outcome.ok:
-            messages.success(request, f"Plan changed from {old} to {form.cleaned_data['plan']}.")
-            return redirect(
-                reverse("isp:customer-detail", args=[service.customer_id]) + "#services"
-            )
-    return render(
-        request,
-        "isp/services/change_plan.html",
-        {"form": form, "service": service, "customer": service.customer, "section": "customers"},
-        status=400 if request.method == "POST" else 200,
-    )
+        change = subscriptions.service_change_plan(service=service, plan=data["plan"],
+                                                   on=data["on"], actor=self.actor)  # fmt: skip
+        self.saved_message = f"Plan changed from {old} to {data['plan']}."
+        return change
+
+    def form_context(self, form, service) -> dict:
+        return {"service": service, "customer": service.customer}
+
+    def saved(self, change):
+        return self.to_customer(change.service.customer_id, "services")
 
 
 # --- Invoices ----------------------------------------------------------------------------------
 
 
-def invoice_list(request):
-    filters = {
-        "query": request.GET.get("q", ""),
-        "status": choice_filter(request, "status", Invoice.Status),
-        "overdue": request.GET.get("overdue") == "1",
-    }
-    page = paginate(request, selectors.invoice_list(**filters))
-    return render(
-        request,
-        "isp/invoices/list.html",
-        {
-            "page": page,
-            "filters": filters,
-            "statuses": Invoice.Status.choices,
-            "querystring": querystring_without_page(request),
-            "today": selectors.today(),
-            "section": "invoices",
-        },
-    )
+class InvoiceList(IspPage, ListPage):
+    template_name = "isp/invoices/list.html"
+    section = "invoices"
+    search_fields = ("number", "customer__name", "customer__account_number")
+    filterset_class = InvoiceFilter
+    ignore_invalid_filters = True  # ?status=bogus: every status
+
+    def rows(self):
+        return selectors.invoice_list()
+
+    def list_context(self) -> dict:
+        return {"statuses": Invoice.Status.choices, "today": selectors.today()}
 
 
-def _invoice(pk) -> Invoice:
-    return get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
+class InvoicePage(IspPage):
+    section = "invoices"
+
+    def invoice(self) -> Invoice:
+        return self.get_row(Invoice.objects.select_related("customer"), self.kwargs["pk"])
 
 
-def invoice_detail(request, pk):
-    invoice = _invoice(pk)
-    lines = selectors.document_lines(invoice.lines.all())
-    return render(
-        request,
-        "isp/invoices/detail.html",
-        {
+class InvoiceDetail(InvoicePage, DetailPage):
+    template_name = "isp/invoices/detail.html"
+
+    def object(self):
+        return self.invoice()
+
+    def detail_context(self, invoice) -> dict:
+        lines = selectors.document_lines(invoice.lines.all())
+        return {
             "invoice": invoice,
             "lines": lines,
             "taxes": selectors.invoice_tax_summary(lines),
             "allocations": list(selectors.invoice_allocations(invoice)),
             "credit_notes": list(invoice.credit_notes.all()),
             "today": selectors.today(),
-            "section": "invoices",
-        },
-    )
+        }
 
 
-def invoice_print(request, pk):
-    return HttpResponse(documents.invoice_html(_invoice(pk)))
+class InvoicePrint(InvoicePage):
+    """The invoice as a standalone printable document."""
+
+    def get(self, request, pk):
+        return HttpResponse(documents.invoice_html(self.invoice()))
 
 
-def invoice_pdf(request, pk):
-    return documents.pdf_response(_invoice(pk), inline=request.GET.get("inline") == "1")
+class InvoicePdf(InvoicePage):
+    def get(self, request, pk):
+        inline = request.GET.get("inline") == "1"
+        return documents.pdf_response(self.invoice(), inline=inline)
 
 
 # --- Plans and billing runs --------------------------------------------------------------------
 
 
-def plan_list(request):
-    return render(
-        request,
-        "isp/plans.html",
-        {"plans": list(selectors.plan_list()), "currency": currency(), "section": "plans"},
-    )
+class PlanList(IspPage):
+    """Every plan with its live services and MRR (plans are few: no search, no pages)."""
+
+    template_name = "isp/plans.html"
+    section = "plans"
+
+    def get(self, request):
+        return self.render(plans=list(selectors.plan_list()))
 
 
-def billing_run_list(request):
-    page = paginate(request, selectors.billing_run_list())
-    return render(
-        request,
-        "isp/billing_runs.html",
-        {"page": page, "currency": currency(), "today": selectors.today(), "section": "runs"},
-    )
+class BillingRunList(IspPage, ListPage):
+    template_name = "isp/billing_runs.html"
+    section = "runs"
+
+    def rows(self):
+        return selectors.billing_run_list()
+
+    def list_context(self) -> dict:
+        return {"today": selectors.today()}
 
 
-@require_POST
-def billing_run_now(request):
-    with attempt(request) as outcome:
-        run = runs.billing_run_request(actor=request.user)
-    if outcome.ok:
-        messages.success(
-            request,
-            f"Billing run as of {run.as_of:%d %b %Y} queued: it invoices every service due and "
-            "shows its figures here when done.",
-        )
-    return redirect("isp:billing-runs")
+class BillingRunNow(IspPage, ActionPage):
+    """Queue a billing run as of today."""
+
+    def act(self) -> str:
+        run = runs.billing_run_request(actor=self.actor)
+        return (f"Billing run as of {run.as_of:%d %b %Y} queued: it invoices every service due "
+                "and shows its figures here when done.")  # fmt: skip
+
+    def done(self):
+        return redirect("isp:billing-runs")
