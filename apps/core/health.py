@@ -1,11 +1,14 @@
 """Probes (DESIGN.md §7).
 
 - live: the process answers; touches neither PostgreSQL nor Redis.
-- ready: PostgreSQL and Redis both answer a real round trip; 503 naming the one that failed.
+- ready: PostgreSQL and Redis both answer a real round trip, no task is stalled in a worker
+  (apps.core.taskwatch) and the server is not draining before a shutdown (dotmac.gunicorn_conf);
+  503 naming what failed.
 - startup: Django is initialised and the public schema has no unapplied migrations.
 """
 
 import logging
+import os
 import time
 
 import redis
@@ -14,6 +17,7 @@ from django.db import connections
 from django.http import JsonResponse
 
 from apps.core.errors import ErrorCode, error_body
+from apps.core.taskwatch import check_workers
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +90,25 @@ def live(request) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def check_not_draining() -> None:
+    drain_file = os.environ.get("DOTMAC_DRAIN_FILE")
+    if drain_file and os.path.exists(drain_file):
+        raise RuntimeError("shutting down: finishing requests, taking no new ones")
+
+
+READY_CHECKS = {
+    "serving": check_not_draining,
+    "database": check_database,
+    "redis": check_redis,
+    "workers": check_workers,
+}
+
+
 def ready(request) -> JsonResponse:
-    return _respond(*_run({"database": check_database, "redis": check_redis}))
+    """Every check, less those named in `?skip=` (a web pod's probe skips `workers`: a stalled
+    task is for monitoring to report, not a reason to take every web server out of rotation)."""
+    skip = set(request.GET.get("skip", "").split(","))
+    return _respond(*_run({k: v for k, v in READY_CHECKS.items() if k not in skip}))
 
 
 def startup(request) -> JsonResponse:

@@ -22,7 +22,9 @@ decision (the sign-in counter of an IP deliberately spans all tenants), so each 
 its scope in the key itself.
 
 If Redis cannot be reached the request is allowed (and a warning logged): the rate limiter
-must not take the API down with it; /health/ready reports Redis as unavailable.
+must not take the API down with it; /health/ready reports Redis as unavailable. A limit that
+guards against guessing (sign-in) fails closed instead (`fail_open=False`): the Redis error
+propagates and the request is answered 503 (apps.core.outage).
 """
 
 import logging
@@ -73,7 +75,7 @@ def rate_key(*parts: object) -> str:
     return ":".join(str(part) for part in (settings.RATE_LIMIT_KEY_PREFIX, "ratelimit", *parts))
 
 
-def hit(key: str, limit: int, window: int) -> Hit:
+def hit(key: str, limit: int, window: int, *, fail_open: bool = True) -> Hit:
     """Count one request against `key`: allowed while at most `limit` in `window` seconds."""
     client = redis_client()
     script = _scripts.get(id(client))
@@ -82,6 +84,8 @@ def hit(key: str, limit: int, window: int) -> Hit:
     try:
         count, ttl_ms = script(keys=[key], args=[int(window * 1000)])
     except redis.RedisError as exc:
+        if not fail_open:
+            raise
         logger.warning("rate limit %s not enforced, Redis unavailable: %s", key, exc)
         return Hit(allowed=True, count=0, limit=limit, resets_in=0.0)
     return Hit(allowed=int(count) <= limit, count=int(count), limit=limit, resets_in=ttl_ms / 1000)

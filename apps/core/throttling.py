@@ -67,8 +67,10 @@ def tenant_rate(setting: str, plan_key: str) -> int:
 
 
 def login_rate_hit(request) -> Hit:
-    """Count one sign-in attempt from the request's IP (API and pages share the budget)."""
-    return hit(rate_key("login", "ip", client_ip(request)), settings.LOGIN_RATE_PER_MINUTE, 60)
+    """Count one sign-in attempt from the request's IP (API and pages share the budget). Without
+    Redis no attempt is let through (a 503): guessing must not get unlimited tries."""
+    key = rate_key("login", "ip", client_ip(request))
+    return hit(key, settings.LOGIN_RATE_PER_MINUTE, 60, fail_open=False)
 
 
 def throttled_login_page(request):

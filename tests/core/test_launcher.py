@@ -9,9 +9,10 @@ import threading
 import time
 
 import pytest
+from django.db import connection
 
-from dotmac.launcher import BASE_DIR, run_env
-from tests.servers import child_env
+from dotmac.launcher import BASE_DIR, run_env, web_command
+from tests.servers import child_env, free_port, http_get, wait_for_http
 
 pytestmark = pytest.mark.slow
 
@@ -105,3 +106,55 @@ def test_make_services_prints_urls_that_a_child_process_connects_with(tmp_path):
         launcher.send_signal(signal.SIGINT)
         launcher.wait(60)
     assert launcher.returncode == 0
+
+
+def database_connections() -> int:
+    """Connections to the session's test database, other than this test's own."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # statistics are read once a transaction
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_make_runs_web_server_holds_the_connection_count_flat_over_3000_requests(tmp_path):
+    """Issue 16 F10: under Django's development server every request thread kept a database
+    connection of its own; after ~2,100 requests on fresh connections PostgreSQL refused
+    everyone. `make run` serves with gunicorn (2 workers x 4 threads): at most 8 connections."""
+    port = free_port()
+    env = run_env(child_env(DJANGO_SETTINGS_MODULE="dotmac.settings"), data_dir=tmp_path / ".d")
+    env.setdefault("SECRET_KEY", "test")
+    before = database_connections()
+    web = subprocess.Popen(
+        web_command(port), cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    failures, counts = [], []
+
+    def client(requests: int) -> None:
+        for _ in range(requests):
+            # urllib opens a new connection for every request.
+            status, _, _ = http_get(f"{url}/login/", host="tenant-a.localhost", timeout=20)
+            if status != 200:
+                failures.append(status)
+
+    try:
+        wait_for_http(f"{url}/health/live", web)
+        for _ in range(6):  # 6 rounds of 4 concurrent clients x 125 requests = 3,000
+            clients = [threading.Thread(target=client, args=(125,)) for _ in range(4)]
+            for thread in clients:
+                thread.start()
+            for thread in clients:
+                thread.join(120)
+            counts.append(database_connections() - before)
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(30)
+
+    assert failures == []
+    assert max(counts) <= 8, counts  # the server's threads, however many requests came
+    assert counts[-1] <= counts[1], counts  # flat: no growth after the threads warmed up

@@ -1,6 +1,7 @@
 """Billing runs: what is due is invoiced once, whatever reruns, crashes or concurrent workers."""
 
 import datetime
+import os
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from celery import current_app
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -286,6 +288,65 @@ with schema_context({schema!r}):
     rerun = in_schema(schema, run_as_of, D(2026, 2, 1))
 
     assert rerun.invoices_created == 6  # chunk 1 (3 customers) had committed
+    assert check_billed_once_and_gapless(schema, services, periods=2) == 9 + 9
+
+
+@pytest.mark.slow
+def test_a_celery_worker_child_killed_mid_run_is_redelivered_and_bills_each_period_once(
+    own_tenant, db, tmp_path
+):
+    """Issue 16, item 4: a real Celery worker (prefork) whose pool process is SIGKILLed while
+    its second chunk's transaction is open. The task is acknowledged late and rejected when its
+    worker is lost (CELERY_TASK_ACKS_LATE, CELERY_TASK_REJECT_ON_WORKER_LOST): the broker hands it
+    out again and the rerun bills what the killed chunk had not committed, once."""
+    schema = own_tenant.schema_name
+    services = in_schema(schema, customers_with_services, 9, D(2026, 1, 1))
+    queue = f"test-kill-{uuid.uuid4().hex[:8]}"
+    hung = tmp_path / "hung-pid"
+    script = f"""
+import os, time, django
+django.setup()
+from apps.isp.services import runs
+runs.CHUNK_CUSTOMERS = 3
+seen = []
+def hang_once_in_second_chunk(run, count):
+    seen.append(count)
+    if len(seen) == 2 and not os.path.exists({str(hung)!r}):
+        with open({str(hung)!r} + ".tmp", "w") as f:
+            f.write(str(os.getpid()))
+        os.rename({str(hung)!r} + ".tmp", {str(hung)!r})
+        time.sleep(120)
+runs._after_chunk_in_transaction = hang_once_in_second_chunk
+from dotmac.celery import app
+app.worker_main(["worker", "--pool", "prefork", "--concurrency", "1", "-Q", {queue!r},
+                 "--loglevel", "WARNING", "--without-mingle", "--without-gossip"])
+"""
+    worker = subprocess.Popen(
+        [sys.executable, "-c", script], env=child_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        run = in_schema(schema, billing_run_request, as_of=D(2026, 2, 1), dispatch=False)
+        in_schema(schema, current_app.send_task, runs.BILLING_RUN_TASK, (run.pk,), queue=queue)
+        deadline = time.monotonic() + 60
+        while not hung.exists():
+            assert time.monotonic() < deadline, "the worker never reached the second chunk"
+            assert worker.poll() is None, "the worker exited"
+            time.sleep(0.1)
+        os.kill(int(hung.read_text()), signal.SIGKILL)
+
+        deadline = time.monotonic() + 60
+        while in_schema(schema, lambda: BillingRun.objects.get(pk=run.pk).status) != (
+            BillingRun.Status.SUCCEEDED
+        ):
+            assert time.monotonic() < deadline, "the redelivered run did not finish"
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+    finished = in_schema(schema, lambda: BillingRun.objects.get(pk=run.pk))
+    assert finished.invoices_created == 9
     assert check_billed_once_and_gapless(schema, services, periods=2) == 9 + 9
 
 

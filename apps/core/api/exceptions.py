@@ -15,6 +15,8 @@ from rest_framework.views import set_rollback
 
 from apps.core.errors import STATUS_OF, ErrorCode, error_body
 from apps.core.exceptions import DomainError
+from apps.core.outage import MESSAGE as OUTAGE_MESSAGE
+from apps.core.outage import RETRY_AFTER_SECONDS, is_outage
 
 logger = logging.getLogger("apps.core.api")
 
@@ -87,6 +89,14 @@ def _message_of(exc: exceptions.APIException, code: ErrorCode) -> str | None:
 def envelope_exception_handler(exc, context):
     """DRF EXCEPTION_HANDLER: every exception raised in an API view becomes an error envelope."""
     headers = {}
+    if is_outage(exc):  # a data store is down (apps.core.outage)
+        logger.error("API view: service unavailable: %s", exc)
+        set_rollback()
+        return Response(
+            error_body(ErrorCode.SERVICE_UNAVAILABLE, OUTAGE_MESSAGE),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
