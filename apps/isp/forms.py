@@ -7,18 +7,8 @@ from django.utils import timezone
 
 from apps.identity.models import User
 from apps.isp.models import Customer, CustomerContact, Payment, Service, ServicePlan
-from apps.isp.services.customers import EDITABLE_FIELDS
+from apps.isp.services.customers import EDITABLE_FIELDS, PORTAL_EDITABLE
 from apps.isp.services.subscriptions import SERVICE_FIELDS
-
-#: What a customer may change about themselves in the portal.
-PORTAL_FIELDS = (
-    "email",
-    "phone",
-    "billing_street",
-    "billing_city",
-    "billing_postcode",
-    "billing_country",
-)
 
 
 class CustomerForm(forms.ModelForm):
@@ -39,7 +29,7 @@ class CustomerForm(forms.ModelForm):
 class PortalContactForm(forms.ModelForm):
     class Meta:
         model = Customer
-        fields = PORTAL_FIELDS
+        fields = PORTAL_EDITABLE
 
     def changed_values(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.changed_data}
