@@ -264,7 +264,8 @@ CONTENT_SECURITY_POLICY_NON_HTML = {
 }
 # Permissions-Policy (django-permissions-policy): no page uses a sensor, a device, payment
 # handlers or an interest API; deny them to every page and every frame. A feature a page comes
-# to need (the technician app's geolocation) is opened for `self` here.
+# to need (the technician app's geolocation, passkeys) is opened for `self` here. Only names
+# Chromium knows: it logs an error for any other (e.g. bluetooth), which the browser tests fail.
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
