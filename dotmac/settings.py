@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,7 +36,6 @@ if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
 SHARED_APPS = [
     # Before django_tenants: its migrate_schemas command overrides theirs.
     "apps.platform.tenants",
-    "django_tenants",
     "apps.core",
     "apps.platform.catalog",
     "apps.platform.licensing",
@@ -46,11 +46,19 @@ SHARED_APPS = [
     "django.contrib.messages",
     "apps.core.admin_config.DotMacAdminConfig",
     "django.contrib.staticfiles",
+    # After the admin: django-tenants' own admin index and app list (Django 4's markup with
+    # inline styles, which the Content-Security-Policy refuses) must not shadow Django's. Our
+    # admin site lists only the apps of the schema it serves anyway (apps.core.admin_site).
+    "django_tenants",
     "rest_framework",
     "rest_framework_api_key",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI's files served from here (SWAGGER_UI_DIST below): the docs page loads nothing
+    # from a CDN, which the Content-Security-Policy would refuse.
+    "drf_spectacular_sidecar",
+    "csp",
     "guardian",
     "django_prometheus",
     # Failed sign-ins and lock-outs: a table in the public schema (platform staff) and in each
@@ -87,15 +95,20 @@ SPARE_SCHEMAS = env.int("SPARE_SCHEMAS", default=2)
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
-    # Probes and metrics answer on any host (a kubelet calls the pod IP), before routing.
     "apps.core.middleware.RequestIdMiddleware",
     # A data store that is down: a 503 in the request's format (apps.core.outage).
     "apps.core.outage.OutageMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The security headers (see "Security" below) before everything that may answer on its own:
+    # probes, routing (an unknown host, a suspended tenant), the licence's upgrade page.
+    "django.middleware.security.SecurityMiddleware",
+    "apps.core.security.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Probes and metrics answer on any host (a kubelet calls the pod IP), before routing.
     "apps.core.middleware.OperationsMiddleware",
     "apps.platform.tenants.middleware.TenantRoutingMiddleware",
     "apps.platform.licensing.middleware.LicenseMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -104,7 +117,6 @@ MIDDLEWARE = [
     "apps.identity.sessions.SessionTimeoutMiddleware",
     "apps.identity.middleware.AppAreaAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last before metrics (axes' advice): turns a locked-out sign-in into its lock-out answer.
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -215,16 +227,80 @@ AXES_VERBOSE = False
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # --- Security (production posture unless DEBUG) -----------------------------------------------
+# HSTS: browsers keep to https for a year, tenant hosts (subdomains) included. Sent on https
+# requests only (behind a TLS proxy: SECURE_PROXY_SSL_HEADER); off under DEBUG, where `make run`
+# serves http://localhost and a pinned HSTS entry would outlive the session. Preloading binds
+# every subdomain of BASE_DOMAIN for months: the operator's decision, off by default.
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Links to other sites get no referrer (an ISP customer's id, a CRM record in the path).
 SECURE_REFERRER_POLICY = "same-origin"
+# A page opened from another site cannot reach back into our window (admin popups: same origin).
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Probes are called over plain HTTP inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^health", r"^metrics$"]
+# Content-Security-Policy (django-csp) of every HTML page: scripts, styles, fonts and requests
+# from our own origin only, no inline script, no inline style, no plugin, no framing. Pages keep
+# their code in static files and hand it data in data- attributes or json_script; a bar's width
+# is a class (static/css/widths.css). tests/core/test_security_headers.py refuses any inline
+# script, handler, javascript: URL or style in the templates, and the browser tests fail on any
+# violation. No page needs a nonce: one that truly did would add csp.constants.NONCE to
+# script-src and the csp.context_processors.nonce context processor.
+# Everything that is not HTML gets CONTENT_SECURITY_POLICY_NON_HTML instead (apps.core.security).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the small icons that stylesheets (Django admin's, Swagger UI's) inline.
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        # Where browsers report violations (e.g. a collector of the operator's), if anywhere.
+        "report-uri": env.str("CSP_REPORT_URI", default="") or None,
+    },
+}
+# JSON, CSV, scripts, styles, images: a document that loads and runs nothing, and is never framed.
+CONTENT_SECURITY_POLICY_NON_HTML = {
+    "DIRECTIVES": {"default-src": [NONE], "frame-ancestors": [NONE]},
+}
+# Permissions-Policy (django-permissions-policy): no page uses a sensor, a device, payment
+# handlers or an interest API; deny them to every page and every frame. A feature a page comes
+# to need (the technician app's geolocation, passkeys) is opened for `self` here. Only names
+# Chromium knows: it logs an error for any other (e.g. bluetooth), which the browser tests fail.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # --- Internationalisation and files -----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -296,6 +372,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Swagger UI from drf-spectacular-sidecar's static files, not a CDN (the CSP allows 'self').
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.api.schema.envelope_postprocessing_hook",

@@ -5,6 +5,7 @@ processes (gunicorn, Celery workers) started by tests see them too. Tests that r
 transaction leave no trace; tests that need committed rows clean up after themselves.
 """
 
+import contextlib
 import itertools
 
 import pytest
@@ -231,13 +232,30 @@ def chromium(django_db_setup):
         browser.close()
 
 
-class TenantPage:
-    """One browser tab on a tenant host of the live server (`<slug>.localhost:<port>`, which
-    Chromium resolves to 127.0.0.1)."""
+# Every page a browser test opens reports what its policies refused: Content-Security-Policy
+# violations (the page's own securitypolicyviolation events, and Chromium's console lines) and
+# Permissions-Policy header errors. A browser test fails if any page saw one.
+POLICY_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__policyViolation(`${event.violatedDirective} refused ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || document.location.href}:${event.lineNumber}`);
+});
+"""
 
-    def __init__(self, page, base_url: str):
+
+def _is_policy_message(text: str) -> bool:
+    return "Content Security Policy" in text or "Permissions-Policy" in text
+
+
+class TenantPage:
+    """One browser tab on a host of the live server (a tenant's `<slug>.localhost:<port>`,
+    which Chromium resolves to 127.0.0.1, or the public host). `violations` lists what the
+    policies refused on every page of its browser context, popups included."""
+
+    def __init__(self, page, base_url: str, violations: list):
         self.page = page
         self.base_url = base_url
+        self.violations = violations
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -255,21 +273,53 @@ class TenantPage:
         return self
 
 
+@contextlib.contextmanager
+def _browser_tabs(web_server, chromium):
+    """Opens tabs, each in a fresh browser context (no cookies) watched for policy violations;
+    closes them, then fails the test if any page saw a violation."""
+    contexts = []
+
+    def open_tab(host: str) -> TenantPage:
+        context = chromium.new_context()
+        context.set_default_timeout(15_000)
+        violations = []
+        contexts.append((context, violations))
+        context.expose_function("__policyViolation", lambda text: violations.append(text))
+        context.add_init_script(POLICY_LISTENER)
+        context.on(
+            "page",
+            lambda page: page.on(
+                "console",
+                lambda message: (
+                    _is_policy_message(message.text)
+                    and violations.append(f"console: {message.text}")
+                ),
+            ),
+        )
+        return TenantPage(context.new_page(), f"http://{host}:{web_server.port}", violations)
+
+    yield open_tab
+    seen = []
+    for context, violations in contexts:
+        context.close()
+        seen += violations
+    if seen:
+        pytest.fail("policy violations in the browser:\n" + "\n".join(seen))
+
+
 @pytest.fixture
 def tenant_page(db, web_server, chromium):
     """A fresh browser context (no cookies) on tenant A's host: `tenant_page("tenant-b")` for
     another tenant."""
-    contexts = []
+    with _browser_tabs(web_server, chromium) as open_tab:
+        yield lambda slug=TENANTS["a"]: open_tab(host_of(slug))
 
-    def open_page(slug: str = TENANTS["a"]) -> TenantPage:
-        context = chromium.new_context()
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return TenantPage(context.new_page(), f"http://{host_of(slug)}:{web_server.port}")
 
-    yield open_page
-    for context in contexts:
-        context.close()
+@pytest.fixture
+def public_page(db, web_server, chromium):
+    """A fresh browser context on the public (platform) host: `public_page()`."""
+    with _browser_tabs(web_server, chromium) as open_tab:
+        yield lambda: open_tab(settings.BASE_DOMAIN)
 
 
 # The audit trail covers every write of the suite (issue 4); see tests/audit_coverage.py.

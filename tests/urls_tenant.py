@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/test/raise/<str:kind>/", views.Raise.as_view()),
     path("api/v1/test/throttled/", views.Throttled.as_view()),
     path("api/v1/test/plain-crash/", views.plain_crash),
+    path("test/page-crash/", views.plain_crash),
     path("api/v1/", include(router.urls)),
     *tenant_urlpatterns,
 ]

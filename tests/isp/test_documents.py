@@ -5,6 +5,7 @@ import io
 from datetime import date
 
 import pytest
+from django.contrib.staticfiles import finders
 from django_tenants.utils import schema_context
 from pypdf import PdfReader
 
@@ -75,7 +76,10 @@ def test_the_html_document_has_the_same_facts(invoice):
     assert "Reg. 0987654" in html
     assert "Tax 5.00% on 5.00" in html
     assert "59.25 USD" in html
-    assert "@media print" in html
+    # Its print rules are in its stylesheet (the Content-Security-Policy applies no <style>).
+    assert '<link rel="stylesheet" href="/static/isp/invoice.css">' in html
+    with open(finders.find("isp/invoice.css")) as stylesheet:
+        assert "@media print" in stylesheet.read()
 
 
 def test_a_settled_invoice_says_so(tenant_a):

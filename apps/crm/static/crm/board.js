@@ -1,7 +1,12 @@
 // Pipeline board: drag a card to another stage; the move is saved with fetch (no reload)
 // through the same service as the API's move action. On failure the card goes back.
+// The owner filter shows the board of the owner picked as soon as one is picked (wired here:
+// the Content-Security-Policy runs no inline handler).
 (function () {
   "use strict";
+  document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
   const board = document.getElementById("board");
   if (!board) return;
   const status = document.getElementById("board-status");
