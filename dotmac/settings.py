@@ -96,8 +96,6 @@ TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
-    # A data store that is down: a 503 in the request's format (apps.core.outage).
-    "apps.core.outage.OutageMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # The security headers (see "Security" below) before everything that may answer on its own:
     # probes, routing (an unknown host, a suspended tenant), the licence's upgrade page.
@@ -105,6 +103,9 @@ MIDDLEWARE = [
     "apps.core.security.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A data store that is down: a 503 in the request's format (apps.core.outage), with the
+    # headers above.
+    "apps.core.outage.OutageMiddleware",
     # Probes and metrics answer on any host (a kubelet calls the pod IP), before routing.
     "apps.core.middleware.OperationsMiddleware",
     "apps.platform.tenants.middleware.TenantRoutingMiddleware",

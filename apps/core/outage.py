@@ -11,8 +11,9 @@ not (its limits fail closed, apps.core.throttling).
 
 Where the failure is caught: DRF views through the API's exception handler
 (apps.core.api.exceptions); everything else (middleware, pages, the debug page of `make run`)
-through Django's `got_request_exception`, which marks the request, and `OutageMiddleware`,
-outermost but for the request id, which swaps whatever answer was drawn for the 503.
+through Django's `got_request_exception`, which marks the request, and `OutageMiddleware`
+(within the request id and the security headers), which swaps whatever answer was drawn for
+the 503.
 """
 
 import logging

@@ -62,6 +62,7 @@ def assert_unavailable_page(status, headers, body) -> None:
     assert "Briefly unavailable" in text
     assert "Traceback" not in text
     assert headers["X-Request-ID"] in text
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
 
 
 def assert_unavailable_envelope(status, headers, body) -> None:
