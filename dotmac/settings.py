@@ -59,6 +59,8 @@ SHARED_APPS = [
     # from a CDN, which the Content-Security-Policy would refuse.
     "drf_spectacular_sidecar",
     "csp",
+    # inet/cidr fields' containment lookups (net_contained, net_contains_or_equals).
+    "netfields",
     "guardian",
     "django_prometheus",
     # Failed sign-ins and lock-outs: a table in the public schema (platform staff) and in each

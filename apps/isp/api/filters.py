@@ -7,6 +7,7 @@ Search (`?search=`) and ordering (`?ordering=-total`) are declared on each views
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from netfields.forms import CidrAddressFormField, NoPrefixInetAddressFormField
 
 from apps.core.api.filters import FilterSet
 from apps.isp.models import (
@@ -16,10 +17,13 @@ from apps.isp.models import (
     CustomerContact,
     DunningStep,
     Invoice,
+    IPAddress,
     Payment,
+    Prefix,
     Service,
     ServicePlan,
     TaxClass,
+    Vrf,
 )
 
 
@@ -131,3 +135,72 @@ class DunningStepFilter(FilterSet):
     class Meta:
         model = DunningStep
         fields = ["action", "is_active"]
+
+
+# --- IPAM ------------------------------------------------------------------------------------
+
+
+class NetworkFilter(django_filters.Filter):
+    field_class = CidrAddressFormField
+
+
+class AddressFilter(django_filters.Filter):
+    field_class = NoPrefixInetAddressFormField
+
+
+class VrfFilter(FilterSet):
+    class Meta:
+        model = Vrf
+        fields = ["name", "rd"]
+
+
+class PrefixFilter(FilterSet):
+    family = django_filters.ChoiceFilter(
+        choices=[(4, "IPv4"), (6, "IPv6")], method="filter_family", label="IP version"
+    )
+    within = NetworkFilter(
+        field_name="prefix", lookup_expr="net_contained", label="Inside this network"
+    )
+    contains = AddressFilter(
+        field_name="prefix", lookup_expr="net_contains_or_equals", label="Holds this address"
+    )
+    global_table = django_filters.BooleanFilter(
+        field_name="vrf", lookup_expr="isnull", label="In the global table (no VRF)"
+    )
+
+    class Meta:
+        model = Prefix
+        fields = ["vrf", "purpose", "status"]
+
+    def filter_family(self, queryset, name, value):
+        return queryset.filter(prefix__family=int(value))
+
+
+class IPAddressFilter(FilterSet):
+    family = django_filters.ChoiceFilter(
+        choices=[(4, "IPv4"), (6, "IPv6")], method="filter_family", label="IP version"
+    )
+    within = NetworkFilter(
+        field_name="address", lookup_expr="net_contained_or_equal", label="Inside this network"
+    )
+    prefix = django_filters.ModelChoiceFilter(
+        queryset=Prefix.objects.all(), method="filter_prefix", label="In this prefix (and VRF)"
+    )
+    assigned = django_filters.BooleanFilter(
+        field_name="service", lookup_expr="isnull", exclude=True, label="Assigned to a service"
+    )
+    global_table = django_filters.BooleanFilter(
+        field_name="vrf", lookup_expr="isnull", label="In the global table (no VRF)"
+    )
+
+    class Meta:
+        model = IPAddress
+        fields = ["vrf", "status", "service"]
+
+    def filter_family(self, queryset, name, value):
+        return queryset.filter(address__family=int(value))
+
+    def filter_prefix(self, queryset, name, prefix):
+        return queryset.filter(
+            vrf_id=prefix.vrf_id, address__net_contained_or_equal=str(prefix.prefix)
+        )

@@ -17,6 +17,9 @@ staff.register("credit-notes", views.CreditNoteViewSet, basename="isp-credit-not
 staff.register("payments", views.PaymentViewSet, basename="isp-payment")
 staff.register("billing-runs", views.BillingRunViewSet, basename="isp-billing-run")
 staff.register("dunning-steps", views.DunningStepViewSet, basename="isp-dunning-step")
+staff.register("vrfs", views.VrfViewSet, basename="isp-vrf")
+staff.register("prefixes", views.PrefixViewSet, basename="isp-prefix")
+staff.register("ip-addresses", views.IPAddressViewSet, basename="isp-ip-address")
 
 customer_portal = SimpleRouter()
 customer_portal.register("services", portal.PortalServiceViewSet, basename="isp-portal-service")

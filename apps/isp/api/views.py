@@ -20,14 +20,18 @@ from apps.isp.models import (
     CustomerContact,
     DunningStep,
     Invoice,
+    IPAddress,
     Payment,
     Service,
     ServicePlan,
     TaxClass,
+    Vrf,
 )
+from apps.isp.selectors.network import prefixes_with_usage
 from apps.isp.services import (
     billing,
     customers,
+    ipam,
     payments,
     plans,
     runs,
@@ -342,3 +346,75 @@ __all__ = [
     "ServiceViewSet",
     "TaxClassViewSet",
 ]
+
+
+# --- IPAM --------------------------------------------------------------------------------------
+
+
+class VrfViewSet(ModelViewSet):
+    """Routing tables: an address is unique within its VRF. A VRF with prefixes or addresses
+    cannot be deleted (409)."""
+
+    queryset = Vrf.objects.all()
+    serializer_class = s.VrfSerializer
+    filterset_class = filters.VrfFilter
+    search_fields = ["name", "rd", "description"]
+    ordering_fields = ["name", "rd", "created_at"]
+    resource_type = "vrf"
+
+
+class PrefixViewSet(ModelViewSet):
+    """IPv4 and IPv6 networks, nested by containment within a VRF (`depth`), each with its
+    purpose and how much of it is in use. `?within=100.64.0.0/16` lists the prefixes inside a
+    network, `?contains=100.64.0.7` those holding an address."""
+
+    queryset = prefixes_with_usage()
+    serializer_class = s.PrefixSerializer
+    filterset_class = filters.PrefixFilter
+    search_fields = ["description", "vrf__name"]
+    ordering_fields = ["prefix", "vrf", "status", "purpose", "depth", "created_at"]
+    resource_type = "prefix"
+
+    @extend_schema(
+        parameters=[s.AvailableQuerySerializer], responses=s.AvailableAddressSerializer(many=True)
+    )
+    @action(detail=True, methods=["get"], url_path="available-ips", resource_type="available_ip",
+            filter_backends=[], pagination_class=None)  # fmt: skip
+    def available_ips(self, request, pk=None):
+        """The first free addresses of the prefix, in order (`?limit=`, at most 1,000): not in
+        use in its VRF and not in quarantine."""
+        query = s.AvailableQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        prefix = self.get_object()
+        free = ipam.available_addresses(prefix, query.validated_data["limit"])
+        return Response(
+            [{"id": str(address), "address": str(address), "family": address.version}
+             for address in free]
+        )  # fmt: skip
+
+    @extend_schema(request=s.AllocateSerializer, responses={201: s.IPAddressSerializer(many=True)})
+    @action(detail=True, methods=["post"], resource_type="ip_address")
+    def allocate(self, request, pk=None):
+        """Hand out the first `count` free addresses (at most 256), to `service` if given (from
+        a customer pool). Not enough free: 409 CONFLICT and nothing is written; two allocations
+        at once never get the same address."""
+        prefix = self.get_object()
+        data = self.validated(s.AllocateSerializer)
+        made = ipam.prefix_allocate(prefix=prefix, actor=self.actor, **data)
+        return Response(s.IPAddressSerializer(made, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class IPAddressViewSet(ModelViewSet):
+    """Addresses of a VRF: allocated from a prefix, or entered by hand (a gateway, a loopback);
+    each once per VRF. A terminated service's addresses wait in quarantine before reuse."""
+
+    queryset = IPAddress.objects.select_related("vrf")
+    serializer_class = s.IPAddressSerializer
+    filterset_class = filters.IPAddressFilter
+    search_fields = ["description", "service__customer__name"]
+    ordering_fields = ["address", "vrf", "status", "created_at"]
+    resource_type = "ip_address"
+    create_service = staticmethod(ipam.ip_address_create)
+    update_service = staticmethod(ipam.ip_address_update)
+    destroy_service = staticmethod(ipam.ip_address_delete)
+    service_object = "ip_address"

@@ -69,6 +69,11 @@ class ServicePlan(models.Model):
         "data cap (GB)", null=True, blank=True, help_text="Empty for unlimited."
     )
     fair_use_policy = models.TextField(blank=True)
+    static_ip = models.BooleanField(
+        "static IP",
+        default=False,
+        help_text="Each service gets a fixed address from a customer pool when it is activated.",
+    )
     price = MoneyField(validators=[non_negative], help_text="Net price per billing period.")
     setup_fee = MoneyField(validators=[non_negative])
     billing_period = models.CharField(

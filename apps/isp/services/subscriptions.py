@@ -24,6 +24,7 @@ from apps.isp.models import (
     ServicePlanChange,
     TimelineEvent,
 )
+from apps.isp.services import ipam
 from apps.isp.services.billing import (
     CREDIT_NOTE_SEQUENCE,
     INVOICE_SEQUENCE,
@@ -196,6 +197,9 @@ def service_activate(
     locked.save(update_fields=["status", "activated_on", "billed_until", "updated_at"])
     audit_updated(locked, before, actor=actor)
     _note(locked, f"{plan.name} activated on {on:%d %b %Y}", actor, invoice=invoice.pk)
+    address = ipam.service_static_address_ensure(service=locked, actor=actor)
+    if address is not None:
+        _note(locked, f"Static IP address {address} assigned", actor, address=str(address))
     if customer.status == Customer.Status.PROSPECT:
         customer_set_status(customer=customer, status=Customer.Status.ACTIVE, actor=actor)
     _refresh(service, locked)
@@ -313,6 +317,8 @@ def service_terminate(
     )
     audit_updated(locked, before, actor=actor)
     _note(locked, f"{locked.plan.name} terminated, last day {on:%d %b %Y}", actor)
+    if ipam.service_addresses_quarantine(service=locked, on=on, actor=actor):
+        _note(locked, "IP addresses released to quarantine", actor)
     _refresh(service, locked)
     return note
 

@@ -24,6 +24,6 @@ class ServicePlanSerializer(ModelSerializer):
         model = ServicePlan
         fields = ["id", "code", "name", "description", "download_mbps", "upload_mbps",
                   "burst_download_mbps", "burst_upload_mbps", "data_cap_gb", "fair_use_policy",
-                  "price", "setup_fee", "currency", "billing_period", "tax_class", "tax_rate",
-                  "status", "created_at", "updated_at"]  # fmt: skip
+                  "static_ip", "price", "setup_fee", "currency", "billing_period", "tax_class",
+                  "tax_rate", "status", "created_at", "updated_at"]  # fmt: skip
         read_only_fields = ["status", "created_at", "updated_at"]
