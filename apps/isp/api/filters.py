@@ -7,6 +7,8 @@ Search (`?search=`) and ordering (`?ordering=-total`) are declared on each views
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from netfields.forms import CidrAddressFormField, NoPrefixInetAddressFormField
 
 from apps.core.api.filters import FilterSet
@@ -140,12 +142,19 @@ class DunningStepFilter(FilterSet):
 # --- IPAM ------------------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "example": "100.64.0.0/16"})
 class NetworkFilter(django_filters.Filter):
     field_class = CidrAddressFormField
 
 
+@extend_schema_field({"type": "string", "example": "100.64.0.7"})
 class AddressFilter(django_filters.Filter):
     field_class = NoPrefixInetAddressFormField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class PrefixChoiceFilter(django_filters.ModelChoiceFilter):
+    pass
 
 
 class VrfFilter(FilterSet):
@@ -183,7 +192,7 @@ class IPAddressFilter(FilterSet):
     within = NetworkFilter(
         field_name="address", lookup_expr="net_contained_or_equal", label="Inside this network"
     )
-    prefix = django_filters.ModelChoiceFilter(
+    prefix = PrefixChoiceFilter(
         queryset=Prefix.objects.all(), method="filter_prefix", label="In this prefix (and VRF)"
     )
     assigned = django_filters.BooleanFilter(

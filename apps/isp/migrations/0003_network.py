@@ -7,6 +7,11 @@ import netfields.fields
 from django.db import migrations, models
 
 
+def network_settings_row(apps, schema_editor):
+    """Tenants made before IPAM get the row their initialiser would have made."""
+    apps.get_model("isp", "NetworkSettings").objects.get_or_create(id=1)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("isp", "0002_organisation_currency"),
@@ -247,4 +252,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunPython(network_settings_row, migrations.RunPython.noop),
     ]

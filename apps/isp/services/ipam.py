@@ -57,6 +57,7 @@ ORDER BY address LIMIT %(limit)s
 
 
 def network_settings() -> NetworkSettings:
+    """The tenant's row (made by the ISP's initialiser), or the defaults."""
     return NetworkSettings.objects.filter(pk=1).first() or NetworkSettings(pk=1)
 
 

@@ -1,0 +1,59 @@
+"""IPAM in the tenant admin: VRFs, prefixes (with depth and utilisation), addresses, and the
+network settings (quarantine length)."""
+
+from django.contrib import admin
+
+from apps.core.kit.admin import ServiceAdmin
+from apps.isp.models import IPAddress, NetworkSettings, Prefix, Vrf
+from apps.isp.selectors.network import prefix_utilisation, prefixes_with_usage
+from apps.isp.services import ipam
+
+
+@admin.register(Vrf)
+class VrfAdmin(ServiceAdmin):
+    list_display = ["name", "rd", "description"]
+    search_fields = ["name", "rd", "description"]
+
+
+@admin.register(Prefix)
+class PrefixAdmin(ServiceAdmin):
+    list_display = ["prefix", "vrf", "purpose", "status", "depth", "utilisation", "description"]
+    list_filter = ["purpose", "status", "vrf"]
+    search_fields = ["description"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return prefixes_with_usage(super().get_queryset(request))
+
+    @admin.display(description="depth", ordering="depth")
+    def depth(self, prefix):
+        return prefix.depth
+
+    @admin.display(description="utilisation (%)")
+    def utilisation(self, prefix):
+        return prefix_utilisation(prefix)
+
+
+@admin.register(IPAddress)
+class IPAddressAdmin(ServiceAdmin):
+    list_display = ["address", "vrf", "status", "service", "quarantined_until", "description"]
+    list_filter = ["status", "vrf"]
+    search_fields = ["description", "service__customer__name"]
+    list_select_related = ["vrf", "service__customer", "service__plan"]
+    raw_id_fields = ["service"]
+    readonly_fields = ["created_at", "updated_at"]
+    create_service = staticmethod(ipam.ip_address_create)
+    update_service = staticmethod(ipam.ip_address_update)
+    destroy_service = staticmethod(ipam.ip_address_delete)
+    service_object = "ip_address"
+
+
+@admin.register(NetworkSettings)
+class NetworkSettingsAdmin(ServiceAdmin):
+    list_display = ["__str__", "quarantine_days"]
+
+    def has_add_permission(self, request):
+        return False  # one row, created with the tenant
+
+    def has_delete_permission(self, request, obj=None):
+        return False
