@@ -16,6 +16,7 @@ DECLARATION = AppDeclaration(
                 Tab("Invoices", "isp:invoices", "invoices"),
                 Tab("Plans", "isp:plans", "plans"),
                 Tab("Billing runs", "isp:billing-runs", "runs"),
+                Tab("Network", "isp:prefixes", "network"),
             ),
         ),
         Area(

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from apps.isp.views import customers, portal, staff
+from apps.isp.views import customers, network, portal, staff
 
 staff_patterns = [
     path("", staff.Dashboard.as_view(), name="dashboard"),
@@ -36,6 +36,11 @@ staff_patterns = [
     path("plans/", staff.PlanList.as_view(), name="plans"),
     path("billing-runs/", staff.BillingRunList.as_view(), name="billing-runs"),
     path("billing-runs/run/", staff.BillingRunNow.as_view(), name="billing-run-now"),
+    path("network/", network.PrefixList.as_view(), name="prefixes"),
+    path("network/prefixes/<int:pk>/", network.PrefixDetail.as_view(), name="prefix-detail"),
+    path("network/prefixes/<int:pk>/allocate/", network.PrefixAllocate.as_view(),
+         name="prefix-allocate"),
+    path("network/addresses/", network.AddressList.as_view(), name="ip-addresses"),
 ]  # fmt: skip
 
 portal_patterns = [
