@@ -17,9 +17,19 @@ from django.test import override_settings
 from django.utils import timezone
 
 from apps.core.money import money
-from apps.isp.models import Customer, Invoice, Service, ServicePlan, TaxClass
+from apps.isp.models import (
+    Customer,
+    Invoice,
+    IPAddress,
+    Prefix,
+    Service,
+    ServicePlan,
+    TaxClass,
+    Vrf,
+)
 from apps.isp.services.customers import customer_create, customer_link_user, customer_set_status
 from apps.isp.services.dunning import dunning_run
+from apps.isp.services.ipam import ip_address_create, prefix_allocate
 from apps.isp.services.payments import PaymentEntry, payment_record, payments_import
 from apps.isp.services.plans import plan_create
 from apps.isp.services.proration import add_months
@@ -107,9 +117,48 @@ def _plans() -> dict[str, ServicePlan]:
             setup_fee=Decimal(setup),
             billing_period=period,
             tax_class=tax,
+            static_ip=code.startswith("business"),
             actor=ACTOR,
         )
     return plans
+
+
+#: The demo's address plan: (VRF, prefix, purpose, status, description). Documentation and
+#: shared address ranges only (RFC 5737, RFC 6598, RFC 3849), never anyone's real network.
+NETWORK = (
+    (None, "100.64.0.0/16", "customer", "container", "CGNAT space"),
+    (None, "100.64.0.0/22", "customer", "active", "CGNAT pool, residential"),
+    (None, "100.64.4.0/22", "customer", "reserved", "CGNAT pool, next town"),
+    (None, "198.51.100.0/25", "static", "active", "Static public IPs (business plans)"),
+    (None, "203.0.113.0/28", "infrastructure", "active", "Core links and loopbacks"),
+    ("management", "10.255.0.0/24", "management", "active", "Device management"),
+    (None, "2001:db8:100::/48", "customer", "container", "IPv6 subscriber space"),
+    (None, "2001:db8:100::/56", "customer", "active", "IPv6 subscriber pool"),
+)
+DEVICE_ADDRESSES = (
+    (None, "203.0.113.1", "Core router loopback"),
+    (None, "203.0.113.2", "Border router loopback"),
+    ("management", "10.255.0.1", "Management gateway"),
+    ("management", "10.255.0.10", "OLT 1 (management)"),
+    ("management", "10.255.0.11", "OLT 2 (management)"),
+)
+
+
+def _network() -> dict[str, Prefix]:
+    """The address plan; addresses for the core's devices."""
+    vrfs = {"management": Vrf.objects.get_or_create(name="management", rd="65000:999")[0]}
+    prefixes = {}
+    for vrf, network, purpose, status, description in NETWORK:
+        prefixes[network] = Prefix.objects.create(
+            vrf=vrfs.get(vrf), prefix=network, purpose=purpose, status=status,
+            description=description,
+        )  # fmt: skip
+    for vrf, address, description in DEVICE_ADDRESSES:
+        ip_address_create(
+            vrf=vrfs.get(vrf), address=address, status=IPAddress.Status.ACTIVE,
+            description=description, actor=ACTOR,
+        )  # fmt: skip
+    return prefixes
 
 
 class _Person:
@@ -153,6 +202,7 @@ def isp_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
 def _seed(tenant, demo) -> None:
     rng = random.Random(f"dotmac-demo-{demo.slug}")
     plans = _plans()
+    prefixes = _network()
     codes = list(plans)
     today = timezone.localdate()
     start = add_months(today.replace(day=1), -12)
@@ -280,6 +330,12 @@ def _seed(tenant, demo) -> None:
                 actor=ACTOR,
             )
         day += datetime.timedelta(days=1)
+
+    # Every live subscriber without a static address is on the CGNAT pool.
+    cgnat = prefixes["100.64.0.0/22"]
+    live = Service.objects.filter(status__in=[Service.Status.ACTIVE, Service.Status.SUSPENDED])
+    for service in live.filter(ip_addresses__isnull=True).order_by("pk"):
+        prefix_allocate(prefix=cgnat, service=service, actor=ACTOR, description="CGNAT")
 
     # The unpaid are reminded and, past the grace period, suspended (mail kept in memory).
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):

@@ -232,7 +232,8 @@ def test_a_service_gets_addresses_from_a_customer_pool_only(api_a, tenant_a):
 
 def test_a_static_ip_plan_gets_an_address_at_activation_and_quarantine_at_termination(tenant_a):
     with schema_context(tenant_a.schema_name):
-        PrefixFactory(prefix="10.40.0.0/30")
+        PrefixFactory(prefix="10.39.0.0/30")  # a dynamic pool: not for static addresses
+        PrefixFactory(prefix="10.40.0.0/30", purpose="static")
         plan = ServicePlanFactory(static_ip=True)
         service = ServiceFactory(plan=plan)
         service_activate(service=service, on=timezone.localdate())
@@ -245,7 +246,7 @@ def test_a_static_ip_plan_gets_an_address_at_activation_and_quarantine_at_termin
         address.refresh_from_db()
         assert address.status == "quarantine"
         assert address.quarantined_until == timezone.localdate() + datetime.timedelta(days=7)
-        prefix = Prefix.objects.get()
+        prefix = Prefix.objects.get(purpose="static")
         # In quarantine it is not handed out; after its quarantine it is, first.
         assert [str(a) for a in ipam.available_addresses(prefix, 5)] == ["10.40.0.2"]
         later = address.quarantined_until + datetime.timedelta(days=1)
@@ -272,11 +273,12 @@ def test_an_address_out_of_quarantine_is_reused_in_place(tenant_a, monkeypatch):
 
 def test_activation_is_refused_when_no_pool_has_a_free_address(tenant_a):
     with schema_context(tenant_a.schema_name):
-        PrefixFactory(prefix="10.42.0.0/32")
+        PrefixFactory(prefix="10.41.0.0/24")  # a dynamic pool with room: not for static ones
+        PrefixFactory(prefix="10.42.0.0/32", purpose="static")
         IPAddressFactory(address="10.42.0.0")
         service = ServiceFactory(plan=ServicePlanFactory(static_ip=True))
 
-        with pytest.raises(ConflictError, match="no customer pool has a free"):
+        with pytest.raises(ConflictError, match="no pool of static customer addresses has a free"):
             service_activate(service=service)
         service.refresh_from_db()
         assert service.status == "pending"

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from apps.core.demo import DemoTenant, DemoUser
 from apps.isp import demo
-from apps.isp.models import Customer, Invoice, Payment, Service, ServicePlan
+from apps.isp.models import Customer, Invoice, IPAddress, Payment, Prefix, Service, ServicePlan
 
 
 def test_the_seeder_builds_a_year_of_history_once(in_tenant_a, monkeypatch):
@@ -51,6 +51,20 @@ def test_the_seeder_builds_a_year_of_history_once(in_tenant_a, monkeypatch):
             - sum(customer.payments.filter(status="succeeded").values_list("amount", flat=True), 0)
         )
         assert customer.balance == owed, customer
+    # The network pages show real content: the address plan, every live service addressed
+    # (business plans from the static pool), the core's devices.
+    live = Service.objects.filter(status__in=["active", "suspended"])
+    assert live.exists()
+    assert not live.filter(ip_addresses__isnull=True).exists()
+    business = live.filter(plan__code="business-500")
+    assert all(
+        str(address).startswith("198.51.100.")
+        for address in IPAddress.objects.filter(service__in=business).values_list(
+            "address", flat=True
+        )
+    )
+    assert Prefix.objects.filter(status="container").count() == 2
+    assert IPAddress.objects.filter(vrf__name="management").count() == 3
 
 
 def test_tenants_without_the_isp_app_get_nothing(in_tenant_a):

@@ -74,7 +74,8 @@ class Prefix(models.Model):
     """An IPv4 or IPv6 network of a VRF, with what it is for."""
 
     class Purpose(models.TextChoices):
-        CUSTOMER = "customer", "Customer pool"
+        CUSTOMER = "customer", "Customer pool"  # subscribers' dynamic addresses (CGNAT, DHCP)
+        STATIC = "static", "Static customer addresses"  # handed to plans with a static IP
         INFRASTRUCTURE = "infrastructure", "Infrastructure"
         MANAGEMENT = "management", "Management"
 

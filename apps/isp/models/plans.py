@@ -72,7 +72,7 @@ class ServicePlan(models.Model):
     static_ip = models.BooleanField(
         "static IP",
         default=False,
-        help_text="Each service gets a fixed address from a customer pool when it is activated.",
+        help_text="Each service gets a fixed address from a static pool when it is activated.",
     )
     price = MoneyField(validators=[non_negative], help_text="Net price per billing period.")
     setup_fee = MoneyField(validators=[non_negative])

@@ -40,6 +40,8 @@ __all__ = [
 MAX_ALLOCATION = 256
 MAX_LISTED = 1000
 _FAMILY_MAX = {4: 2**32 - 1, 6: 2**128 - 1}
+#: The prefixes whose addresses go to subscribers' services.
+SERVICE_POOLS = (Prefix.Purpose.CUSTOMER, Prefix.Purpose.STATIC)
 
 _GAPS = """
 WITH taken AS (
@@ -112,7 +114,7 @@ def _check_allocatable(prefix: Prefix, service: Service | None) -> None:
         )
     if service is None:
         return
-    if prefix.purpose != Prefix.Purpose.CUSTOMER:
+    if prefix.purpose not in SERVICE_POOLS:
         raise ValidationError({"service": "A service's addresses come from a customer pool."})
     if service.status == Service.Status.TERMINATED:
         raise ConflictError("A terminated service gets no addresses.")
@@ -163,15 +165,15 @@ def prefix_allocate(
 
 
 def service_static_address_ensure(*, service: Service, actor=None) -> IPAddress | None:
-    """A service of a plan with a static address gets one at activation, from the first
-    customer pool (IPv4 first) with a free address; it keeps the one it has. No free address
-    in any pool: 409 CONFLICT (the activation is refused, nothing written)."""
+    """A service of a plan with a static address gets one at activation, from the first pool of
+    static customer addresses (IPv4 first) with a free one; it keeps the one it has. No free
+    address in any such pool: 409 CONFLICT (the activation is refused, nothing written)."""
     if not service.plan.static_ip:
         return None
     held = service.ip_addresses.filter(status="active").first()
     if held is not None:
         return held
-    pools = Prefix.objects.filter(purpose=Prefix.Purpose.CUSTOMER, status=Prefix.Status.ACTIVE)
+    pools = Prefix.objects.filter(purpose=Prefix.Purpose.STATIC, status=Prefix.Status.ACTIVE)
     pools = sorted(pools, key=lambda p: (p.network.version, p.network))
     for pool in pools:
         try:
@@ -180,8 +182,9 @@ def service_static_address_ensure(*, service: Service, actor=None) -> IPAddress 
         except ConflictError:
             continue
     raise ConflictError(
-        f"{service.plan.name} includes a static IP address, and no customer pool has a free "
-        "one: add a prefix (Network → Prefixes) and activate again."
+        f"{service.plan.name} includes a static IP address, and no pool of static customer "
+        "addresses has a free "
+        "one: add a prefix of static customer addresses and activate again."
     )
 
 
