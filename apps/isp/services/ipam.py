@@ -43,17 +43,21 @@ _FAMILY_MAX = {4: 2**32 - 1, 6: 2**128 - 1}
 #: The prefixes whose addresses go to subscribers' services.
 SERVICE_POOLS = (Prefix.Purpose.CUSTOMER, Prefix.Purpose.STATIC)
 
-_GAPS = """
-WITH taken AS (
+#: The addresses of a range that count as taken (a quarantine that has passed does not).
+_TAKEN = """
     SELECT address FROM isp_ipaddress
     WHERE vrf_id IS NOT DISTINCT FROM %(vrf)s
       AND address >= %(first)s::inet AND address <= %(last)s::inet
       AND NOT (status = 'quarantine' AND quarantined_until < %(today)s)
-    UNION ALL SELECT %(before)s::inet
-), edges AS (
-    SELECT address, lead(address) OVER (ORDER BY address) AS next FROM taken
-)
-SELECT address, next FROM edges WHERE next IS NULL OR address + 1 < next
+"""
+#: The first taken address, and the gaps after each taken address in order: the index is read
+#: in order and the window stops at the LIMIT-th gap, so no sort of the whole prefix.
+_FIRST = f"SELECT min(address) FROM ({_TAKEN}) AS taken"
+_GAPS = f"""
+SELECT address, next FROM (
+    SELECT address, lead(address) OVER (ORDER BY address) AS next FROM ({_TAKEN}) AS taken
+) AS edges
+WHERE next IS NULL OR address + 1 < next
 ORDER BY address LIMIT %(limit)s
 """
 
@@ -80,19 +84,31 @@ def available_addresses(prefix: Prefix, limit: int, *, today=None) -> list:
         "vrf": prefix.vrf_id,
         "first": str(make(first)),
         "last": str(make(last)),
-        "before": str(make(first - 1)),
         "today": today or timezone.localdate(),
         "limit": limit,
     }
     found: list = []
+
+    def take(start: int, end: int) -> bool:
+        """Add start..end (as far as needed); True once `limit` are found."""
+        stop = min(end, start + limit - len(found) - 1)
+        found.extend(make(number) for number in range(start, stop + 1))
+        return len(found) >= limit
+
     with connection.cursor() as cursor:
+        cursor.execute(_FIRST, params)
+        lowest = cursor.fetchone()[0]
+        if lowest is None:  # nothing taken: the range from its start
+            take(first, last)
+            return found
+        lowest = int(ipaddress.ip_interface(lowest).ip)
+        if lowest > first and take(first, lowest - 1):
+            return found
         cursor.execute(_GAPS, params)
         for taken, following in cursor.fetchall():
             start = int(ipaddress.ip_interface(taken).ip) + 1
             end = int(ipaddress.ip_interface(following).ip) - 1 if following else last
-            stop = min(end, start + limit - len(found) - 1)
-            found.extend(make(number) for number in range(start, stop + 1))
-            if len(found) >= limit:
+            if take(start, end):
                 break
     return found
 
