@@ -39,7 +39,10 @@ DECLARATION = AppDeclaration(
     api="apps.isp.api.urls",
     initialiser="apps.isp.services.setup.isp_defaults_ensure",
     demo_seeder="apps.isp.demo.isp_demo_ensure",
-    usage_counters={"isp.max_customers": "apps.isp.services.customers.customers_counted"},
+    usage_counters={
+        "isp.max_customers": "apps.isp.services.customers.customers_counted",
+        "isp.max_devices": "apps.isp.services.inventory.devices_counted",
+    },
     party_directory="apps.isp.parties.IspCustomers",
     admin_features={"isp.dunningstep": "isp.dunning", "isp.dunningnotice": "isp.dunning"},
     order=40,

@@ -9,6 +9,7 @@ AREA, PORTAL_AREA, TECH_AREA = "isp", "isp.portal", "isp.tech"
 DUNNING = "isp.dunning"
 CUSTOMER_PORTAL = "isp.customer_portal"
 MAX_CUSTOMERS = "isp.max_customers"
+MAX_DEVICES = "isp.max_devices"
 
 #: The window business dates must fall in (apps.core.dates.check_window): a document's issue
 #: date and a service's activation, termination or plan change from ten years back (history

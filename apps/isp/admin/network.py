@@ -1,12 +1,13 @@
-"""IPAM in the tenant admin: VRFs, prefixes (with depth and utilisation), addresses, and the
-network settings (quarantine length)."""
+"""The network in the tenant admin: VRFs, prefixes (with depth and utilisation), addresses, the
+network settings (quarantine length); sites, devices (through the inventory services: the
+plan's device limit, uplinks without loops) and circuits."""
 
 from django.contrib import admin
 
 from apps.core.kit.admin import ServiceAdmin
-from apps.isp.models import IPAddress, NetworkSettings, Prefix, Vrf
+from apps.isp.models import Circuit, Device, IPAddress, NetworkSettings, Prefix, Site, Vrf
 from apps.isp.selectors.network import prefix_utilisation, prefixes_with_usage
-from apps.isp.services import ipam
+from apps.isp.services import inventory, ipam
 
 
 @admin.register(Vrf)
@@ -57,3 +58,33 @@ class NetworkSettingsAdmin(ServiceAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Site)
+class SiteAdmin(ServiceAdmin):
+    list_display = ["name", "status", "city", "country", "latitude", "longitude"]
+    list_filter = ["status", "country"]
+    search_fields = ["name", "street", "city", "postcode", "description"]
+
+
+@admin.register(Device)
+class DeviceAdmin(ServiceAdmin):
+    list_display = ["name", "role", "status", "vendor", "model", "site", "parent", "service"]
+    list_filter = ["role", "status", "site"]
+    search_fields = ["name", "vendor", "model", "serial", "description"]
+    list_select_related = ["site", "parent", "service__customer", "service__plan"]
+    raw_id_fields = ["service", "parent", "management_ip"]
+    readonly_fields = ["created_at", "updated_at"]
+    create_service = staticmethod(inventory.device_create)
+    update_service = staticmethod(inventory.device_update)
+    destroy_service = staticmethod(inventory.device_delete)
+    service_object = "device"
+
+
+@admin.register(Circuit)
+class CircuitAdmin(ServiceAdmin):
+    list_display = ["cid", "provider", "kind", "status", "capacity_mbps", "monthly_cost",
+                    "site_a", "site_z", "term_ends_on"]  # fmt: skip
+    list_filter = ["status", "provider"]
+    search_fields = ["provider", "cid", "kind", "description"]
+    list_select_related = ["site_a", "site_z"]

@@ -14,9 +14,11 @@ from netfields.forms import CidrAddressFormField, NoPrefixInetAddressFormField
 from apps.core.api.filters import FilterSet
 from apps.isp.models import (
     BillingRun,
+    Circuit,
     CreditNote,
     Customer,
     CustomerContact,
+    Device,
     DunningStep,
     Invoice,
     IPAddress,
@@ -24,6 +26,7 @@ from apps.isp.models import (
     Prefix,
     Service,
     ServicePlan,
+    Site,
     TaxClass,
     Vrf,
 )
@@ -213,3 +216,30 @@ class IPAddressFilter(FilterSet):
         return queryset.filter(
             vrf_id=prefix.vrf_id, address__net_contained_or_equal=str(prefix.prefix)
         )
+
+
+# --- Inventory -------------------------------------------------------------------------------
+
+
+class SiteFilter(FilterSet):
+    class Meta:
+        model = Site
+        fields = ["status", "city", "country"]
+
+
+class DeviceFilter(FilterSet):
+    assigned = django_filters.BooleanFilter(
+        field_name="service", lookup_expr="isnull", exclude=True, label="Assigned to a service"
+    )
+
+    class Meta:
+        model = Device
+        fields = ["role", "status", "site", "parent", "service", "vendor"]
+
+
+class CircuitFilter(FilterSet):
+    term_ends_before = django_filters.DateFilter(field_name="term_ends_on", lookup_expr="lte")
+
+    class Meta:
+        model = Circuit
+        fields = ["provider", "status", "site_a", "site_z"]

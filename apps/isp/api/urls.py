@@ -20,6 +20,9 @@ staff.register("dunning-steps", views.DunningStepViewSet, basename="isp-dunning-
 staff.register("vrfs", views.VrfViewSet, basename="isp-vrf")
 staff.register("prefixes", views.PrefixViewSet, basename="isp-prefix")
 staff.register("ip-addresses", views.IPAddressViewSet, basename="isp-ip-address")
+staff.register("sites", views.SiteViewSet, basename="isp-site")
+staff.register("devices", views.DeviceViewSet, basename="isp-device")
+staff.register("circuits", views.CircuitViewSet, basename="isp-circuit")
 
 customer_portal = SimpleRouter()
 customer_portal.register("services", portal.PortalServiceViewSet, basename="isp-portal-service")

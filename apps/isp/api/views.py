@@ -15,15 +15,18 @@ from apps.isp.api import filters
 from apps.isp.api import serializers as s
 from apps.isp.models import (
     BillingRun,
+    Circuit,
     CreditNote,
     Customer,
     CustomerContact,
+    Device,
     DunningStep,
     Invoice,
     IPAddress,
     Payment,
     Service,
     ServicePlan,
+    Site,
     TaxClass,
     Vrf,
 )
@@ -31,6 +34,7 @@ from apps.isp.selectors.network import prefixes_with_usage
 from apps.isp.services import (
     billing,
     customers,
+    inventory,
     ipam,
     payments,
     plans,
@@ -418,3 +422,46 @@ class IPAddressViewSet(ModelViewSet):
     update_service = staticmethod(ipam.ip_address_update)
     destroy_service = staticmethod(ipam.ip_address_delete)
     service_object = "ip_address"
+
+
+# --- Inventory ---------------------------------------------------------------------------------
+
+
+class SiteViewSet(ModelViewSet):
+    """POPs, cabinets and towers, with coordinates for the map. A site with devices or
+    circuits cannot be deleted (409)."""
+
+    queryset = Site.objects.all()
+    serializer_class = s.SiteSerializer
+    filterset_class = filters.SiteFilter
+    search_fields = ["name", "street", "city", "postcode", "description"]
+    ordering_fields = ["name", "city", "status", "created_at"]
+    resource_type = "site"
+
+
+class DeviceViewSet(ModelViewSet):
+    """Routers, switches, OLTs, access points and CPEs. Adding one counts against the plan's
+    `isp.max_devices` (403 LIMIT_EXCEEDED, nothing written); `parent` is its uplink (no loops);
+    a CPE may be assigned to the service it serves."""
+
+    queryset = Device.objects.select_related("site", "management_ip")
+    serializer_class = s.DeviceSerializer
+    filterset_class = filters.DeviceFilter
+    search_fields = ["name", "vendor", "model", "serial", "description"]
+    ordering_fields = ["name", "role", "status", "created_at"]
+    resource_type = "device"
+    create_service = staticmethod(inventory.device_create)
+    update_service = staticmethod(inventory.device_update)
+    destroy_service = staticmethod(inventory.device_delete)
+
+
+class CircuitViewSet(ModelViewSet):
+    """Carrier circuits: capacity, monthly cost and term, between two sites or a site and the
+    provider."""
+
+    queryset = Circuit.objects.select_related("site_a", "site_z")
+    serializer_class = s.CircuitSerializer
+    filterset_class = filters.CircuitFilter
+    search_fields = ["provider", "cid", "kind", "description"]
+    ordering_fields = ["provider", "cid", "capacity_mbps", "monthly_cost", "term_ends_on"]
+    resource_type = "circuit"

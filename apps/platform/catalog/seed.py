@@ -13,13 +13,15 @@ CATALOG = [
         "description": "Customers and services, recurring billing with proration and dunning, "
         "a customer portal, IP address management, monitoring, tickets and a technician app.",
         "plans": [
-            ("basic", "Basic", "49.00", ["isp.customer_portal"], {"isp.max_customers": 500}),
+            ("basic", "Basic", "49.00", ["isp.customer_portal"],
+             {"isp.max_customers": 500, "isp.max_devices": 250}),
             ("pro", "Pro", "149.00",
              ["isp.customer_portal", "isp.dunning", "isp.network_automation"],
-             {"isp.max_customers": 5000}),
+             {"isp.max_customers": 5000, "isp.max_devices": 5000}),
             ("enterprise", "Enterprise", "499.00",
              ["isp.customer_portal", "isp.dunning", "isp.network_automation", "isp.api_webhooks"],
-             {"isp.max_customers": None, "platform.api_rate_per_minute": 1000}),
+             {"isp.max_customers": None, "isp.max_devices": None,
+              "platform.api_rate_per_minute": 1000}),
         ],
     },
     {

@@ -8,6 +8,7 @@ organisation's currency.
 
 from apps.isp.api.serializers.billing import *  # noqa: F403
 from apps.isp.api.serializers.customers import *  # noqa: F403
+from apps.isp.api.serializers.inventory import *  # noqa: F403
 from apps.isp.api.serializers.network import *  # noqa: F403
 from apps.isp.api.serializers.plans import *  # noqa: F403
 from apps.isp.api.serializers.portal import *  # noqa: F403
