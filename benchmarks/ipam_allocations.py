@@ -27,7 +27,7 @@ from benchlib import TENANT_HOST, http, log, percentile
 DATABASE = "dotmac_bench_ipam"
 POOL = "100.64.0.0/16"
 
-PROVISION = benchlib.PROVISION.replace('admin_password=', 'apps=["isp"], admin_password=')
+PROVISION = benchlib.PROVISION.replace("admin_password=", 'apps=["isp"], admin_password=')
 MAKE_POOL = f"""
 from django_tenants.utils import schema_context
 from apps.isp.models import Prefix
