@@ -41,6 +41,9 @@ staff_patterns = [
     path("network/prefixes/<int:pk>/allocate/", network.PrefixAllocate.as_view(),
          name="prefix-allocate"),
     path("network/addresses/", network.AddressList.as_view(), name="ip-addresses"),
+    path("network/devices/", network.DeviceList.as_view(), name="devices"),
+    path("network/devices/<int:pk>/", network.DeviceDetail.as_view(), name="device-detail"),
+    path("network/sites/", network.SiteList.as_view(), name="sites"),
 ]  # fmt: skip
 
 portal_patterns = [

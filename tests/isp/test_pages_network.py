@@ -5,10 +5,18 @@ import pytest
 from django_tenants.utils import schema_context
 
 from apps.isp.models import IPAddress
-from tests.isp.network_factories import IPAddressFactory, PrefixFactory, VrfFactory
+from tests.isp.factories import ServiceFactory
+from tests.isp.network_factories import (
+    DeviceFactory,
+    IPAddressFactory,
+    PrefixFactory,
+    SiteFactory,
+    VrfFactory,
+)
 from tests.isp.pages_data import make_user, queries_of, sign_in
 
-PATHS = ["/isp/network/", "/isp/network/addresses/"]
+PATHS = ["/isp/network/", "/isp/network/addresses/", "/isp/network/devices/",
+         "/isp/network/sites/"]  # fmt: skip
 
 
 @pytest.fixture
@@ -141,3 +149,48 @@ def test_the_prefix_tree_costs_the_same_queries_with_many_prefixes(staff_a, in_t
         PrefixFactory(vrf=VrfFactory())
 
     assert queries_of(staff_a, "/isp/network/") == few
+
+
+def test_devices_list_and_detail_show_uplinks_addresses_and_the_served_customer(
+    staff_a, in_tenant_a
+):
+    site = SiteFactory(name="Leeds POP")
+    core = DeviceFactory(name="core-leeds", site=site)
+    service = ServiceFactory()
+    cpe = DeviceFactory(
+        name="cpe-0001", role="cpe", parent=core, service=service,
+        management_ip=IPAddressFactory(address="10.255.0.20", status="active"),
+    )  # fmt: skip
+
+    listed = text(staff_a.get("/isp/network/devices/?role=cpe"))
+    detail = text(staff_a.get(f"/isp/network/devices/{core.pk}/"))
+    cpe_page = text(staff_a.get(f"/isp/network/devices/{cpe.pk}/"))
+
+    assert "cpe-0001" in listed
+    assert ">core-leeds</a></td><td>Router" not in listed  # filtered to CPEs
+    assert "10.255.0.20" in listed
+    assert service.customer.name in listed
+    assert "cpe-0001" in detail
+    assert "Leeds POP" in detail
+    assert "core-leeds" in cpe_page
+
+
+def test_sites_are_listed_and_drawn_on_the_map(staff_a, in_tenant_a):
+    SiteFactory(name="Leeds POP", latitude="53.800800", longitude="-1.549100")
+    SiteFactory(name="York <cabinet>", latitude="53.959600", longitude="-1.081900")
+    SiteFactory(name="Unplaced", latitude=None, longitude=None)
+
+    body = text(staff_a.get("/isp/network/sites/"))
+
+    assert 'aria-label="Map of 2 sites"' in body
+    assert "York &lt;cabinet&gt;" in body
+    assert "<cabinet>" not in body
+    assert "Unplaced" in body
+
+
+def test_another_tenants_device_is_a_404_on_the_pages(client_b, tenant_a):
+    with schema_context(tenant_a.schema_name):
+        device = DeviceFactory()
+    client_b.sign_in()
+
+    assert client_b.get(f"/isp/network/devices/{device.pk}/").status_code == 404

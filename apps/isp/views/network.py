@@ -1,12 +1,16 @@
 """The /isp/network/ pages: the prefix tree with utilisation bars, a prefix with its addresses
-and first free ones (and an allocation button), and the addresses list. They read through the
-IPAM selectors and filters (the API's) and allocate through the IPAM service."""
+and first free ones (and an allocation button), the addresses list, devices (list and detail)
+and sites with their map. They read through the IPAM selectors and the API's filters and
+allocate through the IPAM service."""
 
+from django.db.models import Count
 from django.shortcuts import redirect
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.kit.pages import ActionPage, DetailPage, ListPage
-from apps.isp.api.filters import IPAddressFilter, PrefixFilter
-from apps.isp.models import IPAddress, Prefix, Vrf
+from apps.isp.api.filters import DeviceFilter, IPAddressFilter, PrefixFilter, SiteFilter
+from apps.isp.models import Device, IPAddress, Prefix, Site, Vrf
 from apps.isp.selectors.network import prefix_utilisation, prefixes_with_usage
 from apps.isp.services import ipam
 from apps.isp.views.base import IspPage
@@ -100,3 +104,79 @@ class AddressList(NetworkPage, ListPage):
 
     def list_context(self) -> dict:
         return {"vrfs": Vrf.objects.order_by("name"), "statuses": IPAddress.Status.choices}
+
+
+class DeviceList(NetworkPage, ListPage):
+    template_name = "isp/network/devices.html"
+    search_fields = ("name", "vendor", "model", "serial", "description")
+    filterset_class = DeviceFilter
+    ignore_invalid_filters = True
+
+    def rows(self):
+        return Device.objects.select_related(
+            "site", "parent", "management_ip", "service__customer"
+        ).order_by("name")
+
+    def list_context(self) -> dict:
+        return {"roles": Device.Role.choices, "statuses": Device.Status.choices,
+                "sites": Site.objects.order_by("name")}  # fmt: skip
+
+
+class DeviceDetail(NetworkPage, DetailPage):
+    template_name = "isp/network/device.html"
+
+    def object(self):
+        devices = Device.objects.select_related(
+            "site", "parent", "management_ip", "service__customer", "service__plan"
+        )
+        return self.get_row(devices, self.kwargs["pk"])
+
+    def detail_context(self, device) -> dict:
+        return {"children": device.children.select_related("site").order_by("name")[:200]}
+
+
+class SiteList(NetworkPage, ListPage):
+    """Sites with their devices and circuits, and a map of those with coordinates."""
+
+    template_name = "isp/network/sites.html"
+    search_fields = ("name", "street", "city", "postcode")
+    filterset_class = SiteFilter
+    ignore_invalid_filters = True
+    page_size = 100
+
+    def rows(self):
+        return Site.objects.annotate(device_count=Count("devices", distinct=True)).order_by("name")
+
+    def list_context(self) -> dict:
+        placed = self.listed().exclude(latitude=None)[:500]
+        return {"site_map": site_map(placed)}
+
+
+def site_map(sites) -> SafeString:
+    """The sites with coordinates on an SVG plane (longitude across, latitude up, fitted to
+    them with a margin): a dot and a name each, the exact place in its title. No tiles: the
+    pages load nothing from elsewhere."""
+    sites = list(sites)
+    if not sites:
+        return mark_safe("")
+    width, height, pad = 640, 320, 40
+    lats = [float(site.latitude) for site in sites]
+    lons = [float(site.longitude) for site in sites]
+    span_lat = max(max(lats) - min(lats), 0.01)
+    span_lon = max(max(lons) - min(lons), 0.01)
+    marks = []
+    for site, lat, lon in zip(sites, lats, lons, strict=True):
+        x = pad + (lon - min(lons)) / span_lon * (width - 2 * pad)
+        y = height - pad - (lat - min(lats)) / span_lat * (height - 2 * pad)
+        name = escape(site.name)
+        marks.append(
+            f'<g class="site site-{escape(site.status)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="6">'
+            f"<title>{name}: {site.latitude}, {site.longitude}</title></circle>"
+            f'<text x="{x + 9:.1f}" y="{y + 4:.1f}">{name}</text></g>'
+        )
+    return mark_safe(
+        f'<svg class="site-map" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="Map of {len(sites)} sites">'
+        f'<rect class="map-ground" width="{width}" height="{height}" rx="10"/>'
+        f"{''.join(marks)}</svg>"
+    )
