@@ -18,17 +18,20 @@ from django.utils import timezone
 
 from apps.core.money import money
 from apps.isp.models import (
+    Circuit,
     Customer,
     Invoice,
     IPAddress,
     Prefix,
     Service,
     ServicePlan,
+    Site,
     TaxClass,
     Vrf,
 )
 from apps.isp.services.customers import customer_create, customer_link_user, customer_set_status
 from apps.isp.services.dunning import dunning_run
+from apps.isp.services.inventory import device_create
 from apps.isp.services.ipam import ip_address_create, prefix_allocate
 from apps.isp.services.payments import PaymentEntry, payment_record, payments_import
 from apps.isp.services.plans import plan_create
@@ -144,7 +147,51 @@ DEVICE_ADDRESSES = (
 )
 
 
-def _network() -> dict[str, Prefix]:
+SITES = (
+    # name, street, latitude, longitude
+    ("Central POP", "1 Exchange Street", "51.507400", "-0.127800"),
+    ("North cabinet", "88 Holloway Road", "51.553300", "-0.111700"),
+    ("East tower", "12 Canary Walk", "51.505400", "-0.023500"),
+)
+CPES_PER_TENANT = 24
+
+
+def _inventory(addresses: dict) -> list:
+    """Sites, the core and access devices on their management addresses, two carrier circuits;
+    answers the OLTs (the CPEs hang off them)."""
+    sites = [
+        Site.objects.create(name=name, street=street, city="London", country="GB",
+                            latitude=Decimal(lat), longitude=Decimal(lon))
+        for name, street, lat, lon in SITES
+    ]  # fmt: skip
+    core = device_create(
+        name="core-1", role="router", vendor="Juniper", model="MX204", serial="JN0001",
+        site=sites[0], management_ip=addresses["203.0.113.1"], actor=ACTOR,
+    )  # fmt: skip
+    olts = [
+        device_create(
+            name=f"olt-{n}",
+            role="olt",
+            vendor="Huawei",
+            model="MA5800-X7",
+            serial=f"HW00{n}",
+            site=sites[n],
+            parent=core,
+            management_ip=addresses[f"10.255.0.{9 + n}"],
+            actor=ACTOR,
+        )  # fmt: skip
+        for n in (1, 2)
+    ]
+    Circuit.objects.create(provider="Openreach", cid="OR-100231", kind="Backhaul",
+                           capacity_mbps=10_000, monthly_cost=Decimal("850.00"),
+                           site_a=sites[0], site_z=sites[1])  # fmt: skip
+    Circuit.objects.create(provider="Cogent", cid="CG-5521", kind="Transit",
+                           capacity_mbps=20_000, monthly_cost=Decimal("1400.00"),
+                           site_a=sites[0])  # fmt: skip
+    return olts
+
+
+def _network() -> tuple[dict[str, Prefix], dict[str, IPAddress]]:
     """The address plan; addresses for the core's devices."""
     vrfs = {"management": Vrf.objects.get_or_create(name="management", rd="65000:999")[0]}
     prefixes = {}
@@ -153,12 +200,17 @@ def _network() -> dict[str, Prefix]:
             vrf=vrfs.get(vrf), prefix=network, purpose=purpose, status=status,
             description=description,
         )  # fmt: skip
-    for vrf, address, description in DEVICE_ADDRESSES:
-        ip_address_create(
-            vrf=vrfs.get(vrf), address=address, status=IPAddress.Status.ACTIVE,
-            description=description, actor=ACTOR,
+    addresses = {
+        address: ip_address_create(
+            vrf=vrfs.get(vrf),
+            address=address,
+            status=IPAddress.Status.ACTIVE,
+            description=description,
+            actor=ACTOR,
         )  # fmt: skip
-    return prefixes
+        for vrf, address, description in DEVICE_ADDRESSES
+    }
+    return prefixes, addresses
 
 
 class _Person:
@@ -202,7 +254,8 @@ def isp_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
 def _seed(tenant, demo) -> None:
     rng = random.Random(f"dotmac-demo-{demo.slug}")
     plans = _plans()
-    prefixes = _network()
+    prefixes, addresses = _network()
+    olts = _inventory(addresses)
     codes = list(plans)
     today = timezone.localdate()
     start = add_months(today.replace(day=1), -12)
@@ -336,6 +389,11 @@ def _seed(tenant, demo) -> None:
     live = Service.objects.filter(status__in=[Service.Status.ACTIVE, Service.Status.SUSPENDED])
     for service in live.filter(ip_addresses__isnull=True).order_by("pk"):
         prefix_allocate(prefix=cgnat, service=service, actor=ACTOR, description="CGNAT")
+    for n, service in enumerate(live.order_by("pk")[:CPES_PER_TENANT]):
+        device_create(
+            name=f"cpe-{service.pk:05d}", role="cpe", vendor="Nokia", model="G-140W-F",
+            serial=f"ALCL{service.pk:08d}", parent=olts[n % 2], service=service, actor=ACTOR,
+        )  # fmt: skip
 
     # The unpaid are reminded and, past the grace period, suspended (mail kept in memory).
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
