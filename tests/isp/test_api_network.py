@@ -332,3 +332,22 @@ def test_another_tenants_prefix_is_a_404_to_its_actions(tenant_a):
 
     assert (allocated.status_code, listed.status_code) == (404, 404)
     assert _in_a(tenant_a, IPAddress.objects.count) == 0
+
+
+@pytest.mark.parametrize(
+    "taken",
+    [[], [1], [1, 2, 3, 4, 5], [2, 3, 4], [1, 3, 5, 7, 9], [5, 6, 7, 30], [1, 2, 62], [62],
+     list(range(1, 63))],
+)  # fmt: skip
+def test_free_addresses_are_exactly_those_not_taken_in_order(tenant_a, taken):
+    """Against a brute-force count over a /26 (usable .1 to .62), dense, holed and full."""
+    with schema_context(tenant_a.schema_name):
+        prefix = PrefixFactory(prefix="10.70.0.0/26")
+        IPAddress.objects.bulk_create(
+            [IPAddress(address=f"10.70.0.{n}", status="active") for n in taken]
+        )
+        expected = [f"10.70.0.{n}" for n in range(1, 63) if n not in taken]
+
+        for limit in (1, 3, 100):
+            found = [str(a) for a in ipam.available_addresses(prefix, limit)]
+            assert found == expected[:limit], (taken, limit)

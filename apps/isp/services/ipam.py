@@ -50,9 +50,11 @@ _TAKEN = """
       AND address >= %(first)s::inet AND address <= %(last)s::inet
       AND NOT (status = 'quarantine' AND quarantined_until < %(today)s)
 """
-#: The first taken address, and the gaps after each taken address in order: the index is read
-#: in order and the window stops at the LIMIT-th gap, so no sort of the whole prefix.
-_FIRST = f"SELECT min(address) FROM ({_TAKEN}) AS taken"
+#: The first and last taken address and how many there are: when they are as many as the span
+#: between them holds, the range is full up to the last (the usual case of a pool handed out in
+#: order) and no gap needs finding. Otherwise the gaps after each taken address, in order, up
+#: to the LIMIT-th.
+_SPAN = f"SELECT min(address), max(address), count(*) FROM ({_TAKEN}) AS taken"
 _GAPS = f"""
 SELECT address, next FROM (
     SELECT address, lead(address) OVER (ORDER BY address) AS next FROM ({_TAKEN}) AS taken
@@ -96,13 +98,17 @@ def available_addresses(prefix: Prefix, limit: int, *, today=None) -> list:
         return len(found) >= limit
 
     with connection.cursor() as cursor:
-        cursor.execute(_FIRST, params)
-        lowest = cursor.fetchone()[0]
+        cursor.execute(_SPAN, params)
+        lowest, highest, count = cursor.fetchone()
         if lowest is None:  # nothing taken: the range from its start
             take(first, last)
             return found
         lowest = int(ipaddress.ip_interface(lowest).ip)
+        highest = int(ipaddress.ip_interface(highest).ip)
         if lowest > first and take(first, lowest - 1):
+            return found
+        if count == highest - lowest + 1:  # no hole between them
+            take(highest + 1, last)
             return found
         cursor.execute(_GAPS, params)
         for taken, following in cursor.fetchall():
