@@ -38,7 +38,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, FieldError, ImproperlyConfigured
 from django.db import migrations, models, transaction
-from django.db.models import Q
+from django.db.models import Q, signals
 from django.db.models.expressions import Col
 from django.db.models.lookups import Lookup
 
@@ -50,6 +50,7 @@ __all__ = [
     "EncryptedTextField",
     "ReencryptionCount",
     "blind_index",
+    "blind_indexes_of",
     "decrypt",
     "encrypt",
     "encrypt_existing_rows",
@@ -265,6 +266,37 @@ class BlindIndexField(models.CharField):
         value = self.digest(getattr(model_instance, self.source))
         setattr(model_instance, self.attname, value)
         return value
+
+    def contribute_to_class(self, cls, name, **kwargs):
+        super().contribute_to_class(cls, name, **kwargs)
+        if not cls._meta.abstract:
+            uid = f"blind-index-{cls._meta.label}-{name}"
+            signals.pre_save.connect(
+                _refuse_a_stale_index, sender=cls, weak=False, dispatch_uid=uid
+            )
+
+
+def blind_indexes_of(model, names) -> list[str]:
+    """The blind indexes kept from any of the fields `names`: what `save(update_fields=...)`
+    must name too (`apps.core.kit.writes.record_update` does)."""
+    names = set(names)
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if isinstance(f, BlindIndexField) and f.source in names and f.name not in names
+    ]
+
+
+def _refuse_a_stale_index(sender, instance, update_fields=None, **kwargs):
+    """`save(update_fields=["phone"])` would write the phone and leave its index behind: the
+    record would no longer be found by it. A programming error, refused loudly."""
+    if update_fields:
+        missing = blind_indexes_of(sender, update_fields)
+        if missing:
+            raise ValueError(
+                f"save(update_fields=...) on {sender._meta.label} names an encrypted field "
+                f"but not its blind index: add {', '.join(missing)} (see blind_indexes_of)."
+            )
 
 
 class BlindIndexLookup(Lookup):
