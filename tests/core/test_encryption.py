@@ -475,3 +475,35 @@ def test_keys_are_a_comma_separated_list_and_debug_derives_stable_development_ke
     assert first == second
     Fernet(first[0][0])  # a valid key
     assert len(first[1]) >= 32
+
+
+def test_the_migrations_encrypt_the_plaintext_rows_a_tenant_schema_already_has(in_tenant_a):
+    """Back to before the encryption (the reverse decrypts), rows written as plaintext, then
+    forward again: the data migration encrypts and indexes them; inside the test transaction."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    customer = CustomerFactory(phone=PHONE, service_street="7 Plain Street")
+    account = Account.objects.create(owner=owner(), name="Plain Ltd", city="Leeds")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending triggers before DDL
+    executor = MigrationExecutor(connection)
+    before = [("isp", "0002_organisation_currency"), ("crm", "0003_party_links")]
+    executor.migrate(before)
+
+    assert raw(Customer, customer.pk, "phone") == PHONE  # decrypted back
+    assert raw(Account, account.pk, "city") == "Leeds"
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE isp_customer SET service_city = 'Old Town' WHERE id = %s",
+                       [customer.pk])  # fmt: skip
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(
+        [key for key in executor.loader.graph.leaf_nodes() if key[0] in ("isp", "crm")]
+    )
+
+    assert_hidden(Customer, customer.pk, "phone", PHONE)
+    assert_hidden(Customer, customer.pk, "service_city", "Old Town")
+    assert_hidden(Customer, customer.pk, "service_street", "7 Plain Street")
+    assert_hidden(Account, account.pk, "city", "Leeds")
+    assert Customer.objects.filter(phone=DIGITS).get().service_city == "Old Town"
+    assert Account.objects.filter(city="leeds").get() == account
