@@ -126,6 +126,8 @@ def test_the_blind_index_is_a_keyed_hash_of_the_normalised_value(in_tenant_a):
     assert len(stored) == 64
     with override_settings(FIELD_HASH_KEY="another-hash-key-of-at-least-32-characters"):
         assert blind_index(PHONE, "phone") != stored
+    assert list(Customer.objects.filter(phone__in=["+1 555 0100", DIGITS])) == [customer]
+    assert not Customer.objects.filter(phone__in=["letters only"]).exists()
 
 
 def test_blank_stays_blank_and_null_stays_null(in_tenant_a):
