@@ -197,6 +197,31 @@ def test_the_admin_shows_plaintext_saves_a_token_and_searches_the_whole_number(t
     assert "Phoebe Phone" not in console.get("/admin/isp/customer/?q=7946").content.decode()
 
 
+def test_an_admin_save_stores_tokens_and_reads_back_what_was_typed(tenant_a):
+    console = HostClient("tenant-a.localhost").sign_in()
+    form = {"kind": "residential", "name": "Admin Added", "email": "added@example.com",
+            "billing_day": "1", "phone": PHONE, "billing_street": "3 Console Way",
+            "contacts-TOTAL_FORMS": "0", "contacts-INITIAL_FORMS": "0"}  # fmt: skip
+
+    response = console.post("/admin/isp/customer/add/", form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with schema_context(tenant_a.schema_name):
+        customer = Customer.objects.get(email="added@example.com")
+        assert (customer.phone, customer.billing_street) == (PHONE, "3 Console Way")
+        assert_hidden(Customer, customer.pk, "phone", PHONE)
+        assert_hidden(Customer, customer.pk, "billing_street", "3 Console Way")
+        assert raw(Customer, customer.pk, "phone_hash") == blind_index(PHONE, "phone")
+    too_long = console.post(
+        "/admin/isp/customer/add/",
+        {**form, "email": "long@example.com", "billing_street": "x" * 201},
+    )
+    assert too_long.status_code == 200  # the form again, with the error
+    assert "at most 200 characters" in too_long.content.decode()
+    with schema_context(tenant_a.schema_name):
+        assert not Customer.objects.filter(email="long@example.com").exists()
+
+
 def search_ids(client, path, query):
     response = client.get(f"{path}?search={quote(query)}")
     assert response.status_code == 200, response.json()
@@ -509,3 +534,16 @@ def test_the_migrations_encrypt_the_plaintext_rows_a_tenant_schema_already_has(i
     assert_hidden(Account, account.pk, "city", "Leeds")
     assert Customer.objects.filter(phone=DIGITS).get().service_city == "Old Town"
     assert Account.objects.filter(city="leeds").get() == account
+
+
+def test_the_party_directories_find_a_record_by_its_whole_phone_number(in_tenant_a):
+    """Linking a CRM account to an ISP customer (and back) can start from a phone number."""
+    from apps.crm.parties import CrmAccounts
+    from apps.isp.parties import IspCustomers
+
+    customer = CustomerFactory(name="Dial Tone", phone=PHONE)
+    account = Account.objects.create(owner=owner(), name="Ring Ltd", phone="+1 555 0177")
+
+    assert [f.ref for f in IspCustomers().search("+44 (0)20 7946 0958")] == []  # another number
+    assert [f.ref for f in IspCustomers().search(DIGITS)] == [str(customer.pk)]
+    assert [f.ref for f in CrmAccounts().search("+1 555 0177")] == [str(account.pk)]
