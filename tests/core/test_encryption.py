@@ -547,3 +547,29 @@ def test_the_party_directories_find_a_record_by_its_whole_phone_number(in_tenant
     assert [f.ref for f in IspCustomers().search("+44 (0)20 7946 0958")] == []  # another number
     assert [f.ref for f in IspCustomers().search(DIGITS)] == [str(customer.pk)]
     assert [f.ref for f in CrmAccounts().search("+1 555 0177")] == [str(account.pk)]
+
+
+def test_reencrypt_fields_visits_every_tenant_schema_by_default(in_tenant_a, tenant_b):
+    CustomerFactory(phone=PHONE)
+    with schema_context(tenant_b.schema_name):
+        CustomerFactory(phone=PHONE)
+    out = StringIO()
+
+    call_command("reencrypt_fields", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    visited = {line.split()[0] for line in lines if "isp.Customer " in line}
+    assert {in_tenant_a.schema_name, tenant_b.schema_name} <= visited
+    assert "public" not in visited  # a tenant app's tables live in tenant schemas only
+    assert lines[-1].startswith("Done: ")
+
+
+def test_an_encrypted_text_field_keeps_a_text_column_and_blank(in_tenant_a):
+    from apps.core.encryption import EncryptedTextField
+
+    field = EncryptedTextField(blank=True)
+    assert field.db_type(connection) == "text"
+    token = field.get_db_prep_save("a RADIUS shared secret", connection)
+    assert is_token(token)
+    assert field.from_db_value(token, None, connection) == "a RADIUS shared secret"
+    assert field.get_db_prep_save("", connection) == ""
