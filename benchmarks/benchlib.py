@@ -110,6 +110,9 @@ def app_env(database_url: str, redis_url: str, **extra: str) -> dict:
         # 32+ bytes: a shorter HMAC key makes PyJWT warn on every token it signs or checks.
         "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
         "DEBUG": "0",
+        # Production settings refuse to start without the field keys (apps.core.encryption).
+        "FIELD_ENCRYPTION_KEYS": "YmVuY2gtb25seS1ub3QtYS1yZWFsLWtleS0wMDAwMDA=",
+        "FIELD_HASH_KEY": "bench-field-hash-key-not-for-production-0123",
         "SECURE_COOKIES": "0",
         "LOG_LEVEL": "WARNING",
         # A token must outlive the run.

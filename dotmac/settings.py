@@ -4,6 +4,9 @@ Every variable read here is documented in the README with its default. Productio
 default posture: DEBUG is off unless asked for, cookies are secure and host-only, HSTS is on.
 """
 
+import base64
+import binascii
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +22,52 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="" if not DEBUG else "dev-insecure-secret-key")
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+
+# --- Personal data encrypted at rest (apps.core.encryption) -----------------------------------
+# FIELD_ENCRYPTION_KEYS: comma-separated Fernet keys; new values are encrypted with the first,
+# any of them decrypts (rotation: prepend a new key, run `manage.py reencrypt_fields`, then drop
+# the old one). FIELD_HASH_KEY: the key of the blind indexes that keep phone numbers, postcodes
+# and cities searchable by exact value; independent of the Fernet keys so that rotating them
+# never touches it (changing it needs `reencrypt_fields`, which recomputes every index). Under
+# DEBUG both default to keys derived from SECRET_KEY; without DEBUG both must be set.
+def _derived_key(purpose: str) -> str:
+    digest = hashlib.sha256(f"dotmac:{purpose}:{SECRET_KEY}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _check_fernet_key(key: str) -> str:
+    try:
+        valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (ValueError, binascii.Error):
+        valid = False
+    if not valid:
+        raise environ.ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 "
+            'bytes). Generate one with: python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"'
+        )
+    return key
+
+
+FIELD_ENCRYPTION_KEYS = [
+    _check_fernet_key(key)
+    for key in env.list("FIELD_ENCRYPTION_KEYS", default=[_derived_key("fields")] if DEBUG else [])
+    if key.strip()
+]
+if not FIELD_ENCRYPTION_KEYS:
+    raise environ.ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off (comma-separated Fernet keys; "
+        'generate one with: python -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())")'
+    )
+FIELD_HASH_KEY = env.str("FIELD_HASH_KEY", default=_derived_key("hash") if DEBUG else "")
+if len(FIELD_HASH_KEY) < 32:
+    raise environ.ImproperlyConfigured(
+        "FIELD_HASH_KEY must be set when DEBUG is off, at least 32 characters (e.g. python -c "
+        "'import secrets; print(secrets.token_urlsafe(32))'); keep it when FIELD_ENCRYPTION_KEYS "
+        "rotate."
+    )
 
 # --- Hosts ------------------------------------------------------------------------------------
 # The public (platform) host is BASE_DOMAIN; tenants answer on <slug>.BASE_DOMAIN.
@@ -343,7 +392,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "apps.core.api.filters.StrictFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "apps.core.api.filters.SearchFilter",
         "apps.core.api.filters.StrictOrderingFilter",
     ],
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.envelope_exception_handler",

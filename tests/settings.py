@@ -7,6 +7,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("SECURE_COOKIES", "0")
+# Fixed test keys (never used anywhere else), inherited by every process a test starts.
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "zsAlfhlWyrBe5CWi6HgN-w31-YocELup1fZ4GmAgknI=")
+os.environ.setdefault("FIELD_HASH_KEY", "test-field-hash-key-not-for-production")
 
 from dotmac.settings import *  # noqa: E402,F403
 from dotmac.settings import CACHES, REDIS_URL, env  # noqa: E402

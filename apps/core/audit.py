@@ -33,6 +33,7 @@ from apps.core.context import (
     request_var,
     source_var,
 )
+from apps.core.encryption import BlindIndexField
 from apps.core.models import AuditEntry
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "current_actor",
     "diff",
     "mask",
+    "personal_fields",
     "snapshot",
 ]
 
@@ -111,11 +113,24 @@ def diff(before: dict | None, after: dict | None) -> dict:
     return changes
 
 
-def mask(changes: dict) -> dict:
-    """Secrets replaced by "***" (null stays null: "no password before" is no secret)."""
+def personal_fields(model) -> frozenset[str]:
+    """The fields of `model` encrypted at rest, and their blind indexes: the audit trail records
+    that they changed, never their values (it would be a plaintext copy of them)."""
+    if model is None:
+        return frozenset()
+    return frozenset(
+        f.name
+        for f in model._meta.concrete_fields
+        if getattr(f, "encrypted", False) or isinstance(f, BlindIndexField)
+    )
+
+
+def mask(changes: dict, personal: frozenset[str] = frozenset()) -> dict:
+    """Secrets, and the `personal` (encrypted) fields, replaced by "***" (null and blank stay
+    as they are: "no password before" is no secret)."""
     masked = {}
     for name, value in (changes or {}).items():
-        if is_secret(name):
+        if is_secret(name) or name in personal:
             if isinstance(value, list | tuple):
                 value = [None if item in (None, "") else MASK for item in value]
             else:
@@ -212,7 +227,7 @@ def audit_record(
         object_type=object_type or "",
         object_id="" if object_id is None else str(object_id)[:64],
         object_repr=(object_repr or "")[:200],
-        changes=mask(changes or {}),
+        changes=mask(changes or {}, personal_fields(type(instance) if instance else None)),
         request_id=_current_request_id(),
         ip=ip_var.get(),
         source=source_var.get(),

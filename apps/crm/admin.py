@@ -48,7 +48,7 @@ class ContactInline(ServiceInline):
 class AccountAdmin(OwnedAdmin):
     list_display = ["name", "domain", "industry", "city", "country", "owner"]
     list_filter = ["owner", "industry", "country"]
-    search_fields = ["name", "domain", "email"]
+    search_fields = ["name", "domain", "email", "phone"]
     inlines = [ContactInline]
     create_service = staticmethod(records.account_create)
 
@@ -57,7 +57,7 @@ class AccountAdmin(OwnedAdmin):
 class ContactAdmin(OwnedAdmin):
     list_display = ["__str__", "account", "title", "email", "phone", "owner"]
     list_select_related = ["owner", "account"]
-    search_fields = ["first_name", "last_name", "email", "account__name"]
+    search_fields = ["first_name", "last_name", "email", "phone", "account__name"]
     autocomplete_fields = ["owner", "account"]
     create_service = staticmethod(records.contact_create)
 
@@ -66,7 +66,7 @@ class ContactAdmin(OwnedAdmin):
 class LeadAdmin(OwnedAdmin):
     list_display = ["__str__", "email", "source", "status", "score", "owner", "created_at"]
     list_filter = ["status", "source", "owner"]
-    search_fields = ["first_name", "last_name", "company", "email"]
+    search_fields = ["first_name", "last_name", "company", "email", "phone"]
     readonly_fields = ["created_at", "updated_at", "converted_at", "converted_account",
                        "converted_contact", "converted_opportunity"]  # fmt: skip
     create_service = staticmethod(leads.lead_create)

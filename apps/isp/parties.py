@@ -48,6 +48,7 @@ class IspCustomers:
             Q(name__icontains=query)
             | Q(email__icontains=query)
             | Q(account_number__icontains=query)
+            | Q(phone=query)  # encrypted: the whole number, through its blind index
         )
         shown_in = organisation.currency()
         return [_facts_of(c, shown_in) for c in customers.order_by("name", "pk")[:limit]]

@@ -3,20 +3,23 @@
 never silently ignored (`?total__gte=abc` used to list everything); dates are bounded
 (apps.core.dates).
 
-Apps declare their filtersets on `FilterSet`; `StrictFilterBackend` and `StrictOrderingFilter`
-are the API's default filter backends (settings.REST_FRAMEWORK).
+Apps declare their filtersets on `FilterSet`; `StrictFilterBackend`, `SearchFilter` and
+`StrictOrderingFilter` are the API's default filter backends (settings.REST_FRAMEWORK).
 """
 
 import django_filters
+from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.widgets import BooleanWidget
+from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.settings import api_settings
 
 from apps.core.dates import out_of_bounds
+from apps.core.encryption import whole_value_match
 
-__all__ = ["FilterSet", "StrictFilterBackend", "StrictOrderingFilter"]
+__all__ = ["FilterSet", "SearchFilter", "StrictFilterBackend", "StrictOrderingFilter"]
 
 #: Query parameters every list understands besides its filters.
 COMMON_PARAMETERS = frozenset({"page", "page_size", "format"})
@@ -117,3 +120,19 @@ class StrictOrderingFilter(OrderingFilter):
                  f"order by one of: {', '.join(allowed)} (a leading - reverses)."}
             )  # fmt: skip
         return valid
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's `?search=`, and an encrypted field with a blind index (a phone number) also matched
+    by the whole query as one value, so that "+44 20 7946 0958" finds it (apps.core.encryption:
+    encrypted fields match by exact, normalised value only)."""
+
+    def filter_queryset(self, request, queryset, view):
+        found = super().filter_queryset(request, queryset, view)
+        query = request.query_params.get(self.search_param, "")
+        match = whole_value_match(
+            queryset.model, self.get_search_fields(view, request) or (), query
+        )
+        if match is None:
+            return found
+        return queryset.filter(Q(pk__in=found.values("pk")) | match)

@@ -18,10 +18,12 @@
 """
 
 from django.contrib import admin
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from apps.core.admin_audit import AuditedAdmin
+from apps.core.encryption import whole_value_match
 from apps.core.kit.refusals import REFUSALS, admin_refusal
 
 __all__ = [
@@ -81,6 +83,14 @@ class ServiceInline(_Services, admin.TabularInline):
 
 
 class ServiceAdmin(_Services, AuditedAdmin):
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # A phone number typed with spaces, as one value (apps.core.encryption)
+        match = whole_value_match(self.model, self.get_search_fields(request), search_term)
+        if match is None:
+            return found, may_have_duplicates
+        return queryset.filter(Q(pk__in=found.values("pk")) | match), may_have_duplicates
+
     def _filled(self, form) -> dict:
         return {
             name: value

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
 from apps.core.audit import UPDATE, audit_created, audit_deleted, audit_updated, snapshot
+from apps.core.encryption import blind_indexes_of
 from apps.core.exceptions import ConflictError
 
 __all__ = ["record_create", "record_delete", "record_update"]
@@ -47,7 +48,11 @@ def record_update(
     if not changed:
         return []
     stamps = [f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)]
-    instance.save(update_fields=[*changed, *(name for name in stamps if name not in changed)])
+    # an encrypted field's blind index moves with it (apps.core.encryption)
+    indexes = blind_indexes_of(type(instance), changed)
+    instance.save(
+        update_fields=[*changed, *indexes, *(name for name in stamps if name not in changed)]
+    )
     audit_updated(
         instance, {name: before[name] for name in changed}, actor=actor, action=action or UPDATE
     )

@@ -108,7 +108,8 @@ class AccountViewSet(CrmRecordViewSet):
     serializer_class = serializers.AccountSerializer
     filterset_class = filters.AccountFilter
     search_fields = ["name", "domain", "email", "phone", "city", "industry"]
-    ordering_fields = ["name", "created_at", "updated_at", "city", "country"]
+    # city is encrypted at rest: searched and filtered by exact value, never ordered by
+    ordering_fields = ["name", "created_at", "updated_at", "country"]
     create_service = staticmethod(records.account_create)
     export_kind = import_kind = "accounts"
 

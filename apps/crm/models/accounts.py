@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models.functions import Lower
 
+from apps.core.encryption import BlindIndexField, EncryptedCharField
 from apps.crm.models.base import AddressFields, OwnedRecord, validate_phone
 
 __all__ = ["Account", "Contact"]
@@ -30,7 +31,8 @@ class Account(OwnedRecord, AddressFields):
     website = models.URLField("website", blank=True)
     industry = models.CharField("industry", max_length=100, blank=True)
     email = models.EmailField("email", blank=True)
-    phone = models.CharField("phone", max_length=40, blank=True, validators=[validate_phone])
+    phone = EncryptedCharField("phone", max_length=40, blank=True, validators=[validate_phone])
+    phone_hash = BlindIndexField(source="phone", normaliser="phone")
     description = models.TextField("description", blank=True)
 
     class Meta:
@@ -61,7 +63,8 @@ class Contact(OwnedRecord, AddressFields):
     last_name = models.CharField("last name", max_length=100)
     title = models.CharField("job title", max_length=100, blank=True)
     email = models.EmailField("email", blank=True)
-    phone = models.CharField("phone", max_length=40, blank=True, validators=[validate_phone])
+    phone = EncryptedCharField("phone", max_length=40, blank=True, validators=[validate_phone])
+    phone_hash = BlindIndexField(source="phone", normaliser="phone")
     notes = models.TextField("notes", blank=True)
 
     class Meta:

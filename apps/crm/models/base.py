@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from apps.core.encryption import BlindIndexField, EncryptedCharField
 from apps.core.validators import phone_validator
 
 __all__ = ["AddressFields", "OwnedRecord", "normalise_phone", "normalise_tags", "validate_phone"]
@@ -58,11 +59,15 @@ class OwnedRecord(models.Model):
 
 
 class AddressFields(models.Model):
-    """A postal address."""
+    """A postal address. Street, city and postal code are encrypted at rest
+    (apps.core.encryption); the city is still found and filtered by exact value (case and
+    spaces aside) through its blind index. Region and country stay plain: too coarse to
+    identify anyone, and the lists filter and order by them."""
 
-    street = models.CharField("street", max_length=200, blank=True)
-    city = models.CharField("city", max_length=100, blank=True)
-    postal_code = models.CharField("postal code", max_length=20, blank=True)
+    street = EncryptedCharField("street", max_length=200, blank=True)
+    city = EncryptedCharField("city", max_length=100, blank=True)
+    city_hash = BlindIndexField(source="city", normaliser="text")
+    postal_code = EncryptedCharField("postal code", max_length=20, blank=True)
     region = models.CharField("region", max_length=100, blank=True)
     country = models.CharField("country", max_length=100, blank=True)
 

@@ -3,6 +3,7 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from apps.core.encryption import BlindIndexField, EncryptedCharField
 from apps.crm.constants import LeadSource, LeadStatus
 from apps.crm.models.base import OwnedRecord, validate_phone
 
@@ -18,7 +19,8 @@ class Lead(OwnedRecord):
     company = models.CharField("company", max_length=200, blank=True)
     title = models.CharField("job title", max_length=100, blank=True)
     email = models.EmailField("email", blank=True)
-    phone = models.CharField("phone", max_length=40, blank=True, validators=[validate_phone])
+    phone = EncryptedCharField("phone", max_length=40, blank=True, validators=[validate_phone])
+    phone_hash = BlindIndexField(source="phone", normaliser="phone")
     website = models.URLField("website", blank=True)
     source = models.CharField(
         "source", max_length=20, choices=LeadSource.choices, default=LeadSource.OTHER

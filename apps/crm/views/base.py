@@ -54,7 +54,7 @@ KINDS = {
               ("Email", "email"), ("Phone", "phone"), ("Owner", "owner")),
              ("owner", "tag"), "Contacts"),
         Kind("leads", Lead, selectors.lead_rows, forms.LeadForm, leads.lead_create,
-             filters.LeadFilter, ("first_name", "last_name", "company", "email"),
+             filters.LeadFilter, ("first_name", "last_name", "company", "email", "phone"),
              (("Name", "full_name"), ("Company", "company"), ("Source", "source"),
               ("Status", "status"), ("Score", "score"), ("Owner", "owner")),
              ("owner", "status", "source", "tag"), "Leads"),

@@ -42,8 +42,7 @@ class ServiceAdmin(kit.ServiceAdmin):
         "customer__name",
         "customer__account_number",
         "plan__name",
-        "install_street",
-        "install_postcode",
+        "install_postcode",  # encrypted: exact postcode only; the street is not searchable
     ]
     list_select_related = ["customer", "plan"]
     autocomplete_fields = ["customer"]

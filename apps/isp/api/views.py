@@ -173,7 +173,9 @@ class ServiceViewSet(ModelViewSet):
     queryset = Service.objects.select_related("customer", "plan").prefetch_related("plan_changes")
     serializer_class = s.ServiceSerializer
     filterset_class = filters.ServiceFilter
-    search_fields = ["customer__name", "customer__account_number", "plan__name", "install_street",
+    # The install address is encrypted at rest: the street cannot be searched, the postcode
+    # is found by exact value (its blind index).
+    search_fields = ["customer__name", "customer__account_number", "plan__name",
                      "install_postcode"]  # fmt: skip
     ordering_fields = ["created_at", "activated_on", "status", "billed_until"]
     resource_type = "service"

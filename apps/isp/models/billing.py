@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
 
+from apps.core.encryption import EncryptedCharField
 from apps.core.money import MoneyField
 from apps.isp.models.customers import Customer
 from apps.isp.models.subscriptions import Service, ServicePlanChange
@@ -39,7 +40,7 @@ class BillingSettings(models.Model):
     )
     company_name = models.CharField(max_length=200, blank=True, help_text="Shown on invoices.")
     company_address = models.TextField(blank=True, help_text="Shown on invoices.")
-    company_tax_id = models.CharField("tax id", max_length=50, blank=True)
+    company_tax_id = EncryptedCharField("tax id", max_length=50, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "billing settings"

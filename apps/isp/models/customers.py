@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from apps.core.encryption import BlindIndexField, EncryptedCharField
 from apps.core.money import MoneyField
 from apps.core.validators import phone_validator
 
@@ -28,7 +29,10 @@ class Customer(models.Model):
     name = models.CharField(max_length=200, help_text="The person's or the company's name.")
     company_registration = models.CharField(max_length=50, blank=True)
     email = models.EmailField()
-    phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
+    # Personal data below is encrypted at rest (apps.core.encryption); the phone number is
+    # found by exact value through its blind index.
+    phone = EncryptedCharField(max_length=30, blank=True, validators=[phone_validator])
+    phone_hash = BlindIndexField(source="phone", normaliser="phone")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROSPECT)
     billing_day = models.PositiveSmallIntegerField(
         default=1,
@@ -41,13 +45,13 @@ class Customer(models.Model):
         "billing services, never edited by hand.",
     )
     # Service address (where the line is installed) and billing address (where invoices go).
-    service_street = models.CharField("service address", max_length=200, blank=True)
-    service_city = models.CharField(max_length=100, blank=True)
-    service_postcode = models.CharField(max_length=20, blank=True)
+    service_street = EncryptedCharField("service address", max_length=200, blank=True)
+    service_city = EncryptedCharField(max_length=100, blank=True)
+    service_postcode = EncryptedCharField(max_length=20, blank=True)
     service_country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code")
-    billing_street = models.CharField("billing address", max_length=200, blank=True)
-    billing_city = models.CharField(max_length=100, blank=True)
-    billing_postcode = models.CharField(max_length=20, blank=True)
+    billing_street = EncryptedCharField("billing address", max_length=200, blank=True)
+    billing_city = EncryptedCharField(max_length=100, blank=True)
+    billing_postcode = EncryptedCharField(max_length=20, blank=True)
     billing_country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code")
     notes = models.TextField(blank=True)
     user = models.OneToOneField(
@@ -91,7 +95,8 @@ class CustomerContact(models.Model):
     name = models.CharField(max_length=200)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.PRIMARY)
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
+    phone = EncryptedCharField(max_length=30, blank=True, validators=[phone_validator])
+    phone_hash = BlindIndexField(source="phone", normaliser="phone")
 
     class Meta:
         ordering = ["customer", "role", "name"]

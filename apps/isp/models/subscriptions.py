@@ -1,6 +1,7 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from apps.core.encryption import BlindIndexField, EncryptedCharField
 from apps.core.money import MoneyField, non_negative
 from apps.isp.models.customers import Customer
 from apps.isp.models.plans import ServicePlan
@@ -40,9 +41,12 @@ class Service(models.Model):
     suspension_reason = models.CharField(
         max_length=10, choices=SuspensionReason.choices, blank=True, editable=False
     )
-    install_street = models.CharField("install address", max_length=200, blank=True)
-    install_city = models.CharField(max_length=100, blank=True)
-    install_postcode = models.CharField(max_length=20, blank=True)
+    # The install address is encrypted at rest (apps.core.encryption); services are found by
+    # postcode (exact, spaces and case aside) through its blind index.
+    install_street = EncryptedCharField("install address", max_length=200, blank=True)
+    install_city = EncryptedCharField(max_length=100, blank=True)
+    install_postcode = EncryptedCharField(max_length=20, blank=True)
+    install_postcode_hash = BlindIndexField(source="install_postcode", normaliser="postcode")
     install_country = models.CharField(max_length=2, blank=True)
     price_override = MoneyField(
         null=True,

@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("isp", "0003_network"),
+        ("isp", "0004_network"),
     ]
 
     operations = [

@@ -14,7 +14,7 @@ def network_settings_row(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("isp", "0002_organisation_currency"),
+        ("isp", "0003_encrypt_personal_data"),
     ]
 
     operations = [
