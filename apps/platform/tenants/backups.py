@@ -41,7 +41,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django_tenants.postgresql_backend.base import _check_schema_name
 from django_tenants.utils import schema_exists
@@ -344,25 +346,40 @@ def _members(manifest: dict) -> Iterator[dict]:
 
 def migration_targets(manifest: dict) -> list[tuple[str, str]] | None:
     """None when the backup is at this DotMac's migration state; otherwise the (app, migration)
-    to migrate a new schema to so that it matches the backup. Raises for a newer backup."""
+    to migrate a new schema to so that it matches the backup. Raises for a newer backup.
+
+    Decided from the migrations the backed-up schema had applied (not from the fingerprint of
+    the code that wrote the file: a schema may lag behind its code until migrate_schemas runs).
+    """
     state = manifest.get("migration_state") or {}
-    if state.get("fingerprint") == schemas.migration_fingerprint():
-        return None
+    applied = {tuple(item) for item in state.get("applied", []) if len(item) == 2}
     loader = MigrationLoader(None, ignore_no_migrations=True, load=True)
-    known = set(loader.graph.nodes)
-    applied = {tuple(item) for item in state.get("applied", [])}
-    unknown = sorted(applied - known)
+    unknown = sorted(applied - set(loader.graph.nodes))
     if unknown:
         shown = ", ".join(f"{app}.{name}" for app, name in unknown[:5])
         raise BackupError(
             f"the backup is from a newer DotMac (migrations this installation lacks: {shown}); "
             "upgrade DotMac first."
         )
+    if schemas.expected_migrations(tuple(settings.TENANT_APPS)) <= applied:
+        return None
     targets = []
     for app in sorted({app for app, _ in applied}):
         mine = [node for node in applied if node[0] == app]
         targets.append(max(mine, key=lambda node: len(loader.graph.forwards_plan(node))))
     return targets
+
+
+def _migrate_to(schema_name: str, targets: list[tuple[str, str]]) -> None:
+    """Migrate an empty schema to exactly `targets` (one migration plan, like migrate_schemas
+    does for a schema: django_migrations created in the schema itself first)."""
+    connection.set_schema(schema_name, include_public=False)
+    MigrationRecorder(connection).ensure_schema()
+    connection.set_schema(schema_name)
+    try:
+        MigrationExecutor(connection).migrate(targets)
+    finally:
+        connection.set_schema_to_public()
 
 
 # --- Restore --------------------------------------------------------------------------------------
@@ -376,12 +393,11 @@ def _scratch_schema_create(targets: list[tuple[str, str]] | None) -> str:
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA "{name}"')
-    for app, migration in targets:
-        call_command(
-            "migrate_schemas", app, migration, schema_name=name, tenant=True,
-            interactive=False, verbosity=0,
-        )  # fmt: skip
-    connection.set_schema_to_public()
+    try:
+        _migrate_to(name, targets)
+    except BaseException:
+        schemas.drop_schema(name)
+        raise
     return name
 
 
