@@ -24,7 +24,8 @@ from django_tenants.utils import schema_context, schema_exists
 from apps.core.demo import DEMO_TENANTS
 from apps.core.registry import registry
 from apps.platform.tenants import schemas, services
-from apps.platform.tenants.backups import SCRATCH_PREFIX, media_root
+from apps.platform.tenants.backup_format import media_root
+from apps.platform.tenants.backups import SCRATCH_PREFIX
 from apps.platform.tenants.models import Domain, Tenant
 from tests.committed import committed
 from tests.conftest import HostClient, host_of, obtain_tokens
@@ -329,6 +330,31 @@ def test_a_manifest_naming_sql_instead_of_a_table_is_refused(backup):
 
     with pytest.raises(CommandError, match="never creates"):
         run("tenant_restore", "bak-hostile", str(hostile))
+
+    nothing_written(count)
+
+
+def test_a_manifest_without_its_source_is_refused(backup):
+    def malformed(name, data):
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        del manifest["source"]
+        manifest["sequences"][0]["last_value"] = "many"
+        return json.dumps(manifest).encode()
+
+    broken = rewrite(backup["file"], backup["dir"] / "malformed.tar.gz", malformed)
+
+    with pytest.raises(CommandError, match=r"malformed \(source, sequences\)"):
+        run("tenant_restore", "bak-malformed", str(broken))
+    assert scratch_schemas() == []
+
+
+def test_new_slug_restores_only_a_backup_of_the_tenant_named(backup):
+    count = Tenant.objects.count()
+
+    with pytest.raises(CommandError, match=f"a backup of '{backup['slug']}', not of 'tenant-a'"):
+        run("tenant_restore", "tenant-a", str(backup["file"]), "--new-slug", "bak-wrong-source")
 
     nothing_written(count)
 

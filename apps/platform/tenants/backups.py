@@ -1,11 +1,6 @@
 """Backups of one tenant, and restores of them into a new (or, when asked, the same) tenant.
-
-A backup is one gzipped tar file:
-- `manifest.json`: format and version, the source tenant (slug, schema, name), its migration
-  state (every row of its django_migrations), the time, and per table its columns, row count
-  and checksum, plus the sha256 of every other member; the tenant's subscriptions and domains;
-- `tables/<table>.copy`: each table's rows in PostgreSQL's COPY text format;
-- `media/<path>`: the tenant's uploaded files (under MEDIA_ROOT/tenants/<schema>/).
+The file itself (a gzipped tar: manifest, one COPY file per table, uploaded files) is
+described, written and checked in backup_format.py.
 
 Consistency: every table is read in one REPEATABLE READ, READ ONLY transaction on a connection
 of its own, the same snapshot pg_dump takes; the counts and checksums in the manifest are
@@ -22,18 +17,12 @@ schema: nothing is written.
 """
 
 import dataclasses
-import gzip
-import hashlib
-import io
 import json
 import logging
-import re
 import secrets
 import shutil
 import tarfile
 import tempfile
-import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -54,22 +43,27 @@ from apps.platform.catalog.models import Plan
 from apps.platform.licensing.models import Subscription
 from apps.platform.licensing.services import subscription_create, subscription_set_overrides
 from apps.platform.tenants import schemas
+from apps.platform.tenants.backup_format import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    BackupError,
+    add_bytes,
+    backup_read_manifest,
+    file_sha256,
+    media_root,
+    schema_digests,
+    schema_sequences,
+    schema_tables,
+    table_digest,
+)
 from apps.platform.tenants.models import Domain, Tenant
 from apps.platform.tenants.models.tenants import schema_name_for
 from apps.platform.tenants.services import tenant_host
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "dotmac-tenant-backup"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
 SCRATCH_PREFIX = "restore_"
-# Names read back from a file are checked before they go near SQL: a manifest is input.
-IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-
-
-class BackupError(Exception):
-    """A backup cannot be written or a file cannot be restored; the message says why."""
 
 
 @dataclasses.dataclass
@@ -82,78 +76,12 @@ class RestoreReport:
     subscriptions: list[str]
 
 
-# --- Reading a schema ---------------------------------------------------------------------------
-
-
-def _tables(cursor, schema_name: str) -> list[tuple[str, list[str]]]:
-    """The schema's tables, each with its writable columns in physical order."""
-    cursor.execute(
-        """
-        SELECT c.relname, array_agg(a.attname::text ORDER BY a.attnum)
-        FROM pg_class c
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-             AND a.attgenerated = ''
-        WHERE n.nspname = %s AND c.relkind = 'r'
-        GROUP BY c.relname ORDER BY c.relname
-        """,
-        [schema_name],
-    )
-    return [(name, list(columns)) for name, columns in cursor.fetchall()]
-
-
-def _table_digest(cursor, schema_name: str, table: str, columns: list[str]) -> tuple[int, str]:
-    """Row count and md5 of the rows' text, ordered (byte order), columns taken by name so that
-    the physical column order of the schema does not matter."""
-    row = sql.SQL("ROW({})::text").format(
-        sql.SQL(", ").join(sql.Identifier(column) for column in sorted(columns))
-    )
-    cursor.execute(
-        sql.SQL(
-            "SELECT count(*), md5(coalesce(string_agg({row}, E'\\n' ORDER BY {row} COLLATE \"C\"),"
-            " '')) FROM {table}"
-        ).format(row=row, table=sql.Identifier(schema_name, table))
-    )
-    count, digest = cursor.fetchone()
-    return count, digest
-
-
-def schema_digests(cursor, schema_name: str) -> dict[str, dict]:
-    """{table: {"rows", "checksum"}} for every table of the schema."""
-    digests = {}
-    for table, columns in _tables(cursor, schema_name):
-        rows, checksum = _table_digest(cursor, schema_name, table, columns)
-        digests[table] = {"rows": rows, "checksum": checksum}
-    return digests
-
-
-def _sequences(cursor, schema_name: str) -> list[dict]:
-    cursor.execute(
-        "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = %s"
-        " ORDER BY sequencename",
-        [schema_name],
-    )
-    return [{"name": name, "last_value": value} for name, value in cursor.fetchall()]
-
-
 def _own_connection() -> psycopg.Connection:
     """A connection of the backup's own to the application's database (TCP host or socket
     directory alike: the same libpq parameters as Django's)."""
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     return psycopg.connect(**params)
-
-
-def media_root(schema_name: str) -> Path:
-    return Path(settings.MEDIA_ROOT) / (settings.MULTITENANT_RELATIVE_MEDIA_ROOT % schema_name)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- Backup ---------------------------------------------------------------------------------------
@@ -205,8 +133,8 @@ def tenant_backup(tenant: Tenant, output: Path | None = None) -> tuple[Path, dic
                     )
                 )
                 applied = [list(row) for row in cursor.fetchall()]
-                for table, columns in _tables(cursor, schema_name):
-                    rows, checksum = _table_digest(cursor, schema_name, table, columns)
+                for table, columns in schema_tables(cursor, schema_name):
+                    rows, checksum = table_digest(cursor, schema_name, table, columns)
                     member = f"tables/{table}.copy"
                     with (
                         (scratch / f"{table}.copy").open("wb") as file,
@@ -221,16 +149,16 @@ def tenant_backup(tenant: Tenant, output: Path | None = None) -> tuple[Path, dic
                             file.write(block)
                     tables.append({
                         "name": table, "columns": columns, "rows": rows, "checksum": checksum,
-                        "member": member, "sha256": _sha256(scratch / f"{table}.copy"),
+                        "member": member, "sha256": file_sha256(scratch / f"{table}.copy"),
                     })  # fmt: skip
-                sequences = _sequences(cursor, schema_name)
+                sequences = schema_sequences(cursor, schema_name)
 
         media = []
         root = media_root(schema_name)
         if root.is_dir():
             for path in sorted(p for p in root.rglob("*") if p.is_file()):
                 relative = path.relative_to(root).as_posix()
-                media.append({"member": f"media/{relative}", "sha256": _sha256(path)})
+                media.append({"member": f"media/{relative}", "sha256": file_sha256(path)})
 
         manifest = {
             "format": FORMAT,
@@ -249,7 +177,7 @@ def tenant_backup(tenant: Tenant, output: Path | None = None) -> tuple[Path, dic
         }
         partial = output.with_name(output.name + ".partial")
         with tarfile.open(partial, "w:gz") as archive:
-            _add_bytes(archive, MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
+            add_bytes(archive, MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
             for table in tables:
                 archive.add(scratch / f"{table['name']}.copy", arcname=table["member"])
             for item in media:
@@ -257,88 +185,6 @@ def tenant_backup(tenant: Tenant, output: Path | None = None) -> tuple[Path, dic
         partial.replace(output)  # a backup that stopped half way never looks like a whole one
     logger.info("tenant %s backed up to %s (%d tables)", tenant.slug, output, len(tables))
     return output, manifest
-
-
-def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mtime = int(timezone.now().timestamp())
-    archive.addfile(info, io.BytesIO(data))
-
-
-# --- Reading a backup file -----------------------------------------------------------------------
-
-
-def backup_read_manifest(path: Path) -> dict:
-    """The manifest of a backup file, after checking that the file is whole: a DotMac tenant
-    backup of a known format version, every member present with the sha256 the manifest says."""
-    path = Path(path)
-    if not path.is_file():
-        raise BackupError(f"{path}: no such file.")
-    try:
-        with tarfile.open(path, "r:gz") as archive:
-            manifest = _manifest(archive)
-            expected = {item["member"]: item["sha256"] for item in _members(manifest)}
-            seen = set()
-            for info in archive:
-                if info.name == MANIFEST:
-                    continue
-                if info.name not in expected or not info.isfile():
-                    raise BackupError(f"{path}: unexpected member {info.name!r}.")
-                digest = hashlib.sha256()
-                with archive.extractfile(info) as file:
-                    for block in iter(lambda file=file: file.read(1 << 20), b""):
-                        digest.update(block)
-                if digest.hexdigest() != expected[info.name]:
-                    raise BackupError(f"{path}: {info.name} is damaged (checksum differs).")
-                seen.add(info.name)
-    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile, zlib.error) as error:
-        raise BackupError(
-            f"{path} is not a whole DotMac tenant backup (truncated or damaged: {error})."
-        ) from error
-    missing = sorted(set(expected) - seen)
-    if missing:
-        raise BackupError(f"{path} is incomplete: {', '.join(missing[:5])} missing.")
-    return manifest
-
-
-def _manifest(archive: tarfile.TarFile) -> dict:
-    try:
-        member = archive.extractfile(MANIFEST)
-    except KeyError:
-        member = None
-    if member is None:
-        raise BackupError("not a DotMac tenant backup (no manifest).")
-    try:
-        manifest = json.loads(member.read())
-    except ValueError as error:
-        raise BackupError(f"the manifest is not JSON ({error}).") from error
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupError("not a DotMac tenant backup (unknown manifest format).")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise BackupError(
-            f"backup format version {manifest.get('format_version')!r}; this DotMac reads "
-            f"version {FORMAT_VERSION}."
-        )
-    for table in manifest.get("tables", []):
-        names = [table.get("name"), *table.get("columns", [])]
-        if not all(isinstance(n, str) and IDENTIFIER.match(n) for n in names):
-            raise BackupError("the manifest names a table or column DotMac never creates.")
-        if table.get("member") != f"tables/{table['name']}.copy":
-            raise BackupError(f"the manifest's member for {table['name']} is not its own.")
-    for item in manifest.get("media", []):
-        relative = item.get("member", "").removeprefix("media/")
-        parts = Path(relative).parts
-        if not item.get("member", "").startswith("media/") or not parts or ".." in parts:
-            raise BackupError(f"the manifest names a file outside the tenant's media: {relative}")
-        if Path(relative).is_absolute():
-            raise BackupError(f"the manifest names an absolute path: {relative}")
-    return manifest
-
-
-def _members(manifest: dict) -> Iterator[dict]:
-    yield from manifest.get("tables", [])
-    yield from manifest.get("media", [])
 
 
 # --- Migration state -----------------------------------------------------------------------------
@@ -405,7 +251,7 @@ def _load(archive: tarfile.TarFile, manifest: dict, schema_name: str) -> list[di
     """Replace every row of the scratch schema with the backup's; verify; report per table."""
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor  # psycopg's own, for sql.Composed and COPY
-        present = dict(_tables(cursor, schema_name))
+        present = dict(schema_tables(cursor, schema_name))
         for table in manifest["tables"]:
             if table["name"] not in present:
                 raise BackupError(
@@ -510,11 +356,21 @@ def _subscriptions_recreate(tenant: Tenant, manifest: dict) -> list[str]:
 
 
 def tenant_restore(
-    path: Path, *, slug: str, name: str | None = None, replace: bool = False
+    path: Path,
+    *,
+    slug: str,
+    name: str | None = None,
+    replace: bool = False,
+    source_slug: str | None = None,
 ) -> RestoreReport:
     """Restore a backup file into the tenant `slug`: a new tenant, or (replace=True) the
-    existing one's data replaced. Nothing is written unless every table verifies."""
+    existing one's data replaced. With `source_slug`, the file must be a backup of that tenant.
+    Nothing is written unless every table verifies."""
     manifest = backup_read_manifest(path)
+    if source_slug is not None and manifest["source"]["slug"] != source_slug:
+        raise BackupError(
+            f"{path} is a backup of {manifest['source']['slug']!r}, not of {source_slug!r}."
+        )
     targets = migration_targets(manifest)
     connection.set_schema_to_public()
     existing = Tenant.objects.filter(slug=slug).first()
@@ -523,8 +379,15 @@ def tenant_restore(
             f"a tenant {slug!r} exists; restore into a new slug (--new-slug) or replace its data "
             "with --replace."
         )
-    if existing is not None and (existing.is_public or existing.status == Tenant.Status.PENDING):
-        raise BackupError(f"tenant {slug!r} cannot be replaced ({existing.status}).")
+    if existing is not None and (
+        existing.is_public
+        or existing.status in (Tenant.Status.PENDING, Tenant.Status.OFFBOARDED)
+        or not schema_exists(existing.schema_name)
+    ):
+        raise BackupError(
+            f"tenant {slug!r} cannot be replaced ({existing.status}, no schema of its own); "
+            "restore into a new slug (--new-slug)."
+        )
     if existing is None:
         candidate = Tenant(
             name=name or manifest["source"]["name"], slug=slug, schema_name=schema_name_for(slug)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.platform.tenants.backups import BackupError, tenant_backup
+from apps.platform.tenants.backup_format import BackupError
+from apps.platform.tenants.backups import tenant_backup
 from apps.platform.tenants.models import Tenant
 
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.platform.tenants.backups import BackupError, backup_read_manifest, tenant_restore
+from apps.platform.tenants.backup_format import BackupError, backup_read_manifest
+from apps.platform.tenants.backups import tenant_restore
 
 
 class Command(BaseCommand):
@@ -14,7 +15,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("slug", help="The tenant the backup is restored into.")
+        parser.add_argument(
+            "slug",
+            help="The tenant the backup is restored into; with --new-slug, the tenant the file "
+            "must be a backup of.",
+        )
         parser.add_argument("file", type=Path, help="A file written by tenant_backup.")
         parser.add_argument(
             "--new-slug",
@@ -41,7 +46,13 @@ class Command(BaseCommand):
                     f"{manifest['snapshot_at']}, {len(manifest['tables'])} tables: whole."
                 )
                 return
-            report = tenant_restore(file, slug=target, name=name, replace=replace)
+            report = tenant_restore(
+                file,
+                slug=target,
+                name=name,
+                replace=replace,
+                source_slug=slug if new_slug else None,
+            )
         except BackupError as error:
             raise CommandError(str(error)) from error
         for table in report.tables:
