@@ -11,9 +11,12 @@ import dataclasses
 import gzip
 import io
 import json
+import subprocess
+import sys
 import tarfile
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.conf import settings
@@ -29,6 +32,7 @@ from apps.platform.tenants.backups import SCRATCH_PREFIX
 from apps.platform.tenants.models import Domain, Tenant
 from tests.committed import committed
 from tests.conftest import HostClient, host_of, obtain_tokens
+from tests.servers import BASE_DIR, child_env, test_database_url
 
 pytestmark = pytest.mark.slow
 
@@ -463,3 +467,45 @@ def test_a_backup_from_an_older_migration_state_is_restored_then_migrated_forwar
     finally:
         remove_tenant(restored)
         remove_tenant(slug)
+
+
+# --- Where the database is: a TCP host or a socket directory --------------------------------------
+
+SOCKET_DIR = Path("/var/run/postgresql")
+
+
+def socket_database_url() -> str | None:
+    """This session's database by its Unix socket directory: the embedded PostgreSQL's own URL,
+    or, for a local TCP server, the same server through its socket (None if it has none)."""
+    url = test_database_url()
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return url  # already a socket directory (pgserver)
+    if (
+        parts.hostname not in ("127.0.0.1", "localhost")
+        or not (SOCKET_DIR / f".s.PGSQL.{parts.port or 5432}").exists()
+    ):
+        return None
+    query = urlencode({"host": str(SOCKET_DIR), "port": parts.port or 5432})
+    return f"postgresql://{parts.username or ''}@{parts.path}?{query}"
+
+
+def test_a_child_process_backs_up_over_a_socket_directory_url(backup, tmp_path):
+    url = socket_database_url()
+    if url is None:
+        pytest.skip("the test database has no local socket directory")
+    file = tmp_path / "over-socket.tenant.tar.gz"
+
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=child_env(DATABASE_URL=url),
+            capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+
+    made = manage("tenant_backup", backup["slug"], "--output", str(file))
+    assert made.returncode == 0, made.stderr
+    checked = manage("tenant_restore", backup["slug"], str(file), "--check")
+    assert checked.returncode == 0, checked.stderr
+    assert "whole" in checked.stdout
+    counts = {table["name"]: table["rows"] for table in read_manifest(file)["tables"]}
+    assert counts == {table: rows for table, (rows, _) in backup["before"].items()}

@@ -23,6 +23,7 @@ import secrets
 import shutil
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -74,6 +75,7 @@ class RestoreReport:
     migrated_forward: bool
     media_files: int
     subscriptions: list[str]
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def _own_connection() -> psycopg.Connection:
@@ -400,29 +402,41 @@ def tenant_restore(
         if schema_exists(candidate.schema_name):
             raise BackupError(f"a schema {candidate.schema_name} exists already.")
 
+    seconds, clock = {}, time.monotonic()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        seconds[step] = round(time.monotonic() - clock, 2)
+        clock = time.monotonic()
+
     scratch = _scratch_schema_create(targets)
+    lap("schema")
     try:
         with tarfile.open(path, "r:gz") as archive:
             with transaction.atomic():
                 tables = _load(archive, manifest, scratch)
+            lap("load_and_verify")
             if targets is not None:  # an older backup: bring it to this DotMac's state
                 call_command(
                     "migrate_schemas", schema_name=scratch, tenant=True, interactive=False,
                     verbosity=0,
                 )  # fmt: skip
                 connection.set_schema_to_public()
+                lap("migrate_forward")
             with transaction.atomic():
                 tenant, made = _swap_in(scratch, manifest, existing, slug, name)
             media = _restore_media(archive, manifest, tenant.schema_name)
+            lap("tenant_and_files")
     except BaseException:
         connection.set_schema_to_public()
         if schema_exists(scratch):
             schemas.drop_schema(scratch)
         raise
-    logger.info("tenant %s restored from %s", slug, path)
+    logger.info("tenant %s restored from %s (%s)", slug, path, seconds)
     return RestoreReport(
         tenant=tenant, schema_name=tenant.schema_name, tables=tables,
         migrated_forward=targets is not None, media_files=media, subscriptions=made,
+        seconds=seconds,
     )  # fmt: skip
 
 

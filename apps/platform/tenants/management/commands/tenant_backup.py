@@ -1,5 +1,6 @@
 """Back up one tenant's schema (and uploaded files) into one file: see tenants/backups.py."""
 
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=slug).exclude(schema_name="public").first()
         if tenant is None:
             raise CommandError(f"No tenant {slug!r}.")
+        started = time.monotonic()
         try:
             path, manifest = tenant_backup(tenant, output)
         except BackupError as error:
@@ -29,6 +31,7 @@ class Command(BaseCommand):
         rows = sum(table["rows"] for table in manifest["tables"])
         self.stdout.write(
             f"{slug}: {len(manifest['tables'])} tables, {rows} rows, "
-            f"{len(manifest['media'])} files, snapshot {manifest['snapshot_at']}"
+            f"{len(manifest['media'])} files, snapshot {manifest['snapshot_at']}, "
+            f"{time.monotonic() - started:.1f} s"
         )
         self.stdout.write(self.style.SUCCESS(str(path)))

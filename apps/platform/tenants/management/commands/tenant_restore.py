@@ -1,5 +1,6 @@
 """Restore a tenant backup into a new tenant (or, with --replace, over the same one)."""
 
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -38,6 +39,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug, file, new_slug, name, replace, check, **options):
         target = new_slug or slug
+        started = time.monotonic()
         try:
             if check:
                 manifest = backup_read_manifest(file)
@@ -61,7 +63,9 @@ class Command(BaseCommand):
             )
         rows = sum(table["rows"] for table in report.tables)
         self.stdout.write(
-            f"{len(report.tables)} tables, {rows} rows verified; {report.media_files} files."
+            f"{len(report.tables)} tables, {rows} rows verified; {report.media_files} files; "
+            f"{time.monotonic() - started:.1f} s "
+            f"({', '.join(f'{step} {value} s' for step, value in report.seconds.items())})."
         )
         if report.migrated_forward:
             self.stdout.write("The backup was older: its schema was migrated to this version.")
