@@ -644,6 +644,7 @@ def test_base_backups_are_scheduled_at_least_daily_and_old_ones_pruned():
     postgres, backups = compose_service("postgres"), compose_service("postgres-backup")
     assert as_argv(backups["command"]) == ["dotmac-base-backups"]
     assert backups["image"] == postgres["image"]
+    assert backups["build"] == postgres["build"], "built like postgres, never pulled"
     assert backups["user"] == "postgres"
     env = backups["environment"]
     assert 0 < int(compose_default(env["WALG_BASE_BACKUP_INTERVAL"])) <= 86400

@@ -179,13 +179,14 @@ def test_the_manifest_describes_the_source_and_every_table(backup):
 
     assert manifest["format"] == "dotmac-tenant-backup"
     assert manifest["source"] == {"slug": backup["slug"], "schema": schema, "name": "Backed Up"}
-    assert manifest["migration_state"]["fingerprint"] == schemas.migration_fingerprint()
+    assert manifest["migration_state"]["code_fingerprint"] == schemas.migration_fingerprint()
     assert ["isp", "0001_initial"] in manifest["migration_state"]["applied"]
     counts = {table["name"]: table["rows"] for table in manifest["tables"]}
     assert counts == {table: rows for table, (rows, _) in backup["before"].items()}
     assert {s["app"] for s in manifest["subscriptions"]} == {"isp", "crm", "commerce"}
     assert [m["member"] for m in manifest["media"]] == ["media/documents/contract.txt"]
     assert f"{len(counts)} tables" in backup["output"]
+    assert backup["file"].stat().st_mode & 0o777 == 0o600, "personal data: the owner's only"
     assert "verified" in backup["restore_output"]
 
 
@@ -286,7 +287,6 @@ def test_a_file_from_a_newer_migration_state_is_refused(backup):
         if name != "manifest.json":
             return data
         manifest = json.loads(data)
-        manifest["migration_state"]["fingerprint"] = "f" * 32
         manifest["migration_state"]["applied"].append(["isp", "9999_from_the_future"])
         return json.dumps(manifest).encode()
 

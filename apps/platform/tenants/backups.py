@@ -169,7 +169,9 @@ def tenant_backup(tenant: Tenant, output: Path | None = None) -> tuple[Path, dic
             "created_at": timezone.now().isoformat(),
             "snapshot_at": snapshot_at.isoformat(),
             "migration_state": {
-                "fingerprint": schemas.migration_fingerprint(),
+                # The migrations on disk of the DotMac that wrote the file (for information: the
+                # schema's own state is `applied`, and that is what a restore goes by).
+                "code_fingerprint": schemas.migration_fingerprint(),
                 "applied": applied,
             },
             "tables": tables,
@@ -178,6 +180,9 @@ def tenant_backup(tenant: Tenant, output: Path | None = None) -> tuple[Path, dic
             **public_rows,
         }
         partial = output.with_name(output.name + ".partial")
+        # Password hashes and personal data: readable by the operator's account only.
+        partial.unlink(missing_ok=True)
+        partial.touch(mode=0o600)
         with tarfile.open(partial, "w:gz") as archive:
             add_bytes(archive, MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
             for table in tables:
