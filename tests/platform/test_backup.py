@@ -30,9 +30,9 @@ from apps.platform.tenants import schemas, services
 from apps.platform.tenants.backup_format import media_root
 from apps.platform.tenants.backups import SCRATCH_PREFIX
 from apps.platform.tenants.models import Domain, Tenant
+from tests import servers
 from tests.committed import committed
 from tests.conftest import HostClient, host_of, obtain_tokens
-from tests.servers import BASE_DIR, child_env, test_database_url
 
 pytestmark = pytest.mark.slow
 
@@ -477,7 +477,7 @@ SOCKET_DIR = Path("/var/run/postgresql")
 def socket_database_url() -> str | None:
     """This session's database by its Unix socket directory: the embedded PostgreSQL's own URL,
     or, for a local TCP server, the same server through its socket (None if it has none)."""
-    url = test_database_url()
+    url = servers.test_database_url()  # (imported as a module: pytest would collect it)
     parts = urlsplit(url)
     if not parts.hostname:
         return url  # already a socket directory (pgserver)
@@ -498,8 +498,8 @@ def test_a_child_process_backs_up_over_a_socket_directory_url(backup, tmp_path):
 
     def manage(*args):
         return subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=child_env(DATABASE_URL=url),
-            capture_output=True, text=True, timeout=180,
+            [sys.executable, "manage.py", *args], cwd=servers.BASE_DIR,
+            env=servers.child_env(DATABASE_URL=url), capture_output=True, text=True, timeout=180,
         )  # fmt: skip
 
     made = manage("tenant_backup", backup["slug"], "--output", str(file))
