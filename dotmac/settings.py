@@ -377,6 +377,8 @@ STORAGES = {
     },
 }
 MULTITENANT_RELATIVE_MEDIA_ROOT = "tenants/%s"
+# Where `manage.py tenant_backup` writes when not given --output.
+TENANT_BACKUP_DIR = env.path("TENANT_BACKUP_DIR", default=BASE_DIR / ".data" / "backups")
 
 # --- API --------------------------------------------------------------------------------------
 API_VERSION = "1.0"

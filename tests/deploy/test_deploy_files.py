@@ -567,3 +567,121 @@ def test_every_configured_variable_is_read_by_the_project():
     for where, names in configured.items():
         for name in names:
             assert re.search(rf"[\"']{name}[\"']", read_by), f"{where}: {name} is never read"
+
+
+# --- Backups: WAL archiving (point-in-time recovery) and scheduled base backups ----------------
+
+POSTGRES_IMAGE_DIR = DOCKER / "postgres"
+WAL_G = "/usr/local/bin/dotmac-wal-g"
+
+
+def server_settings(argv: list[str]) -> dict[str, str]:
+    """The `-c name=value` settings of a postgres command line."""
+    found = {}
+    for flag, value in zip(argv, argv[1:], strict=False):
+        if flag == "-c":
+            name, _, setting = value.partition("=")
+            found[name] = setting
+    return found
+
+
+def postgres_command_lines() -> dict[str, list[str]]:
+    statefulset = k8s_object("StatefulSet", "dotmac-postgres")
+    (server,) = [c for c in pod_spec(statefulset)["containers"] if c["name"] == "postgres"]
+    return {
+        "compose": as_argv(compose_service("postgres")["command"]),
+        "k8s": [*server.get("command", []), *server["args"]],
+    }
+
+
+def postgres_image_copies() -> dict[str, str]:
+    """destination → source of the COPY lines of docker/postgres/Dockerfile."""
+    copies = {}
+    for line in (POSTGRES_IMAGE_DIR / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY "):
+            source, destination = without_flags(line.removeprefix("COPY "))
+            copies[destination] = source
+    return copies
+
+
+def test_postgres_archives_every_wal_segment_with_wal_g_within_a_minute():
+    for where, argv in postgres_command_lines().items():
+        found = server_settings(argv)
+        assert found.get("wal_level") in {"replica", "logical"}, where
+        assert found.get("archive_mode") in {"on", "always"}, where
+        assert found.get("archive_command", "").split() == [WAL_G, "wal-push", "%p"], where
+        # RPO: a segment is closed and archived at least this often, however quiet the database.
+        assert 0 < int(found["archive_timeout"]) <= 60, where
+        assert found.get("restore_command", "").split() == [WAL_G, "wal-fetch", "%f", "%p"], where
+    copies = postgres_image_copies()
+    assert WAL_G in copies
+    wrapper = (POSTGRES_IMAGE_DIR / copies[WAL_G]).read_text()
+    assert 'exec wal-g "$@"' in wrapper
+    assert "releases/download/${WALG_VERSION}/wal-g-pg-" in (
+        (POSTGRES_IMAGE_DIR / "Dockerfile").read_text()
+    )
+
+
+def test_compose_builds_postgres_with_wal_g_and_keeps_its_archive_on_a_volume_of_its_own():
+    postgres = compose_service("postgres")
+    assert (COMPOSE.parent / postgres["build"]["context"]).resolve() == POSTGRES_IMAGE_DIR
+    for source in postgres_image_copies().values():
+        assert (POSTGRES_IMAGE_DIR / source).is_file(), source
+    env = postgres["environment"]
+    assert compose_default(env["WALG_FILE_PREFIX"]) == "/var/lib/wal-g"
+    assert "WALG_S3_PREFIX" in env, "an object store can be set without editing the file"
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in postgres["volumes"]}
+    assert mounts["/var/lib/wal-g"] != mounts["/var/lib/postgresql/data"]
+
+
+def test_base_backups_are_scheduled_at_least_daily_and_old_ones_pruned():
+    script = POSTGRES_IMAGE_DIR / postgres_image_copies()["/usr/local/bin/dotmac-base-backups"]
+    text = script.read_text()
+    assert "dotmac-wal-g backup-push" in text
+    assert "delete retain FULL" in text
+    assert 'sleep "$interval"' in text
+
+    postgres, backups = compose_service("postgres"), compose_service("postgres-backup")
+    assert as_argv(backups["command"]) == ["dotmac-base-backups"]
+    assert backups["image"] == postgres["image"]
+    assert backups["build"] == postgres["build"], "built like postgres, never pulled"
+    assert backups["user"] == "postgres"
+    env = backups["environment"]
+    assert 0 < int(compose_default(env["WALG_BASE_BACKUP_INTERVAL"])) <= 86400
+    assert int(compose_default(env["WALG_RETAIN_FULL"])) >= 1
+    assert env["PGHOST"] == "postgres"
+    # The same storage as the archive_command's, and the server's data directory.
+    for name, value in postgres["environment"].items():
+        if name.startswith(("WALG_", "AWS_")):
+            assert env[name] == value, name
+    assert "pgdata:/var/lib/postgresql/data:ro" in backups["volumes"]
+    assert backups["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+    statefulset = k8s_object("StatefulSet", "dotmac-postgres")
+    containers = {c["name"]: c for c in pod_spec(statefulset)["containers"]}
+    sidecar = containers["base-backups"]
+    assert sidecar["command"] == ["dotmac-base-backups"]
+    assert sidecar["image"] == containers["postgres"]["image"]
+    data = {m["name"]: m for m in sidecar["volumeMounts"]}["data"]
+    assert data["readOnly"] is True
+    assert (
+        data["mountPath"]
+        == {m["name"]: m for m in containers["postgres"]["volumeMounts"]}["data"]["mountPath"]
+    )
+    config = k8s_object("ConfigMap", "dotmac-postgres-config")["data"]
+    assert 0 < int(config["WALG_BASE_BACKUP_INTERVAL"]) <= 86400
+    assert int(config["WALG_RETAIN_FULL"]) >= 1
+    for container in containers.values():
+        sources = {next(iter(s.values()))["name"] for s in container["envFrom"]}
+        assert sources == {"dotmac-postgres-config", "dotmac-postgres-wal-g"}
+    secret = k8s_object("Secret", "dotmac-postgres-wal-g")["stringData"]
+    assert secret["WALG_S3_PREFIX"].startswith("s3://")
+    assert statefulset["spec"]["replicas"] == 1
+
+
+def test_the_tenant_backup_commands_named_in_the_docs_exist():
+    available = get_commands()
+    readme = (DOCKER / "README.md").read_text()
+    for command in ("tenant_backup", "tenant_restore"):
+        assert command in available
+        assert f"manage.py {command}" in readme
