@@ -750,8 +750,10 @@ def print_report(result: dict, memory_lines: list[str]) -> None:
     print()
     print(
         f"soak: {settings['duration_s']:.0f} s open loop at "
-        f"{soak['target_operations_per_second']} op/s ({settings['fraction']:.0%} of the maximum "
-        f"{peak['operations_per_second']} op/s, closed loop, {peak['concurrency']} concurrent); "
+        f"{soak['target_operations_per_second']} op/s "
+        f"({soak['target_operations_per_second'] / peak['operations_per_second']:.0%} of the "
+        f"maximum {peak['operations_per_second']} op/s, closed loop, {peak['concurrency']} "
+        f"concurrent{'; --rate' if settings['rate'] else ''}); "
         f"{settings['cpus']} CPUs, load average {result['load_average_before']:.1f} before, "
         f"{result['load_average_after']:.1f} after"
     )
@@ -818,6 +820,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-seconds", type=float, default=24, help="closed-loop ramp, s")
     parser.add_argument("--warmup", type=float, default=20, help="s at the soak rate first")
     parser.add_argument("--fraction", type=float, default=0.7, help="of the maximum")
+    parser.add_argument(
+        "--rate", type=float, help="soak at this many op/s instead (the maximum is still measured)"
+    )
     parser.add_argument("--customers", type=int, default=3000)
     parser.add_argument("--mix", default=DEFAULT_MIX, help=f"weights (default {DEFAULT_MIX})")
     parser.add_argument("--threads", type=int, default=64, help="open-loop sender threads")
@@ -907,6 +912,7 @@ def main(argv=None) -> int:
     )
     result["settings"].update(
         duration_s=args.duration,
+        rate=args.rate,
         fraction=args.fraction,
         cpus=cpus,
         web_workers=web_workers,
@@ -952,7 +958,7 @@ def soak(args, mix, web, worker, beat, ids, env) -> dict:
         )
     clean = [step for step in steps if step["errors"] == 0] or steps
     peak = max(clean, key=lambda step: step["operations_per_second"])
-    rate = max(1.0, args.fraction * peak["operations_per_second"])
+    rate = args.rate or max(1.0, args.fraction * peak["operations_per_second"])
 
     log(f"warm-up: {args.warmup:.0f} s at {rate:.1f} op/s")
     warm = open_loop(client, mix, rate, args.warmup, threads)
