@@ -1,6 +1,6 @@
 """Soak: mixed traffic at 70 % of the measured maximum for 10 minutes; errors, latency, memory.
 
-    python benchmarks/soak.py [--duration 600] [--max-seconds 24] [--fraction 0.7]
+    python benchmarks/soak.py [--duration 600] [--max-seconds 24] [--fraction 0.7 | --rate R]
                               [--customers 3000] [--database dotmac_bench_soak] [--json PATH]
 
 1. The stack on 127.0.0.1: gunicorn with the production config (`-c python:dotmac.gunicorn_conf`,
