@@ -28,11 +28,8 @@ import os
 import platform
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -118,65 +115,6 @@ def run_wrk(wrk, url, *, headers, duration, connections, threads) -> dict:
     return {**parse_wrk(output), "wrk_output": output}
 
 
-# --- gunicorn ----------------------------------------------------------------------------------
-
-
-class Gunicorn:
-    """gunicorn -c python:dotmac.gunicorn_conf on 127.0.0.1, stopped with SIGTERM on exit."""
-
-    def __init__(self, name: str, app: str, env: dict, extra_args=()):
-        self.name = name
-        self.port = benchlib.free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.command = [
-            sys.executable, "-m", "gunicorn", "-c", "python:dotmac.gunicorn_conf",
-            "--bind", f"127.0.0.1:{self.port}", *extra_args, app,
-        ]  # fmt: skip
-        self.env = env
-        self.process = None
-        # Lives as long as the server; closed (and deleted) in __exit__.
-        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log")  # noqa: SIM115
-
-    def output(self) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")[-5000:]
-
-    def __enter__(self):
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=benchlib.BASE_DIR,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"gunicorn ({self.name}) exited:\n{self.output()}")
-                with contextlib.suppress(OSError):
-                    if http(f"{self.url}/health/live", timeout=1)[0] == 200:
-                        return self
-                time.sleep(0.2)
-            raise RuntimeError(f"gunicorn ({self.name}) did not answer:\n{self.output()}")
-        except BaseException:
-            self.__exit__()
-            raise
-
-    def __exit__(self, *exc):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(40)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.process = None
-        self.log.close()
-
-
 # --- The run -----------------------------------------------------------------------------------
 
 
@@ -216,7 +154,7 @@ def load_average() -> float | None:
     return None
 
 
-def bench(server: Gunicorn, path: str, headers: dict, args, wrk: str) -> dict:
+def bench(server: benchlib.Gunicorn, path: str, headers: dict, args, wrk: str) -> dict:
     url = f"{server.url}{path}"
     status, body = http(url, headers=headers)
     if status != 200:
@@ -376,11 +314,11 @@ def main(argv=None) -> int:
 
             if not args.skip_bare:
                 bench_path = ["--pythonpath", str(benchlib.BENCH_DIR)]
-                with Gunicorn("bare", "bare_wsgi:application", env, bench_path) as server:
+                with benchlib.Gunicorn("bare", "bare_wsgi:application", env, bench_path) as server:
                     results["bare"] = bench(server, "/", {}, args, wrk)
 
             bench_path = ["--pythonpath", str(benchlib.BENCH_DIR)]
-            with Gunicorn("tenant", args.tenant_app, env, bench_path) as server:
+            with benchlib.Gunicorn("tenant", args.tenant_app, env, bench_path) as server:
                 token = obtain_token(server.url)
                 headers = {"Host": TENANT_HOST, "Authorization": f"Bearer {token}"}
                 status, body = http(f"{server.url}/api/v1/me/", headers=headers)

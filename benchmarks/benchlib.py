@@ -6,9 +6,11 @@ Nothing here is imported by the application; the scripts next to it import it by
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -209,3 +211,108 @@ def stats(samples) -> dict:
         "min": min(samples),
         "max": max(samples),
     }
+
+
+# --- Servers ----------------------------------------------------------------------------------
+
+
+class Gunicorn:
+    """gunicorn -c python:dotmac.gunicorn_conf on 127.0.0.1, stopped with SIGTERM on exit."""
+
+    def __init__(self, name: str, app: str, env: dict, extra_args=()):
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.command = [
+            sys.executable, "-m", "gunicorn", "-c", "python:dotmac.gunicorn_conf",
+            "--bind", f"127.0.0.1:{self.port}", *extra_args, app,
+        ]  # fmt: skip
+        self.env = env
+        self.process = None
+        # Lives as long as the server; closed (and deleted) in __exit__.
+        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log")  # noqa: SIM115
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-5000:]
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"gunicorn ({self.name}) exited:\n{self.output()}")
+                with contextlib.suppress(OSError):
+                    if http(f"{self.url}/health/live", timeout=1)[0] == 200:
+                        return self
+                time.sleep(0.2)
+            raise RuntimeError(f"gunicorn ({self.name}) did not answer:\n{self.output()}")
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __exit__(self, *exc):
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(40)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+        self.log.close()
+
+
+class Background:
+    """Another long-running process of the stack (a Celery worker, beat), its output kept in a
+    temporary file; stopped with SIGTERM (its process group) on exit, SIGKILL after `grace` s."""
+
+    def __init__(self, name: str, command: list[str], env: dict, grace: float = 30):
+        self.name, self.command, self.env, self.grace = name, command, env, grace
+        self.process = None
+        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log")  # noqa: SIM115
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-5000:]
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def check(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n{self.output()}")
+
+    def __exit__(self, *exc):
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(self.grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+        self.log.close()
+
+
+def celery_command(*args: str) -> list[str]:
+    return [PYTHON, "-m", "celery", "-A", "dotmac", *args]

@@ -21,8 +21,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import benchlib
-from api_throughput import Gunicorn, obtain_token
-from benchlib import TENANT_HOST, http, log, percentile
+from api_throughput import obtain_token
+from benchlib import TENANT_HOST, Gunicorn, http, log, percentile
 
 DATABASE = "dotmac_bench_ipam"
 POOL = "100.64.0.0/16"

@@ -614,7 +614,6 @@ def end_to_end(env: dict, args, broker_url: str, database_url: str) -> dict:
 def _end_to_end(e2e_env: dict, args, broker_url: str, database_url: str) -> dict:
     import psycopg
     import redis
-    from api_throughput import Gunicorn
 
     log(f"filling the spare pool ({args.spares}) and creating an API key")
     benchlib.manage(
@@ -633,7 +632,7 @@ def _end_to_end(e2e_env: dict, args, broker_url: str, database_url: str) -> dict
         with (
             psycopg.connect(database_url, autocommit=True) as db,
             worker,
-            Gunicorn("tenant", "dotmac.wsgi", e2e_env) as server,
+            benchlib.Gunicorn("tenant", "dotmac.wsgi", e2e_env) as server,
         ):
             log(f"gunicorn ({args.workers} workers) and the Celery worker are up")
             api = f"{server.url}/api/v1/platform/tenants/"
