@@ -166,7 +166,10 @@ def test_usage_is_metered_against_each_limit(api_a, tenant_a):
     rows = {row["attributes"]["app"]: row["attributes"] for row in api_a.get(
         "/api/v1/licence/").json()["data"]}  # fmt: skip
 
-    assert rows["isp"]["usage"] == [{"limit": "isp.max_customers", "used": 1, "max": 500}]
+    assert rows["isp"]["usage"] == [
+        {"limit": "isp.max_customers", "used": 1, "max": 500},
+        {"limit": "isp.max_devices", "used": 0, "max": 250},
+    ]
     assert rows["crm"]["usage"] == [{"limit": "crm.max_users", "used": 0, "max": 5}]
     assert rows["isp"]["status"] == "trial"
     assert rows["isp"]["usable"] is True
@@ -179,7 +182,7 @@ def test_closed_customers_do_not_count_against_the_limit(api_a):
     rows = {row["attributes"]["app"]: row["attributes"] for row in api_a.get(
         "/api/v1/licence/").json()["data"]}  # fmt: skip
 
-    assert rows["isp"]["usage"] == [{"limit": "isp.max_customers", "used": 0, "max": 500}]
+    assert rows["isp"]["usage"][0] == {"limit": "isp.max_customers", "used": 0, "max": 500}
 
 
 def test_licence_api_shows_only_this_tenants_subscriptions(api_b):

@@ -181,7 +181,12 @@ def test_usage_of_a_tenant(staff, tenant_a):
 
     assert response.status_code == 200
     limits = {row["attributes"]["limit_key"] for row in response.json()["data"]}
-    assert limits == {"isp.max_customers", "crm.max_users", "commerce.max_products"}
+    assert limits == {
+        "isp.max_customers",
+        "isp.max_devices",
+        "crm.max_users",
+        "commerce.max_products",
+    }
 
 
 def test_unknown_tenant_is_not_found(staff):
