@@ -32,10 +32,10 @@ class Migration(migrations.Migration):
         ("core", "0004_party_links"),
     ]
 
+    # Reversed, operations run last to first: the column and its index come back, then take the
+    # links' values (the copy's reverse, so it runs after the column is re-added).
     operations = [
-        migrations.RunPython(to_party_links, migrations.RunPython.noop),
+        migrations.RunPython(to_party_links, from_party_links),
         migrations.RemoveIndex(model_name="account", name="crm_account_isp_ref"),
         migrations.RemoveField(model_name="account", name="isp_customer_ref"),
-        # Reversed: the column comes back, then takes the links' values.
-        migrations.RunPython(migrations.RunPython.noop, from_party_links),
     ]

@@ -26,9 +26,9 @@ class Migration(migrations.Migration):
         ("core", "0003_organisationsettings"),
     ]
 
+    # Reversed, operations run last to first: the field comes back (with its default), then
+    # takes the organisation's (the copy's reverse, so it runs after the field is re-added).
     operations = [
-        migrations.RunPython(to_organisation, migrations.RunPython.noop),
+        migrations.RunPython(to_organisation, from_organisation),
         migrations.RemoveField(model_name="billingsettings", name="currency"),
-        # Reversed: the field comes back (with its default), then takes the organisation's.
-        migrations.RunPython(migrations.RunPython.noop, from_organisation),
     ]
