@@ -201,5 +201,13 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class DuplicateSerializer(serializers.Serializer):
-    type = serializers.CharField()
+    """An existing account or contact a lead matches (apps.crm.selectors.lead_duplicates)."""
+
+    id = serializers.CharField()
+    type = serializers.ChoiceField(choices=["account", "contact"])
     name = serializers.CharField()
+    domain = serializers.CharField(required=False, help_text="An account's domain.")
+    email = serializers.CharField(required=False, help_text="A contact's email.")
+    account = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A contact's account."
+    )

@@ -74,7 +74,7 @@ class CustomerViewSet(ModelViewSet):
         return Response(s.TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.TimelineEventSerializer(many=True))
-    @action(detail=True, methods=["get"], resource_type="timeline_event")
+    @action(detail=True, methods=["get"], resource_type="timeline_event", filter_backends=[])
     def timeline(self, request, pk=None):
         """Everything that happened to the account, newest first (paginated)."""
         events = self.get_object().timeline.all()
