@@ -8,15 +8,22 @@ are the API's default filter backends (settings.REST_FRAMEWORK).
 """
 
 import django_filters
+from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.widgets import BooleanWidget
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.settings import api_settings
 
 from apps.core.dates import out_of_bounds
 
-__all__ = ["FilterSet", "StrictFilterBackend", "StrictOrderingFilter"]
+__all__ = [
+    "FilterSet",
+    "IntegerFilter",
+    "StrictFilterBackend",
+    "StrictOrderingFilter",
+    "StrictSearchFilter",
+]
 
 #: Query parameters every list understands besides its filters.
 COMMON_PARAMETERS = frozenset({"page", "page_size", "format"})
@@ -41,6 +48,12 @@ class YesNoWidget(BooleanWidget):
             if word in NO:
                 return False
         return None
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number, such as an id (django-filter's NumberFilter takes 0.5 for an id)."""
+
+    field_class = forms.IntegerField
 
 
 class FilterSet(django_filters.FilterSet):
@@ -102,8 +115,24 @@ class StrictFilterBackend(DjangoFilterBackend):
             )  # fmt: skip
 
 
+class StrictSearchFilter(SearchFilter):
+    """DRF's `?search=`, in the schema only where the view searches (elsewhere
+    StrictFilterBackend refuses it as an unknown parameter)."""
+
+    def get_schema_operation_parameters(self, view):
+        if not getattr(view, "search_fields", None):
+            return []
+        return super().get_schema_operation_parameters(view)
+
+
 class StrictOrderingFilter(OrderingFilter):
-    """`?ordering=` with a field the list does not order by is refused, not ignored."""
+    """`?ordering=` with a field the list does not order by is refused, not ignored; in the
+    schema only where the view orders."""
+
+    def get_schema_operation_parameters(self, view):
+        if not (getattr(view, "ordering_fields", None) or getattr(view, "ordering", None)):
+            return []
+        return super().get_schema_operation_parameters(view)
 
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = super().remove_invalid_fields(queryset, fields, view, request)

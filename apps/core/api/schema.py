@@ -14,6 +14,7 @@
 """
 
 import copy
+import re
 
 META = {
     "type": "object",
@@ -206,6 +207,27 @@ def _finish_resource(resource: dict, components: dict) -> None:
     properties["attributes"] = {"$ref": f"#/components/schemas/{name}"}
 
 
+#: drf-spectacular's pattern of a DecimalField, which also matches "", "-" and "." (none of
+#: them a number DRF takes).
+_SPECTACULAR_DECIMAL = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+
+
+def _fix_decimal_pattern(schema: dict) -> None:
+    """A decimal string as DRF reads it: at least one digit ("12", "12.", ".5", "-0.25")."""
+    found = _SPECTACULAR_DECIMAL.match(schema.get("pattern", ""))
+    if schema.get("format") != "decimal" or not found:
+        return
+    whole, decimals = found.groups()
+    if whole == "0":
+        schema["pattern"] = rf"^-?0?\.\d{{1,{decimals}}}$"
+    elif decimals == "0":
+        schema["pattern"] = rf"^-?\d{{1,{whole}}}\.?$"
+    else:
+        schema["pattern"] = (
+            rf"^-?(?:\d{{1,{whole}}}(?:\.\d{{0,{decimals}}})?|\.\d{{1,{decimals}}})$"
+        )
+
+
 def _walk(node, visit) -> None:
     stack = [node]
     while stack:
@@ -213,6 +235,17 @@ def _walk(node, visit) -> None:
         if isinstance(value, dict):
             if value.get(RESOURCE_MARK):
                 visit(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
+def _walk_all(node, visit) -> None:
+    stack = [node]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            visit(value)
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
@@ -279,4 +312,5 @@ def envelope_postprocessing_hook(result, generator, request, public):
                 },
             )
     _walk(result, lambda resource: _finish_resource(resource, components))
+    _walk_all(result, _fix_decimal_pattern)
     return result

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from apps.core.api.filters import FilterSet
+from apps.core.api.filters import FilterSet, IntegerFilter
 from apps.isp.models import (
     BillingRun,
     CreditNote,
@@ -34,7 +34,7 @@ class CustomerFilter(FilterSet):
     has_portal_user = django_filters.BooleanFilter(
         field_name="user", lookup_expr="isnull", exclude=True, label="Linked to a portal user"
     )
-    plan = django_filters.NumberFilter(
+    plan = IntegerFilter(
         field_name="services__plan", distinct=True, label="Has a service on this plan"
     )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

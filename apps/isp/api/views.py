@@ -96,7 +96,7 @@ class CustomerViewSet(ModelViewSet):
         query.is_valid(raise_exception=True)
         customer = self.get_object()
         statement = statements.customer_statement(customer=customer, **query.validated_data)
-        return Response({"id": customer.pk, **s.StatementSerializer(statement).data})
+        return Response(s.StatementSerializer(statement).data)
 
     @extend_schema(request=s.LinkUserSerializer, responses=s.CustomerSerializer)
     @action(detail=True, methods=["post"], url_path="link-user")
