@@ -201,3 +201,41 @@ def test_api_as_the_super_admin(case, super_admin_token):
 @FUZZ
 def test_api_as_an_it_manager(case, restricted_token):
     _call_and_validate(case, restricted_token)
+
+
+# --- Stateful: sequences of calls following the links schemathesis infers (create, then read,
+# --- update or delete what was created), where use_after_free and ensure_resource_availability
+# --- mean something. Each scenario runs in a savepoint rolled back at its end.
+
+
+def _scenarios(api_schema, token: str):
+    machine = api_schema.exclude(path=list(EXCLUDED_PATHS)).as_state_machine()
+
+    class Scenario(machine):
+        def setup(self):
+            self._scenario = transaction.atomic()
+            self._scenario.__enter__()
+
+        def teardown(self):
+            transaction.set_rollback(True)
+            self._scenario.__exit__(None, None, None)
+
+        def step(self, input):
+            with _in_process_request():
+                return super().step(input)
+
+        def get_call_kwargs(self, case):
+            return {"base_url": f"http://{HOST}", "headers": {"Authorization": f"Bearer {token}"}}
+
+    return Scenario
+
+
+STATEFUL = settings(FUZZ, max_examples=MAX_EXAMPLES * 4, stateful_step_count=6)
+
+
+def test_api_scenarios_as_the_super_admin(api_schema, super_admin_token):
+    _scenarios(api_schema, super_admin_token).run(settings=STATEFUL)
+
+
+def test_api_scenarios_as_an_it_manager(api_schema, restricted_token):
+    _scenarios(api_schema, restricted_token).run(settings=STATEFUL)

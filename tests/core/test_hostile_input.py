@@ -375,3 +375,16 @@ def test_an_audit_filter_with_an_impossible_offset_is_a_400_not_a_500(api_a):
 
     body = refused(response, 400, "VALIDATION_ERROR")
     assert fields_of(body) == {"created_at__lte"}
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [("/api/v1/isp/services/", "customer"), ("/api/v1/audit/", "actor_type")],
+)
+def test_an_empty_id_or_choice_filter_is_a_400_not_no_filter(api_a, path, parameter):
+    """`?customer=` listed every service (django-filter reads "" as no filter), although the
+    schema says integer; an empty text filter still means the empty text."""
+    body = refused(api_a.get(path, {parameter: ""}), 400, "VALIDATION_ERROR")
+
+    assert fields_of(body) == {parameter}
+    assert api_a.get("/api/v1/crm/accounts/", {"city": ""}).status_code == 200
