@@ -285,6 +285,43 @@ def _wrap(schema: dict, components: dict) -> dict:
     return object_envelope_schema(schema)
 
 
+def _link_name(method: str, path: str) -> str:
+    words = [w for w in path.strip("/").split("/")[2:] if w != "{id}"]
+    return method.capitalize() + "".join(
+        w.replace("-", " ").title().replace(" ", "") for w in words
+    )
+
+
+def _add_links(paths: dict) -> None:
+    """OpenAPI links from what a collection answers to its objects' operations: the object a
+    create answered (`data.id`), the first row of a page (`data.0.id`), so that a client (or
+    schemathesis's stateful phase) can follow create -> read/update/delete."""
+    for collection, item in paths.items():
+        members = [
+            (path, method, operation)
+            for path, member in paths.items()
+            if path.startswith(f"{collection}{{id}}/")
+            for method, operation in member.items()
+            if isinstance(operation, dict) and "operationId" in operation
+        ]
+        if not members:
+            continue
+        for method, source in (("post", "/data/id"), ("get", "/data/0/id")):
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            for status_code, response in operation["responses"].items():
+                if not str(status_code).startswith("2") or "content" not in response:
+                    continue
+                response["links"] = {
+                    _link_name(member_method, path): {
+                        "operationId": member["operationId"],
+                        "parameters": {"id": f"$response.body#{source}"},
+                    }
+                    for path, member_method, member in members
+                }
+
+
 def envelope_postprocessing_hook(result, generator, request, public):
     """Describe the envelope of every answer, success and error, for every operation."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
@@ -313,4 +350,5 @@ def envelope_postprocessing_hook(result, generator, request, public):
             )
     _walk(result, lambda resource: _finish_resource(resource, components))
     _walk_all(result, _fix_decimal_pattern)
+    _add_links(result.get("paths", {}))
     return result
