@@ -394,7 +394,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "apps.core.api.filters.StrictFilterBackend",
-        "apps.core.api.filters.SearchFilter",
+        "apps.core.api.filters.StrictSearchFilter",
         "apps.core.api.filters.StrictOrderingFilter",
     ],
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.envelope_exception_handler",

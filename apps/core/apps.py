@@ -9,8 +9,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Imported here: they use the models, which are loaded only now.
         from apps.core import health, signals, taskwatch  # noqa: F401  (connect receivers)
+        from apps.core.api import strict
         from apps.core.kit.organisation import organisation_ensure
         from apps.core.registry import registry
 
         registry.register_tenant_initialiser("core.organisation", organisation_ensure, order=1)
+        strict.install()
         health.mark_initialised()

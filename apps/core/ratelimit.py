@@ -97,5 +97,7 @@ def client_ip(request) -> str:
     DRF's rule (REST_FRAMEWORK["NUM_PROXIES"], 0 by default in DotMac): X-Forwarded-For is
     trusted only as far as the configured proxies wrote it, so a client cannot pick a new
     address per request to escape its limits. Works on Django and DRF requests alike.
+    A server that sets no REMOTE_ADDR at all (a WSGI test client, some unix-socket setups)
+    gives "" (one shared anonymous budget), not None: callers strip and hash it.
     """
-    return BaseThrottle().get_ident(request)
+    return BaseThrottle().get_ident(request) or ""

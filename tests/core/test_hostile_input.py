@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from apps.crm.models import Account
+from apps.crm.models import Account, Stage
 from apps.identity import services as identity
 from apps.identity.models import User
 from apps.isp.models import BillingRun, Customer, Invoice, Payment
@@ -316,3 +316,75 @@ def test_the_console_cannot_demote_or_delete_the_last_super_admin(tenant_a):
     assert "last active super admin" in deleted.content.decode()
     with schema_context(tenant_a.schema_name):
         assert User.objects.filter(pk=owner.pk, is_superuser=True, is_active=True).exists()
+
+
+# --- Found by the schema-driven fuzzer (tests/core/test_fuzz_api.py) -------------------------
+
+
+def test_a_request_without_a_client_address_is_served_not_a_500(api_a):
+    """A WSGI server that sets no REMOTE_ADDR (schemathesis's in-process client) made the
+    request-id middleware fail on None.strip()."""
+    response = api_a.get("/api/v1/me/", REMOTE_ADDR=None)
+
+    assert response.status_code == 200
+    assert response["X-Request-ID"]
+
+
+@pytest.mark.parametrize("value", ["null", "abc", "0", "-3", "1.5", ""])
+def test_a_page_size_that_is_not_a_whole_number_from_one_is_a_400(api_a, value):
+    """It used to be ignored (the default page, 200), although the schema says integer >= 1."""
+    body = refused(api_a.get(f"/api/v1/crm/stages/?page_size={value}"), 400, "VALIDATION_ERROR")
+
+    assert fields_of(body) == {"page_size"}
+
+
+def test_a_page_size_past_the_bound_gives_the_bound(api_a):
+    response = api_a.get("/api/v1/crm/stages/?page_size=1000")
+
+    assert response.status_code == 200
+    assert response.json()["meta"]["pagination"]["page_size"] == 100
+
+
+def test_an_id_filter_refuses_a_fraction(api_a):
+    """`?plan=0.5` listed nothing with a 200 (django-filter's NumberFilter is a decimal)."""
+    body = refused(api_a.get("/api/v1/isp/customers/?plan=0.5"), 400, "VALIDATION_ERROR")
+
+    assert fields_of(body) == {"plan"}
+
+
+@pytest.mark.parametrize("value", [0, 12.5, True, ["x"], {"a": 1}])
+def test_a_number_for_a_text_field_is_refused_and_nothing_is_written(api_a, tenant_a, value):
+    """DRF turned `{"name": 0}` into a stage called "0" (the schema says string)."""
+    with schema_context(tenant_a.schema_name):
+        before = Stage.objects.count()
+
+    response = api_a.post_json(
+        "/api/v1/crm/stages/", {"name": value, "position": 9, "probability": 5, "kind": "open"}
+    )
+
+    body = refused(response, 400, "VALIDATION_ERROR")
+    assert fields_of(body) == {"name"}
+    with schema_context(tenant_a.schema_name):
+        assert Stage.objects.count() == before
+
+
+def test_an_audit_filter_with_an_impossible_offset_is_a_400_not_a_500(api_a):
+    """PostgreSQL refuses a displacement past ±15:59 (DataError: a 500); the audit trail's
+    filters did not go through the kit's bounded FilterSet."""
+    response = api_a.get("/api/v1/audit/", {"created_at__lte": "2936-08-19T00:17:12-23:56"})
+
+    body = refused(response, 400, "VALIDATION_ERROR")
+    assert fields_of(body) == {"created_at__lte"}
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [("/api/v1/isp/services/", "customer"), ("/api/v1/audit/", "actor_type")],
+)
+def test_an_empty_id_or_choice_filter_is_a_400_not_no_filter(api_a, path, parameter):
+    """`?customer=` listed every service (django-filter reads "" as no filter), although the
+    schema says integer; an empty text filter still means the empty text."""
+    body = refused(api_a.get(path, {parameter: ""}), 400, "VALIDATION_ERROR")
+
+    assert fields_of(body) == {parameter}
+    assert api_a.get("/api/v1/crm/accounts/", {"city": ""}).status_code == 200

@@ -9,6 +9,7 @@ from django.db import connection
 from rest_framework.permissions import BasePermission
 from rest_framework.routers import SimpleRouter
 
+from apps.core.api.filters import FilterSet
 from apps.core.api.serializers import ModelSerializer
 from apps.core.api.viewsets import ReadOnlyModelViewSet
 from apps.core.models import AuditEntry
@@ -38,7 +39,7 @@ class AuditEntrySerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class AuditEntryFilter(django_filters.FilterSet):
+class AuditEntryFilter(FilterSet):
     created_at__gte = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_at__lte = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 

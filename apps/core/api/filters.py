@@ -3,11 +3,12 @@
 never silently ignored (`?total__gte=abc` used to list everything); dates are bounded
 (apps.core.dates).
 
-Apps declare their filtersets on `FilterSet`; `StrictFilterBackend`, `SearchFilter` and
+Apps declare their filtersets on `FilterSet`; `StrictFilterBackend`, `StrictSearchFilter` and
 `StrictOrderingFilter` are the API's default filter backends (settings.REST_FRAMEWORK).
 """
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.widgets import BooleanWidget
@@ -19,7 +20,14 @@ from rest_framework.settings import api_settings
 from apps.core.dates import out_of_bounds
 from apps.core.encryption import whole_value_match
 
-__all__ = ["FilterSet", "SearchFilter", "StrictFilterBackend", "StrictOrderingFilter"]
+__all__ = [
+    "FilterSet",
+    "IntegerFilter",
+    "SearchFilter",
+    "StrictFilterBackend",
+    "StrictOrderingFilter",
+    "StrictSearchFilter",
+]
 
 #: Query parameters every list understands besides its filters.
 COMMON_PARAMETERS = frozenset({"page", "page_size", "format"})
@@ -44,6 +52,12 @@ class YesNoWidget(BooleanWidget):
             if word in NO:
                 return False
         return None
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number, such as an id (django-filter's NumberFilter takes 0.5 for an id)."""
+
+    field_class = forms.IntegerField
 
 
 class FilterSet(django_filters.FilterSet):
@@ -97,29 +111,28 @@ class StrictFilterBackend(DjangoFilterBackend):
         if getattr(view, "ordering_fields", None) or getattr(view, "ordering", None):
             known.add(api_settings.ORDERING_PARAM)
         known |= set(getattr(view, "query_parameters", ()))
-        unknown = sorted(set(request.query_params) - known)
-        if unknown:
-            raise ValidationError(
-                {name: "Unknown query parameter: no filter of this list takes it."
-                 for name in unknown}
-            )  # fmt: skip
+        problems = {
+            name: "Unknown query parameter: no filter of this list takes it."
+            for name in sorted(set(request.query_params) - known)
+        }
+        if filterset_class is not None:
+            problems.update(_empty_values(request, filterset_class.base_filters))
+        if problems:
+            raise ValidationError(problems)
 
 
-class StrictOrderingFilter(OrderingFilter):
-    """`?ordering=` with a field the list does not order by is refused, not ignored."""
+#: Filters for which "" is a value: a text, or a yes/no left unticked (YesNoWidget).
+_BLANK_IS_A_VALUE = (django_filters.CharFilter, django_filters.BooleanFilter)
 
-    def remove_invalid_fields(self, queryset, fields, view, request):
-        valid = super().remove_invalid_fields(queryset, fields, view, request)
-        invalid = [term for term in fields if term and term not in valid]
-        if invalid:
-            allowed = sorted(
-                name for name, _ in self.get_valid_fields(queryset, view, {"request": request})
-            )
-            raise ValidationError(
-                {self.ordering_param: f"Cannot order by {', '.join(invalid)}; "
-                 f"order by one of: {', '.join(allowed)} (a leading - reverses)."}
-            )  # fmt: skip
-        return valid
+
+def _empty_values(request, filters: dict) -> dict:
+    """`?customer=` is no id, `?status=` no status (the schema says integer, enum): refused
+    rather than read as "no filter", django-filter's convention for HTML forms."""
+    return {
+        name: "Give a value, or leave the parameter out."
+        for name, value in request.query_params.items()
+        if value == "" and name in filters and not isinstance(filters[name], _BLANK_IS_A_VALUE)
+    }
 
 
 class SearchFilter(filters.SearchFilter):
@@ -136,3 +149,36 @@ class SearchFilter(filters.SearchFilter):
         if match is None:
             return found
         return queryset.filter(Q(pk__in=found.values("pk")) | match)
+
+
+class StrictSearchFilter(SearchFilter):
+    """DRF's `?search=`, in the schema only where the view searches (elsewhere
+    StrictFilterBackend refuses it as an unknown parameter)."""
+
+    def get_schema_operation_parameters(self, view):
+        if not getattr(view, "search_fields", None):
+            return []
+        return super().get_schema_operation_parameters(view)
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """`?ordering=` with a field the list does not order by is refused, not ignored; in the
+    schema only where the view orders."""
+
+    def get_schema_operation_parameters(self, view):
+        if not (getattr(view, "ordering_fields", None) or getattr(view, "ordering", None)):
+            return []
+        return super().get_schema_operation_parameters(view)
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        invalid = [term for term in fields if term and term not in valid]
+        if invalid:
+            allowed = sorted(
+                name for name, _ in self.get_valid_fields(queryset, view, {"request": request})
+            )
+            raise ValidationError(
+                {self.ordering_param: f"Cannot order by {', '.join(invalid)}; "
+                 f"order by one of: {', '.join(allowed)} (a leading - reverses)."}
+            )  # fmt: skip
+        return valid

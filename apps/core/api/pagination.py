@@ -1,6 +1,7 @@
 import math
 from urllib.parse import urlsplit
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -13,6 +14,29 @@ class EnvelopePagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        """`?page_size=`: a whole number from 1 (more than max_page_size gives max_page_size);
+        anything else is a 400, not silently the default page."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdecimal() or int(raw) < 1:
+            raise ValidationError(
+                {self.page_size_query_param: "Give a whole number of rows per page, from 1."}
+            )
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Rows per page (default {self.page_size}; at most {self.max_page_size}, "
+                    "a larger number gives that many)."
+                )
+        return parameters
 
     def get_paginated_response(self, data):
         page = self.page

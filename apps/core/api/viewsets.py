@@ -21,7 +21,8 @@ A resource declares what it is; the base does the rest the same way for every ap
   action listed in `object_actions` ("destroy": "delete") also needs that permission on its
   object (403 when the user sees it but may not).
 - **Named actions** validate their input with `validated(Serializer)`, call one service and
-  answer with `respond(obj)`.
+  answer with `respond(obj)`; an action answering a list answers `respond_page(rows)`, a page
+  like the resource's list.
 """
 
 from rest_framework import mixins, status, viewsets
@@ -190,6 +191,16 @@ class BaseViewSet(viewsets.GenericViewSet):
         else) as the service left it."""
         found = self.get_queryset().filter(pk=instance.pk).first()
         return Response(self.get_serializer(found or instance).data, status=status_code)
+
+    def respond_page(self, rows, serializer_class=None) -> Response:
+        """A list an action answers (a queryset or a list), paginated like the resource's own
+        list (`?page=`, `?page_size=` up to the paginator's bound): `meta.pagination` and
+        `links`, as the schema says of every list. Declare it with
+        `@extend_schema(responses=Serializer(many=True))`."""
+        serializer_class = serializer_class or self.get_serializer_class()
+        page = self.paginate_queryset(rows)
+        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
 
 
 class ReadOnlyModelViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, BaseViewSet):

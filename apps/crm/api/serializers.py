@@ -164,12 +164,14 @@ class LinkPartyInput(serializers.Serializer):
 
 
 class PipelineRowSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The stage's name.")
     stage = serializers.CharField()
     value = serializers.DecimalField(max_digits=16, decimal_places=2)
     note = serializers.CharField()
 
 
 class ForecastRowSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The month's label.")
     month = serializers.CharField(help_text='e.g. "Mar 2027"')
     weighted = serializers.DecimalField(max_digits=16, decimal_places=2)
     note = serializers.CharField()
@@ -185,6 +187,7 @@ class WinRateSerializer(serializers.Serializer):
 
 
 class ConversionRowSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The lead source.")
     source = serializers.CharField()
     label = serializers.CharField()
     total = serializers.IntegerField()
@@ -201,5 +204,13 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class DuplicateSerializer(serializers.Serializer):
-    type = serializers.CharField()
+    """An existing account or contact a lead matches (apps.crm.selectors.lead_duplicates)."""
+
+    id = serializers.CharField()
+    type = serializers.ChoiceField(choices=["account", "contact"])
     name = serializers.CharField()
+    domain = serializers.CharField(required=False, help_text="An account's domain.")
+    email = serializers.CharField(required=False, help_text="A contact's email.")
+    account = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A contact's account."
+    )

@@ -154,16 +154,19 @@ class LeadViewSet(CrmRecordViewSet):
         return self.respond(leads.lead_convert(lead=lead, actor=self.actor, **data))
 
     @extend_schema(responses=serializers.DuplicateSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], resource_type="duplicate", filter_backends=[])
     def duplicates(self, request, pk=None):
-        """Existing accounts and contacts the lead matches (candidates to merge into)."""
+        """Existing accounts and contacts the lead matches (candidates to merge into), a page."""
         found = selectors.lead_duplicates(self.get_object())
-        return Response(
-            [{"id": str(a.pk), "type": "account", "name": a.name, "domain": a.domain}
-             for a in found.accounts]
-            + [{"id": str(c.pk), "type": "contact", "name": c.full_name, "email": c.email,
-                "account": c.account_id} for c in found.contacts]
-        )  # fmt: skip
+        rows = [
+            {"id": str(a.pk), "type": "account", "name": a.name, "domain": a.domain}
+            for a in found.accounts
+        ] + [
+            {"id": str(c.pk), "type": "contact", "name": c.full_name, "email": c.email,
+             "account": c.account_id}
+            for c in found.contacts
+        ]  # fmt: skip
+        return self.respond_page(rows, serializers.DuplicateSerializer)
 
 
 class OpportunityViewSet(CrmRecordViewSet):
@@ -185,11 +188,11 @@ class OpportunityViewSet(CrmRecordViewSet):
         return self.respond(moved)
 
     @extend_schema(responses=serializers.StageChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], resource_type="stage_change", filter_backends=[])
     def history(self, request, pk=None):
-        """The opportunity's stage changes, newest first."""
+        """The opportunity's stage changes, newest first, a page."""
         changes = self.get_object().stage_changes.select_related("changed_by")
-        return Response(serializers.StageChangeSerializer(changes, many=True).data)
+        return self.respond_page(changes, serializers.StageChangeSerializer)
 
 
 class ActivityViewSet(CrmRecordViewSet):
@@ -200,11 +203,11 @@ class ActivityViewSet(CrmRecordViewSet):
     ordering_fields = ["due_at", "created_at", "updated_at", "kind"]
     create_service = staticmethod(records.activity_create)
 
-    @action(detail=False, methods=["get"], url_path="my-open-tasks")
+    @extend_schema(responses=serializers.ActivitySerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="my-open-tasks", filter_backends=[])
     def my_open_tasks(self, request):
-        """The requesting user's open to-dos, soonest due first."""
-        rows = self.paginate_queryset(selectors.open_tasks_of(request.user))
-        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+        """The requesting user's open to-dos, soonest due first, a page."""
+        return self.respond_page(selectors.open_tasks_of(request.user))
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])

@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from netfields.forms import CidrAddressFormField, NoPrefixInetAddressFormField
 
-from apps.core.api.filters import FilterSet
+from apps.core.api.filters import FilterSet, IntegerFilter
 from apps.isp.models import (
     BillingRun,
     Circuit,
@@ -43,7 +43,7 @@ class CustomerFilter(FilterSet):
     has_portal_user = django_filters.BooleanFilter(
         field_name="user", lookup_expr="isnull", exclude=True, label="Linked to a portal user"
     )
-    plan = django_filters.NumberFilter(
+    plan = IntegerFilter(
         field_name="services__plan", distinct=True, label="Has a service on this plan"
     )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

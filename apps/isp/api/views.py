@@ -82,7 +82,7 @@ class CustomerViewSet(ModelViewSet):
         return Response(s.TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.TimelineEventSerializer(many=True))
-    @action(detail=True, methods=["get"], resource_type="timeline_event")
+    @action(detail=True, methods=["get"], resource_type="timeline_event", filter_backends=[])
     def timeline(self, request, pk=None):
         """Everything that happened to the account, newest first (paginated)."""
         events = self.get_object().timeline.all()
@@ -104,7 +104,7 @@ class CustomerViewSet(ModelViewSet):
         query.is_valid(raise_exception=True)
         customer = self.get_object()
         statement = statements.customer_statement(customer=customer, **query.validated_data)
-        return Response({"id": customer.pk, **s.StatementSerializer(statement).data})
+        return Response(s.StatementSerializer(statement).data)
 
     @extend_schema(request=s.LinkUserSerializer, responses=s.CustomerSerializer)
     @action(detail=True, methods=["post"], url_path="link-user")

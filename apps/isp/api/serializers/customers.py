@@ -73,6 +73,7 @@ class StatementEntrySerializer(serializers.Serializer):
 
 
 class StatementSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="customer.pk", help_text="The customer's id.")
     customer = serializers.IntegerField(source="customer.pk")
     start = DateField()
     end = DateField()
