@@ -159,3 +159,17 @@ def test_a_device_others_hang_off_cannot_be_deleted(api_a, tenant_a):
     assert response.status_code == 409
     with schema_context(tenant_a.schema_name):
         assert Device.objects.count() == 2
+
+
+def test_a_device_without_site_or_management_ip_shows_them_as_null_as_the_schema_says(
+    api_a, tenant_a
+):
+    """Found by the fuzzer: the schema said string, the answer was null."""
+    created = api_a.post_json(DEVICES, {"name": "lonely", "role": "cpe"}).json()["data"]
+    schema = api_a.get("/api/schema/?format=json").json()["components"]["schemas"]
+
+    assert created["attributes"]["site_name"] is None
+    assert created["attributes"]["management_address"] is None
+    properties = schema["DeviceAttributes"]["properties"]
+    assert properties["site_name"].get("nullable") is True
+    assert properties["management_address"].get("nullable") is True

@@ -47,9 +47,11 @@ class SiteSerializer(ModelSerializer):
 
 class DeviceSerializer(ModelSerializer):
     mac = MacField()
-    site_name = serializers.CharField(source="site.name", read_only=True, default=None)
+    site_name = serializers.CharField(
+        source="site.name", read_only=True, allow_null=True, default=None
+    )
     management_address = serializers.CharField(
-        source="management_ip.address", read_only=True, default=None
+        source="management_ip.address", read_only=True, allow_null=True, default=None
     )
 
     class Meta:
