@@ -338,6 +338,28 @@ def test_a_page_size_that_is_not_a_whole_number_from_one_is_a_400(api_a, value):
     assert fields_of(body) == {"page_size"}
 
 
+@pytest.mark.parametrize("value", ["", "abc", "0", "-1", "1.5"])
+def test_a_page_that_is_not_a_whole_number_from_one_is_a_400(api_a, value):
+    """Found by the fuzzer: `?page=` (empty) was page 1, `?page=abc` a 404."""
+    body = refused(api_a.get(f"/api/v1/crm/stages/?page={value}"), 400, "VALIDATION_ERROR")
+
+    assert fields_of(body) == {"page"}
+
+
+def test_the_last_page_and_a_page_past_it(api_a):
+    assert api_a.get("/api/v1/crm/stages/?page=last").status_code == 200
+    assert api_a.get("/api/v1/crm/stages/?page=1").status_code == 200
+    assert api_a.get("/api/v1/crm/stages/?page=999").status_code == 404
+
+
+def test_an_empty_yes_no_filter_is_a_400_naming_it(api_a):
+    """Found by the fuzzer: `?is_default=` listed everything, although the schema says
+    boolean."""
+    body = refused(api_a.get("/api/v1/isp/tax-classes/?is_default="), 400, "VALIDATION_ERROR")
+
+    assert fields_of(body) == {"is_default"}
+
+
 def test_a_page_size_past_the_bound_gives_the_bound(api_a):
     response = api_a.get("/api/v1/crm/stages/?page_size=1000")
 

@@ -36,7 +36,9 @@ COMMON_PARAMETERS = frozenset({"page", "page_size", "format"})
 #: What a yes/no filter takes: true/false from the API, 1/0 or on from a page's checkbox.
 YES = frozenset({"true", "1", "yes", "on"})
 NO = frozenset({"false", "0", "no", "off"})
-BOOLEAN_VALUES = YES | NO | {""}
+#: An empty value is refused too (the schema says boolean): a page's unchecked checkbox sends
+#: nothing at all.
+BOOLEAN_VALUES = YES | NO
 
 
 class YesNoWidget(BooleanWidget):

@@ -27,6 +27,18 @@ class EnvelopePagination(PageNumberPagination):
             )
         return min(int(raw), self.max_page_size)
 
+    def get_page_number(self, request, paginator):
+        """`?page=`: a whole number from 1, or `last`; anything else (an empty value included)
+        is a 400 naming it. A page past the last is a 404, as DRF answers."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        if not raw.isdecimal() or int(raw) < 1:
+            raise ValidationError({self.page_query_param: "Give a page number, from 1."})
+        return int(raw)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
