@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from apps.core.kit.writes import record_create
 from apps.core.money import money
 from apps.isp.models import (
     Circuit,
@@ -32,7 +33,7 @@ from apps.isp.models import (
 from apps.isp.services.customers import customer_create, customer_link_user, customer_set_status
 from apps.isp.services.dunning import dunning_run
 from apps.isp.services.inventory import device_create
-from apps.isp.services.ipam import ip_address_create, prefix_allocate
+from apps.isp.services.ipam import prefix_allocate
 from apps.isp.services.payments import PaymentEntry, payment_record, payments_import
 from apps.isp.services.plans import plan_create
 from apps.isp.services.proration import add_months
@@ -201,11 +202,13 @@ def _network() -> tuple[dict[str, Prefix], dict[str, IPAddress]]:
             description=description,
         )  # fmt: skip
     addresses = {
-        address: ip_address_create(
-            vrf=vrfs.get(vrf),
-            address=address,
-            status=IPAddress.Status.ACTIVE,
-            description=description,
+        address: record_create(
+            IPAddress(
+                vrf=vrfs.get(vrf),
+                address=address,
+                status=IPAddress.Status.ACTIVE,
+                description=description,
+            ),
             actor=ACTOR,
         )  # fmt: skip
         for vrf, address, description in DEVICE_ADDRESSES

@@ -7,7 +7,7 @@ from django.contrib import admin
 from apps.core.kit.admin import ServiceAdmin
 from apps.isp.models import Circuit, Device, IPAddress, NetworkSettings, Prefix, Site, Vrf
 from apps.isp.selectors.network import prefix_utilisation, prefixes_with_usage
-from apps.isp.services import inventory, ipam
+from apps.isp.services import inventory
 
 
 @admin.register(Vrf)
@@ -43,10 +43,6 @@ class IPAddressAdmin(ServiceAdmin):
     list_select_related = ["vrf", "service__customer", "service__plan"]
     raw_id_fields = ["service"]
     readonly_fields = ["created_at", "updated_at"]
-    create_service = staticmethod(ipam.ip_address_create)
-    update_service = staticmethod(ipam.ip_address_update)
-    destroy_service = staticmethod(ipam.ip_address_delete)
-    service_object = "ip_address"
 
 
 @admin.register(NetworkSettings)

@@ -420,10 +420,6 @@ class IPAddressViewSet(ModelViewSet):
     search_fields = ["description", "service__customer__name"]
     ordering_fields = ["address", "vrf", "status", "created_at"]
     resource_type = "ip_address"
-    create_service = staticmethod(ipam.ip_address_create)
-    update_service = staticmethod(ipam.ip_address_update)
-    destroy_service = staticmethod(ipam.ip_address_delete)
-    service_object = "ip_address"
 
 
 # --- Inventory ---------------------------------------------------------------------------------

@@ -18,18 +18,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from apps.core.audit import audit_updated, snapshot
 from apps.core.exceptions import ConflictError
-from apps.core.kit.writes import record_create, record_delete, record_update
+from apps.core.kit.writes import record_create, record_update
 from apps.isp.models import IPAddress, NetworkSettings, Prefix, Service
 
 __all__ = [
     "MAX_ALLOCATION",
     "MAX_LISTED",
     "available_addresses",
-    "ip_address_create",
-    "ip_address_delete",
-    "ip_address_update",
     "network_settings",
     "prefix_allocate",
     "service_addresses_quarantine",
@@ -174,8 +170,8 @@ def prefix_allocate(
             for address in free:
                 row = reusable.get(address)
                 if row is None:
-                    row = IPAddress(vrf_id=prefix.vrf_id, address=address)
-                    row.status, row.service, row.description = "active", service, description
+                    row = IPAddress(vrf_id=prefix.vrf_id, address=address, status="active",
+                                    service=service, description=description)  # fmt: skip
                     made.append(record_create(row, actor=actor))
                 else:  # its quarantine has passed
                     fields = {"status": "active", "service": service, "description": description}
@@ -205,8 +201,7 @@ def service_static_address_ensure(*, service: Service, actor=None) -> IPAddress 
             continue
     raise ConflictError(
         f"{service.plan.name} includes a static IP address, and no pool of static customer "
-        "addresses has a free "
-        "one: add a prefix of static customer addresses and activate again."
+        "addresses has a free one: add a prefix of static customer addresses and activate again."
     )
 
 
@@ -221,26 +216,6 @@ def service_addresses_quarantine(
         service.ip_addresses.select_for_update().exclude(status="quarantine").order_by("pk")
     )
     for row in rows:
-        before = snapshot(row, fields=["status", "quarantined_until"])
-        row.status, row.quarantined_until = "quarantine", until
-        row.save(update_fields=["status", "quarantined_until", "updated_at"])
-        audit_updated(row, before, actor=actor, action="quarantine")
+        fields = {"status": "quarantine", "quarantined_until": until}
+        record_update(row, fields, actor=actor, action="quarantine")
     return len(rows)
-
-
-# --- Plain writes (the API's and the admin's) -------------------------------------------------
-
-
-def ip_address_create(*, actor=None, **fields) -> IPAddress:
-    """An address entered by hand (a router's loopback, a reserved gateway). One already in its
-    VRF is refused (400; 409 if it is made in the same instant)."""
-    return record_create(IPAddress(**fields), actor=actor)
-
-
-def ip_address_update(*, ip_address: IPAddress, actor=None, **fields) -> IPAddress:
-    record_update(ip_address, fields, actor=actor)
-    return ip_address
-
-
-def ip_address_delete(*, ip_address: IPAddress, actor=None) -> None:
-    record_delete(ip_address, actor=actor)
