@@ -7,6 +7,7 @@ Search (`?search=`) and ordering (`?ordering=-total`) are declared on each views
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from netfields.forms import CidrAddressFormField, NoPrefixInetAddressFormField
@@ -155,6 +156,21 @@ class AddressFilter(django_filters.Filter):
     field_class = NoPrefixInetAddressFormField
 
 
+@extend_schema_field({"type": "integer", "enum": [4, 6]})
+class FamilyFilter(django_filters.ChoiceFilter):
+    """`?family=4` or `6`: the IP version of an inet/cidr column (PostgreSQL's family())."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", [(4, "IPv4"), (6, "IPv6")])
+        kwargs.setdefault("label", "IP version")
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        return qs.filter(**{f"{self.field_name}__family": int(value)})
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class PrefixChoiceFilter(django_filters.ModelChoiceFilter):
     pass
@@ -167,9 +183,7 @@ class VrfFilter(FilterSet):
 
 
 class PrefixFilter(FilterSet):
-    family = django_filters.ChoiceFilter(
-        choices=[(4, "IPv4"), (6, "IPv6")], method="filter_family", label="IP version"
-    )
+    family = FamilyFilter(field_name="prefix")
     within = NetworkFilter(
         field_name="prefix", lookup_expr="net_contained", label="Inside this network"
     )
@@ -184,14 +198,9 @@ class PrefixFilter(FilterSet):
         model = Prefix
         fields = ["vrf", "purpose", "status"]
 
-    def filter_family(self, queryset, name, value):
-        return queryset.filter(prefix__family=int(value))
-
 
 class IPAddressFilter(FilterSet):
-    family = django_filters.ChoiceFilter(
-        choices=[(4, "IPv4"), (6, "IPv6")], method="filter_family", label="IP version"
-    )
+    family = FamilyFilter(field_name="address")
     within = NetworkFilter(
         field_name="address", lookup_expr="net_contained_or_equal", label="Inside this network"
     )
@@ -208,9 +217,6 @@ class IPAddressFilter(FilterSet):
     class Meta:
         model = IPAddress
         fields = ["vrf", "status", "service"]
-
-    def filter_family(self, queryset, name, value):
-        return queryset.filter(address__family=int(value))
 
     def filter_prefix(self, queryset, name, prefix):
         return queryset.filter(

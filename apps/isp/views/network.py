@@ -66,7 +66,6 @@ class PrefixDetail(NetworkPage, DetailPage):
         return {
             "utilisation": prefix_utilisation(prefix),
             "addresses": addresses[:200],
-            "address_total": addresses.count(),
             "children": children[:100],
             "free": ipam.available_addresses(prefix, FREE_SHOWN),
             "can_allocate": prefix.status == Prefix.Status.ACTIVE,
