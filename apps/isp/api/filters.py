@@ -31,6 +31,7 @@ from apps.isp.models import (
     TaxClass,
     Vrf,
 )
+from apps.isp.selectors.network import prefix_addresses
 
 
 def _overdue_invoices():
@@ -219,9 +220,7 @@ class IPAddressFilter(FilterSet):
         fields = ["vrf", "status", "service"]
 
     def filter_prefix(self, queryset, name, prefix):
-        return queryset.filter(
-            vrf_id=prefix.vrf_id, address__net_contained_or_equal=str(prefix.prefix)
-        )
+        return prefix_addresses(prefix, queryset)
 
 
 # --- Inventory -------------------------------------------------------------------------------

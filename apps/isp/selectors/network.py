@@ -7,9 +7,9 @@ container). Both are subqueries on the GiST indexes, so a page of prefixes stays
 
 from django.db.models.expressions import RawSQL
 
-from apps.isp.models import Prefix
+from apps.isp.models import IPAddress, Prefix
 
-__all__ = ["prefix_utilisation", "prefixes_with_usage"]
+__all__ = ["prefix_addresses", "prefix_utilisation", "prefixes_with_usage"]
 
 _SAME_VRF = "{alias}.vrf_id IS NOT DISTINCT FROM isp_prefix.vrf_id"
 _DEPTH = f"""(SELECT count(*) FROM isp_prefix AS outer_p
@@ -33,6 +33,12 @@ def prefixes_with_usage(queryset=None):
         address_count=RawSQL(_ADDRESSES, ()),
         child_space=RawSQL(_COVERED, ()),
     )
+
+
+def prefix_addresses(prefix: Prefix, queryset=None):
+    """The addresses recorded inside a prefix, in its VRF (what `address_count` counts)."""
+    queryset = IPAddress.objects.all() if queryset is None else queryset
+    return queryset.filter(vrf_id=prefix.vrf_id, address__net_contained_or_equal=str(prefix.prefix))
 
 
 def prefix_utilisation(prefix: Prefix) -> float:

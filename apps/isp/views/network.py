@@ -11,7 +11,11 @@ from django.utils.safestring import SafeString, mark_safe
 from apps.core.kit.pages import ActionPage, DetailPage, ListPage
 from apps.isp.api.filters import DeviceFilter, IPAddressFilter, PrefixFilter, SiteFilter
 from apps.isp.models import Device, IPAddress, Prefix, Site, Vrf
-from apps.isp.selectors.network import prefix_utilisation, prefixes_with_usage
+from apps.isp.selectors.network import (
+    prefix_addresses,
+    prefix_utilisation,
+    prefixes_with_usage,
+)
 from apps.isp.services import ipam
 from apps.isp.views.base import IspPage
 
@@ -52,9 +56,7 @@ class PrefixDetail(NetworkPage, DetailPage):
 
     def detail_context(self, prefix) -> dict:
         addresses = (
-            IPAddress.objects.filter(
-                vrf_id=prefix.vrf_id, address__net_contained_or_equal=str(prefix.prefix)
-            )
+            prefix_addresses(prefix)
             .select_related("service__customer", "service__plan")
             .order_by("address")
         )
