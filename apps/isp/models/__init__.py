@@ -7,4 +7,5 @@ from apps.isp.models.dunning import *  # noqa: F403
 from apps.isp.models.inventory import *  # noqa: F403
 from apps.isp.models.network import *  # noqa: F403
 from apps.isp.models.plans import *  # noqa: F403
+from apps.isp.models.radius import *  # noqa: F403
 from apps.isp.models.subscriptions import *  # noqa: F403

@@ -120,6 +120,7 @@ class TimelineEvent(models.Model):
         PAYMENT = "payment", "Payment"
         REFUND = "refund", "Refund"
         DUNNING = "dunning", "Dunning"
+        NETWORK = "network", "Network"  # RADIUS: CoA / Disconnect results, fair use
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=12, choices=Kind.choices)

@@ -12,7 +12,7 @@ import ipaddress
 
 from django.contrib.postgres.indexes import GistIndex
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from netfields import CidrAddressField, InetAddressField
@@ -29,6 +29,29 @@ class NetworkSettings(models.Model):
         default=7,
         validators=[MaxValueValidator(365)],
         help_text="Days an address freed by a terminated service waits before it is reused.",
+    )
+
+    class SuspendedAccess(models.TextChoices):
+        REJECT = "reject", "Rejected"
+        WALLED_GARDEN = "walled_garden", "Walled garden (a pool that reaches only the portal)"
+
+    suspended_access = models.CharField(
+        "suspended services are",
+        max_length=13,
+        choices=SuspendedAccess.choices,
+        default=SuspendedAccess.REJECT,
+    )
+    walled_garden_pool = models.CharField(
+        max_length=64,
+        default="walled-garden",
+        validators=[RegexValidator(r"^[A-Za-z0-9._-]+$", "Letters, digits, dots and hyphens.")],
+        help_text="The NAS's address pool (Framed-Pool) for suspended services' sessions.",
+    )
+    stale_session_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(1440)],
+        help_text="A session without an accounting update for this long is closed as stale "
+        "(keep it above the NAS's interim interval).",
     )
 
     class Meta:

@@ -69,6 +69,15 @@ class ServicePlan(models.Model):
         "data cap (GB)", null=True, blank=True, help_text="Empty for unlimited."
     )
     fair_use_policy = models.TextField(blank=True)
+    fup_download_kbps = models.PositiveIntegerField(
+        "download over the cap (kbit/s)",
+        null=True,
+        blank=True,
+        help_text="Speed once the month's data cap is used up (empty: not slowed down).",
+    )
+    fup_upload_kbps = models.PositiveIntegerField(
+        "upload over the cap (kbit/s)", null=True, blank=True
+    )
     static_ip = models.BooleanField(
         "static IP",
         default=False,

@@ -1,3 +1,3 @@
-from apps.platform.tenants.models.tenants import Domain, SpareSchema, Tenant
+from apps.platform.tenants.models.tenants import Domain, NasRoute, SpareSchema, Tenant
 
-__all__ = ["Domain", "SpareSchema", "Tenant"]
+__all__ = ["Domain", "NasRoute", "SpareSchema", "Tenant"]

@@ -4,7 +4,7 @@ from django_tenants.models import DomainMixin, TenantMixin
 
 from apps.platform.tenants.constants import RESERVED_SLUGS
 
-__all__ = ["Domain", "SpareSchema", "Tenant"]
+__all__ = ["Domain", "NasRoute", "SpareSchema", "Tenant"]
 
 # A slug is a DNS label: it becomes <slug>.<BASE_DOMAIN>.
 slug_validator = RegexValidator(
@@ -130,3 +130,27 @@ class SpareSchema(models.Model):
 
     def __str__(self) -> str:
         return self.schema_name
+
+
+class NasRoute(models.Model):
+    """A RADIUS client's address routed to the tenant whose NAS it is: what `Domain` is to a
+    host name, this is to a network access server. One FreeRADIUS serves every tenant; a packet
+    is trusted as the NAS's tenant's only once its source address matched a route and the
+    packet was signed with that NAS's secret (the secret itself stays in the tenant's schema,
+    encrypted). The address is unique over all tenants: a RADIUS server tells its clients
+    apart by source address alone."""
+
+    address = models.GenericIPAddressField("NAS address", unique=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="nas_routes")
+    nas_id = models.PositiveIntegerField("NAS (in the tenant's schema)")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "NAS route"
+        ordering = ["address"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "nas_id"], name="tenants_nasroute_nas_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} → {self.tenant_id}"
