@@ -531,6 +531,16 @@ LICENSE_GRACE_DAYS = env.int("LICENSE_GRACE_DAYS", default=7)
 # ISP billing: the card gateway (a class implementing apps.isp.gateways.PaymentGateway).
 ISP_PAYMENT_GATEWAY = env.str("ISP_PAYMENT_GATEWAY", default="apps.isp.gateways.SandboxGateway")
 
+# --- RADIUS (apps.isp.radius) -------------------------------------------------------------------
+# FreeRADIUS asks DotMac over HTTP (rlm_rest) at RADIUS_API_URL/_radius/, signing in with
+# RADIUS_API_TOKEN (by default derived from SECRET_KEY: `manage.py radius_config` writes the same
+# value into the FreeRADIUS configuration it generates). Set it explicitly when FreeRADIUS runs
+# elsewhere (docker/compose.yaml passes it to both).
+RADIUS_API_TOKEN = env.str("RADIUS_API_TOKEN", default="") or _derived_key("radius-api")
+RADIUS_API_URL = env.str("RADIUS_API_URL", default="http://127.0.0.1:8000")
+RADIUS_AUTH_PORT = env.int("RADIUS_AUTH_PORT", default=1812)
+RADIUS_ACCT_PORT = env.int("RADIUS_ACCT_PORT", default=1813)
+
 # --- Demo -------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="dotmac-demo")
 

@@ -19,3 +19,5 @@ MAX_DEVICES = "isp.max_devices"
 HISTORY = relativedelta(years=10)
 AHEAD = relativedelta(years=1)
 PAYMENT_AHEAD = relativedelta(days=1)
+#: RADIUS (FreeRADIUS asks DotMac) and CoA: the ISP Pro plan and up.
+RADIUS = "isp.radius"
