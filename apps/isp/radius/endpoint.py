@@ -65,17 +65,33 @@ def _authenticated(environ) -> bool:
     return hmac.compare_digest(password.encode(), settings.RADIUS_API_TOKEN.encode())
 
 
+def _read_chunked(stream) -> bytes:
+    """A chunked body, up to the bound and one byte more (gunicorn's reader answers a
+    `read(n)` only once it has n bytes or the body ended: read line by line instead)."""
+    raw = b""
+    while len(raw) <= MAX_BODY:
+        line = stream.readline(MAX_BODY + 1 - len(raw))
+        if not line:
+            break
+        raw += line
+    return raw
+
+
 def _packet(environ) -> dict[str, str]:
     """rlm_rest's JSON body ({"User-Name": {"type": "string", "value": ["jane"]}, ...}) as
     attribute → first value."""
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = -1
-    if not 0 < length <= MAX_BODY:
+    if environ.get("CONTENT_LENGTH"):
+        try:
+            length = int(environ["CONTENT_LENGTH"])
+        except ValueError:
+            length = -1
+        raw = environ["wsgi.input"].read(length) if 0 < length <= MAX_BODY else b""
+    else:  # chunked (rlm_rest's default for JSON bodies): read up to the bound and one more
+        raw = _read_chunked(environ["wsgi.input"])
+    if not 0 < len(raw) <= MAX_BODY:
         raise _Refusal(400, f"The body must be 1 to {MAX_BODY} bytes of JSON.")
     try:
-        body = json.loads(environ["wsgi.input"].read(length))
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise _Refusal(400, "The body is not JSON.") from None
     if not isinstance(body, dict):

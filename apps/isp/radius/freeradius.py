@@ -64,6 +64,13 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
 
 
+# The acct_unique hash (FreeRADIUS's policy.d/accounting), with the packet's source address.
+_SOURCE = "%{Packet-Src-IP-Address}%{Packet-Src-IPv6-Address}"
+_UNIQUE = (
+    f"%{{md5:{_SOURCE},%{{User-Name}},%{{Acct-Session-ID}},"
+    "%{%{NAS-IPv6-Address}:-%{NAS-IP-Address}},%{NAS-Identifier},%{NAS-Port-ID},%{NAS-Port}}"
+)
+
 RADIUSD_CONF = """\
 # Written by DotMac (apps/isp/radius/freeradius.py). Do not edit: regenerate it.
 prefix = /usr
@@ -144,22 +151,25 @@ modules {{
             password = "{token}"
             timeout = 3.0
         }}
+        # Kept alive between calls, closed before gunicorn's keep-alive (5 s) would. DotMac
+        # serves these calls from threaded workers (gthread): a sync worker is held by each
+        # open connection, even an idle one, which rlm_rest's pool keeps.
         pool {{
-            start = {connections}
-            min = {connections}
+            start = 0
+            min = 0
             max = {connections}
-            spare = {connections}
+            spare = 0
             uses = 0
             retry_delay = 1
             lifetime = 0
-            idle_timeout = 0
+            idle_timeout = 4
         }}
     }}
     rest dotmac_clients {{
         connect_uri = "{api_url}/_radius"
         connect_timeout = 2.0
         authorize {{
-            uri = "${{..connect_uri}}/client?address=%{{Packet-Src-IP-Address}}%{{Packet-Src-IPv6-Address}}"
+            uri = "${{..connect_uri}}/client?address={source}"
             method = "get"
             auth = "basic"
             username = "freeradius"
@@ -167,14 +177,14 @@ modules {{
             timeout = 3.0
         }}
         pool {{
-            start = 1
-            min = 1
+            start = 0
+            min = 0
             max = 4
-            spare = 1
+            spare = 0
             uses = 0
             retry_delay = 1
             lifetime = 0
-            idle_timeout = 0
+            idle_timeout = 4
         }}
     }}
     pap {{
@@ -205,7 +215,7 @@ policy {{
     # the hash: a NAS cannot name (and so update) another NAS's session.
     dotmac_acct_unique {{
         update request {{
-            &Acct-Unique-Session-Id := "%{{md5:%{{Packet-Src-IP-Address}}%{{Packet-Src-IPv6-Address}},%{{User-Name}},%{{Acct-Session-ID}},%{{%{{NAS-IPv6-Address}}:-%{{NAS-IP-Address}}}},%{{NAS-Identifier}},%{{NAS-Port-ID}},%{{NAS-Port}}}}"
+            &Acct-Unique-Session-Id := "{unique}"
         }}
     }}
 }}
@@ -280,6 +290,8 @@ def write_config(config: FreeRadiusConfig) -> Path:
             threads=config.threads,
             connections=config.connections,
             lifetime=CLIENT_LIFETIME,
+            source=_SOURCE,
+            unique=_UNIQUE,
         )
     )
     conf.chmod(0o600)  # it holds the API token
