@@ -14,17 +14,34 @@ packets out of order never count twice (FreeRADIUS #1871, #5685).
 import datetime
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from netaddr import EUI, AddrFormatError
 
-from apps.isp.models import DataTopUp, Nas, NetworkSettings, RadiusLogin, RadiusSession, UsageDay
+from apps.core.audit import resolve_actor
+from apps.core.kit.writes import record_create
+from apps.isp.models import (
+    DataTopUp,
+    LineKind,
+    Nas,
+    NetworkSettings,
+    RadiusLogin,
+    RadiusSession,
+    Service,
+    TimelineEvent,
+    UsageDay,
+)
 from apps.isp.radius.attributes import service_profile
+from apps.isp.services.billing import LineDraft, invoice_create
+from apps.isp.services.timeline import timeline_record
 
 __all__ = [
     "Decision",
     "PacketError",
+    "data_top_up_add",
+    "fair_use_check",
     "month_start",
     "radius_account",
     "radius_authorize",
@@ -36,6 +53,8 @@ GIGABYTE = 1000**3
 MAX_DELAY = datetime.timedelta(days=1)
 #: A counter beyond this is not a counter (2^64 octets).
 MAX_OCTETS = 2**63 - 1
+#: The most one top-up may add.
+MAX_TOP_UP_GB = 10_000
 
 
 class PacketError(ValueError):
@@ -262,6 +281,7 @@ def _advance(session: RadiusSession, report: _Report) -> None:
     session.save()
     if session.service_id is not None and (grew_in or grew_out):
         _count(session.service_id, timezone.localdate(report.event), grew_in, grew_out)
+        fair_use_check(service_id=session.service_id, actor="radius")
 
 
 def sessions_close_stale(*, now: datetime.datetime | None = None) -> int:
@@ -277,6 +297,13 @@ def sessions_close_stale(*, now: datetime.datetime | None = None) -> int:
     )
 
 
+# Fair use -----------------------------------------------------------------------------------
+
+
+def _next_month(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
 def month_usage(service_id: int, month: datetime.date) -> int:
     """Octets the service moved in the month (both directions)."""
     totals = UsageDay.objects.filter(
@@ -285,11 +312,7 @@ def month_usage(service_id: int, month: datetime.date) -> int:
     return (totals["i"] or 0) + (totals["o"] or 0)
 
 
-def _next_month(month: datetime.date) -> datetime.date:
-    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-
-
-def month_allowance(service, month: datetime.date) -> int | None:
+def month_allowance(service: Service, month: datetime.date) -> int | None:
     """The month's data allowance in octets: the plan's cap plus the month's top-ups (None:
     unlimited)."""
     cap = service.plan.data_cap_gb
@@ -297,3 +320,82 @@ def month_allowance(service, month: datetime.date) -> int | None:
         return None
     extra = DataTopUp.objects.filter(service=service, month=month).aggregate(g=Sum("gigabytes"))
     return (cap + (extra["g"] or 0)) * GIGABYTE
+
+
+def _slows_down(plan) -> bool:
+    return plan.data_cap_gb is not None and bool(plan.fup_download_kbps or plan.fup_upload_kbps)
+
+
+def fair_use_check(*, service_id: int, actor=None) -> str | None:
+    """Compare the month's usage with its allowance, on each accounting update that counted
+    (not in a batch): a service that used its allowance up is slowed down, one whose allowance
+    grew again (a top-up, a new month) is not. Returns the change made (AuthorizationChange
+    reason `fair_use` or `top_up`), None when nothing changed."""
+    login = (
+        RadiusLogin.objects.select_for_update()
+        .select_related("service__plan", "service__customer")
+        .filter(service_id=service_id)
+        .first()
+    )
+    if login is None:
+        return None
+    service, month = login.service, month_start(timezone.localdate())
+    over = False
+    if _slows_down(service.plan):
+        over = month_usage(service_id, month) >= month_allowance(service, month)
+    if over == (login.throttled_month == month):
+        return None
+    login.throttled_month = month if over else None
+    login.save(update_fields=["throttled_month", "updated_at"])
+    if over:
+        message = f"Data cap of {service.plan.data_cap_gb} GB used up: slowed down (fair use)"
+    else:
+        message = "Full speed again (fair use: allowance not used up)"
+    timeline_record(
+        customer=service.customer, kind=TimelineEvent.Kind.NETWORK, message=message,
+        data={"service": service.pk, "month": month.isoformat()}, actor=actor,
+    )  # fmt: skip
+    return "fair_use" if over else "top_up"
+
+
+@transaction.atomic
+def data_top_up_add(*, service: Service, gigabytes: int, actor=None, charge: bool = True):
+    """Extra data for this month: invoiced at the plan's top-up price (when `charge` and the
+    plan sells top-ups; staff may grant one free with charge=False), then the slow-down is
+    lifted if the new allowance covers the month's usage."""
+    plan = service.plan
+    if plan.data_cap_gb is None:
+        raise ValidationError({"service": "The service's plan has no data cap to top up."})
+    if service.status != Service.Status.ACTIVE:
+        raise ValidationError({"service": "Only an active service can be topped up."})
+    if not 1 <= gigabytes <= MAX_TOP_UP_GB:
+        raise ValidationError({"gigabytes": f"Top up 1 to {MAX_TOP_UP_GB} GB at a time."})
+    if charge and plan.top_up_price_per_gb is None:
+        raise ValidationError({"service": "The service's plan does not sell top-ups."})
+    month = month_start(timezone.localdate())
+    top_up = record_create(
+        DataTopUp(service=service, gigabytes=gigabytes, month=month,
+                  actor=resolve_actor(actor).name[:150]),
+        actor=actor,
+    )  # fmt: skip
+    if charge and plan.top_up_price_per_gb:
+        invoice_create(
+            customer=service.customer,
+            lines=[
+                LineDraft(
+                    kind=LineKind.ADJUSTMENT,
+                    description=f"Data top-up: {gigabytes} GB for {month:%B %Y}",
+                    amount=plan.top_up_price_per_gb * gigabytes,
+                    tax_rate=plan.tax_class.rate,
+                    service=service,
+                )
+            ],
+            actor=actor,
+        )
+    timeline_record(
+        customer=service.customer, kind=TimelineEvent.Kind.NETWORK,
+        message=f"Topped up {gigabytes} GB for {month:%B %Y}",
+        data={"service": service.pk, "top_up": top_up.pk}, actor=actor,
+    )  # fmt: skip
+    fair_use_check(service_id=service.pk, actor=actor)
+    return top_up
