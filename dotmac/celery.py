@@ -31,4 +31,9 @@ app.conf.beat_schedule = {
         "task": "isp.dunning_fan_out",
         "schedule": crontab(hour=3, minute=0),
     },
+    # ISP RADIUS: sessions without an accounting update for the tenant's stale period closed.
+    "isp-radius-stale-sessions": {
+        "task": "isp.radius_fan_out",
+        "schedule": crontab(minute="*/5"),
+    },
 }

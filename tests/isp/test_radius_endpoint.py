@@ -175,3 +175,25 @@ def test_sessions_silent_for_the_stale_period_are_closed_at_their_last_update(in
     recent.refresh_from_db()
     assert (silent.status, silent.stopped_at) == ("stale", quiet)
     assert recent.status == "open"
+
+
+def test_the_stale_sweep_fans_out_to_tenants_with_radius_only(tenant_a, tenant_b, monkeypatch):
+    from django.db import connection
+
+    from apps.isp import tasks
+    from apps.platform.licensing.models import Subscription
+    from apps.platform.licensing.services import subscription_set_overrides
+
+    subscription_set_overrides(
+        subscription=Subscription.objects.get(tenant=tenant_a, app__key="isp"),
+        features={"isp.radius": True},
+        actor="test",
+    )
+    sent = []
+    monkeypatch.setattr(
+        tasks.radius_sessions_close_stale, "delay", lambda: sent.append(connection.schema_name)
+    )
+
+    assert tasks.radius_fan_out() == len(sent)
+    assert tenant_a.schema_name in sent
+    assert tenant_b.schema_name not in sent
