@@ -75,19 +75,23 @@ def _address_taken(address: str, nas: Nas) -> bool:
     return routes.exclude(tenant=tenant, nas_id=nas.pk or 0).exists()
 
 
-def nas_route_sync(nas: Nas) -> NasRoute:
+def nas_route_sync(nas: Nas, *, actor=None) -> NasRoute:
     """The public route of `nas` to the current organisation, at its address (created or moved
-    there). An address another organisation holds — or two registered at the same moment — is
-    refused on `address`; the caller's transaction is then rolled back."""
+    there), recorded in the organisation's audit trail. An address another organisation holds
+    — or two registered at the same moment — is refused on `address`; the caller's transaction
+    is then rolled back."""
     tenant = current_tenant()
     if _address_taken(str(nas.address), nas):
         raise ValidationError({"address": ADDRESS_TAKEN})
+    route = NasRoute.objects.filter(tenant=tenant, nas_id=nas.pk).first()
     try:
         with transaction.atomic():  # the unique constraint decides a race
-            route, _ = NasRoute.objects.update_or_create(
-                tenant=tenant, nas_id=nas.pk, defaults={"address": str(nas.address)}
-            )
-    except IntegrityError as error:
+            if route is None:
+                route = NasRoute(tenant=tenant, nas_id=nas.pk, address=str(nas.address))
+                record_create(route, actor=actor)
+            else:
+                record_update(route, {"address": str(nas.address)}, actor=actor)
+    except (IntegrityError, ValidationError) as error:
         raise ValidationError({"address": ADDRESS_TAKEN}) from error
     return route
 
@@ -106,7 +110,7 @@ def nas_create(*, actor=None, **fields) -> Nas:
             record_create(nas, actor=actor)
     except IntegrityError as error:  # the same address registered here at the same moment
         raise ValidationError({"address": ADDRESS_TAKEN}) from error
-    nas_route_sync(nas)
+    nas_route_sync(nas, actor=actor)
     return nas
 
 
@@ -129,7 +133,7 @@ def nas_update(*, nas: Nas, actor=None, **fields) -> Nas:
     except IntegrityError as error:
         raise ValidationError({"address": ADDRESS_TAKEN}) from error
     if moved:
-        nas_route_sync(nas)
+        nas_route_sync(nas, actor=actor)
     return nas
 
 
@@ -146,7 +150,8 @@ def nas_delete(*, nas: Nas, actor=None) -> None:
         )
     pk = nas.pk
     record_delete(nas, actor=actor)
-    NasRoute.objects.filter(tenant=current_tenant(), nas_id=pk).delete()
+    for route in NasRoute.objects.filter(tenant=current_tenant(), nas_id=pk):
+        record_delete(route, actor=actor)
 
 
 # --- the attribute map ---------------------------------------------------------------------------
