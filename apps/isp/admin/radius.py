@@ -1,12 +1,21 @@
 """RADIUS in the tenant admin: the NAS registry (through the NAS services: the address routed
 to this organisation, the secret entered like a password and never shown), the attribute map,
-the services' logins; the accounting sessions and the changes of authorization, read-only."""
+the services' logins; the accounting sessions, usage by day, fair-use top-ups and the changes
+of authorization, read-only (accounting and billing write them)."""
 
 from django import forms
 from django.contrib import admin
 
 from apps.core.kit.admin import ServiceAdmin
-from apps.isp.models import AuthorizationChange, Nas, NasAttribute, RadiusLogin, RadiusSession
+from apps.isp.models import (
+    AuthorizationChange,
+    DataTopUp,
+    Nas,
+    NasAttribute,
+    RadiusLogin,
+    RadiusSession,
+    UsageDay,
+)
 from apps.isp.services import nas as radius
 
 
@@ -103,3 +112,18 @@ class AuthorizationChangeAdmin(ReadOnlyAdmin):
                     "confirmed_at"]  # fmt: skip
     list_filter = ["action", "reason", "status"]
     list_select_related = ["service__customer", "service__plan"]
+
+
+@admin.register(UsageDay)
+class UsageDayAdmin(ReadOnlyAdmin):
+    list_display = ["service", "day", "input_octets", "output_octets"]
+    list_select_related = ["service__customer", "service__plan"]
+    search_fields = ["service__customer__name", "service__customer__account_number"]
+    date_hierarchy = "day"
+
+
+@admin.register(DataTopUp)
+class DataTopUpAdmin(ReadOnlyAdmin):
+    list_display = ["service", "gigabytes", "month", "actor", "created_at"]
+    list_select_related = ["service__customer", "service__plan"]
+    search_fields = ["service__customer__name", "service__customer__account_number"]
