@@ -11,7 +11,6 @@ Every feature here is `isp.radius` (Pro and Enterprise): 403 FEATURE_NOT_IN_PLAN
 
 import secrets
 import string
-from copy import copy
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -43,6 +42,7 @@ __all__ = [
 ]
 
 ADDRESS_TAKEN = "This address is already a NAS of another organisation."
+LOGIN_TAKEN = "This service, user name or MAC address has a login already."
 MIN_SECRET, MAX_SECRET = 16, 128
 #: Printable ASCII without the space: what every NAS takes in its configuration.
 SECRET_CHARACTERS = frozenset(string.ascii_letters + string.digits + string.punctuation)
@@ -122,11 +122,8 @@ def nas_update(*, nas: Nas, actor=None, **fields) -> Nas:
     if "secret" in fields:
         validate_secret(fields["secret"])
     moved = "address" in fields and str(fields["address"]) != str(nas.address)
-    if moved:
-        proposed = copy(nas)
-        proposed.address = fields["address"]
-        if _address_taken(str(proposed.address), nas):
-            raise ValidationError({"address": ADDRESS_TAKEN})
+    if moved and _address_taken(str(fields["address"]), nas):
+        raise ValidationError({"address": ADDRESS_TAKEN})
     try:
         with transaction.atomic():
             record_update(nas, fields, actor=actor)
@@ -235,7 +232,11 @@ def radius_login_create(*, service: Service, actor=None, **fields) -> RadiusLogi
         raise ValidationError({"service": "This service already has a login; change that one."})
     kind = fields.pop("kind", RadiusLogin.Kind.PPPOE)
     fields = _login_fields(kind, fields)
-    return record_create(RadiusLogin(service=service, kind=kind, **fields), actor=actor)
+    try:
+        with transaction.atomic():
+            return record_create(RadiusLogin(service=service, kind=kind, **fields), actor=actor)
+    except IntegrityError as error:  # the same service, user name or MAC at the same moment
+        raise ValidationError(LOGIN_TAKEN) from error
 
 
 @transaction.atomic
@@ -247,7 +248,11 @@ def radius_login_update(*, radiuslogin: RadiusLogin, actor=None, **fields) -> Ra
     fields.pop("service", None)
     kind = fields.pop("kind", radiuslogin.kind)
     fields = _login_fields(kind, fields, radiuslogin)
-    record_update(radiuslogin, {"kind": kind, **fields}, actor=actor)
+    try:
+        with transaction.atomic():
+            record_update(radiuslogin, {"kind": kind, **fields}, actor=actor)
+    except IntegrityError as error:
+        raise ValidationError(LOGIN_TAKEN) from error
     return radiuslogin
 
 
