@@ -377,3 +377,22 @@ def test_the_basic_plan_refuses_usage(api_a, tenant_a):
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "FEATURE_NOT_IN_PLAN"
+
+
+def test_the_database_decides_two_registrations_of_one_address_at_once(
+    on_pro, api_a, tenant_a, tenant_b, monkeypatch
+):
+    """As if tenant B's create ran its checks before tenant A's committed: only the unique
+    constraint of NasRoute is left to refuse it, and it does (400, nothing written)."""
+    body = {"name": "bng-1", "address": "203.0.113.90", "secret": SECRET}
+    assert api_a.post_json(NAS, body).status_code == 201
+    monkeypatch.setattr("apps.isp.services.nas._address_taken", lambda address, nas: False)
+    monkeypatch.setattr(NasRoute, "validate_unique", lambda self, exclude=None: None)
+
+    response = owner_api("tenant-b").post_json(NAS, body)
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["details"][0] == {"field": "address", "message": TAKEN}
+    with schema_context(tenant_b.schema_name):
+        assert not Nas.objects.exists()
+    assert NasRoute.objects.get(address="203.0.113.90").tenant_id == tenant_a.pk
