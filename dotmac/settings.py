@@ -447,6 +447,9 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "apps.isp.models.billing.Payment.Status",
         "PaymentMethodEnum": "apps.isp.models.billing.Payment.Method",
         "BillingRunStatusEnum": "apps.isp.models.billing.BillingRun.Status",
+        "NasTypeEnum": "apps.isp.models.radius.NasType",
+        "RadiusLoginKindEnum": "apps.isp.models.radius.RadiusLogin.Kind",
+        "RadiusSessionStatusEnum": "apps.isp.models.radius.RadiusSession.Status",
     },
 }
 SIMPLE_JWT = {
