@@ -42,6 +42,9 @@ staff_patterns = [
          name="prefix-allocate"),
     path("network/addresses/", network.AddressList.as_view(), name="ip-addresses"),
     path("network/devices/", network.DeviceList.as_view(), name="devices"),
+    path("network/devices/import/", network.DeviceImport.as_view(), name="device-import"),
+    path("network/devices/import/devices.csv", network.DeviceImportTemplate.as_view(),
+         name="device-import-template"),
     path("network/devices/<int:pk>/", network.DeviceDetail.as_view(), name="device-detail"),
     path("network/sites/", network.SiteList.as_view(), name="sites"),
 ]  # fmt: skip
