@@ -8,6 +8,7 @@ from django.utils import timezone
 from apps.identity.models import User
 from apps.isp.models import Customer, CustomerContact, Payment, Service, ServicePlan
 from apps.isp.services.customers import EDITABLE_FIELDS, PORTAL_EDITABLE
+from apps.isp.services.radius import MAX_TOP_UP_GB
 from apps.isp.services.subscriptions import SERVICE_FIELDS
 
 
@@ -173,3 +174,15 @@ class StatementForm(forms.Form):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError("The statement must start before it ends.")
         return data
+
+
+class TopUpForm(forms.Form):
+    """Extra data for the month (the portal's: bought at the plan's price)."""
+
+    gigabytes = forms.IntegerField(min_value=1, max_value=MAX_TOP_UP_GB, initial=10, label="GB")
+
+
+class StaffTopUpForm(TopUpForm):
+    charge = forms.BooleanField(
+        required=False, initial=True, label="Invoice at the plan's top-up price"
+    )

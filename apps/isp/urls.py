@@ -26,6 +26,7 @@ staff_patterns = [
     path("customers/<int:pk>/services/new/", staff.ServiceCreate.as_view(),
          name="service-create"),
     path("services/<int:pk>/", nas.ServiceDetail.as_view(), name="service-detail"),
+    path("services/<int:pk>/top-up/", nas.ServiceTopUp.as_view(), name="service-top-up"),
     path("services/<int:pk>/change-plan/", staff.ServiceChangePlan.as_view(),
          name="service-change-plan"),
     path("services/<int:pk>/<slug:action>/", staff.ServiceAction.as_view(),
@@ -60,6 +61,7 @@ portal_patterns = [
     path("invoices/<int:pk>/pdf/", portal.InvoicePdf.as_view(), name="invoice-pdf"),
     path("invoices/<int:pk>/pay/", portal.InvoicePay.as_view(), name="invoice-pay"),
     path("services/<int:pk>/", portal.ServiceDetail.as_view(), name="service-detail"),
+    path("services/<int:pk>/top-up/", portal.ServiceTopUp.as_view(), name="service-top-up"),
     path("payments/", portal.PaymentList.as_view(), name="payments"),
     path("contact/", portal.ContactDetails.as_view(), name="contact"),
 ]

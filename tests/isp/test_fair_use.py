@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from apps.isp.models import DataTopUp, Invoice, Nas, RadiusLogin, TimelineEvent
+from apps.isp.selectors.radius import GB
 from apps.isp.services.radius import (
-    GIGABYTE,
     data_top_up_add,
     radius_account,
     radius_authorize,
@@ -53,9 +53,9 @@ def speeds(nas):
 def test_using_the_cap_up_slows_the_service_down_at_the_update_that_crossed_it(capped):
     service, nas = capped
 
-    interim(nas, GIGABYTE // 2)
+    interim(nas, GB // 2)
     assert speeds(nas) == "20000k/100000k"
-    interim(nas, GIGABYTE + 1)
+    interim(nas, GB + 1)
 
     login = RadiusLogin.objects.get(service=service)
     assert login.throttled_month is not None
@@ -67,7 +67,7 @@ def test_using_the_cap_up_slows_the_service_down_at_the_update_that_crossed_it(c
 
 def test_a_top_up_is_invoiced_and_lifts_the_slow_down(capped):
     service, nas = capped
-    interim(nas, GIGABYTE + 1)
+    interim(nas, GB + 1)
 
     data_top_up_add(service=service, gigabytes=5)
 
@@ -80,7 +80,7 @@ def test_a_top_up_is_invoiced_and_lifts_the_slow_down(capped):
         True,
     )
     # Used up again past the new allowance (1 + 5 GB): slowed down again.
-    interim(nas, 6 * GIGABYTE + 1)
+    interim(nas, 6 * GB + 1)
     assert speeds(nas) == "512k/1000k"
 
 
@@ -113,6 +113,6 @@ def test_a_cap_without_a_slower_speed_never_slows_down(in_tenant_a):
     RadiusLogin.objects.create(service=service, username="heavy", password="pw-heavy-123")
     nas = Nas.objects.create(name="BNG", address="192.0.2.21", secret="x" * 20)
 
-    interim(nas, 3 * GIGABYTE)
+    interim(nas, 3 * GB)
 
     assert RadiusLogin.objects.get(service=service).throttled_month is None

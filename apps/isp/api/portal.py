@@ -18,6 +18,7 @@ from apps.isp.constants import RADIUS
 from apps.isp.models import Customer, Invoice, Payment, Service
 from apps.isp.services.customers import customer_update_own
 from apps.isp.services.payments import invoice_pay
+from apps.isp.services.radius import data_top_up_add
 from apps.platform.licensing.guards import ensure_feature
 
 
@@ -85,6 +86,18 @@ class PortalServiceViewSet(PortalResource, ReadOnlyModelViewSet):
         this month's total against your plan's data cap."""
         ensure_feature(RADIUS)  # besides the portal's own feature
         return usage_answer(request, self.get_object())
+
+    @extend_schema(request=s.PortalTopUpSerializer, responses={201: s.DataTopUpSerializer})
+    @action(detail=True, methods=["post"], url_path="top-up", resource_type="data_top_up")
+    def top_up(self, request, pk=None):
+        """Buy extra data for this month (`{"gigabytes": N}`) at your plan's top-up price: it
+        is invoiced at once (pay it with the invoice's `pay`) and lifts a fair-use
+        slow-down."""
+        ensure_feature(RADIUS)
+        service = self.get_object()
+        gigabytes = self.validated(s.PortalTopUpSerializer)["gigabytes"]
+        top_up = data_top_up_add(service=service, gigabytes=gigabytes, actor=self.actor)
+        return Response(s.DataTopUpSerializer(top_up).data, status=status.HTTP_201_CREATED)
 
 
 class PortalInvoiceViewSet(PortalResource, ReadOnlyModelViewSet):

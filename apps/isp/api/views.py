@@ -42,6 +42,7 @@ from apps.isp.services import (
     ipam,
     payments,
     plans,
+    radius,
     runs,
     statements,
     subscriptions,
@@ -240,6 +241,18 @@ class ServiceViewSet(ModelViewSet):
         """The service's traffic by day from RADIUS accounting (`?start=&end=`, default the
         last 30 days, at most 366), the range's totals and the month against the data cap."""
         return usage_answer(request, self.get_object())
+
+    @extend_schema(request=s.TopUpSerializer, responses={201: s.DataTopUpSerializer})
+    @action(detail=True, methods=["post"], url_path="top-up", resource_type="data_top_up",
+            required_feature=RADIUS)  # fmt: skip
+    def top_up(self, request, pk=None):
+        """Add data to this month's allowance (`{"gigabytes": N, "charge": true}`): invoiced at
+        the plan's top-up price, or granted free with `charge: false`; lifts a fair-use
+        slow-down that the new allowance covers (by CoA on the live session)."""
+        service = self.get_object()
+        data = self.validated(s.TopUpSerializer)
+        top_up = radius.data_top_up_add(service=service, actor=self.actor, **data)
+        return Response(s.DataTopUpSerializer(top_up).data, status=status.HTTP_201_CREATED)
 
 
 # --- Invoices, credit notes, payments ----------------------------------------------------------

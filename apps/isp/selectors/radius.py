@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from apps.isp.models import RadiusLogin, RadiusSession, Service, UsageDay
+from apps.isp.models import DataTopUp, RadiusLogin, RadiusSession, Service, UsageDay
 
 __all__ = [
     "DEFAULT_USAGE_DAYS",
@@ -15,6 +15,9 @@ __all__ = [
     "MAX_USAGE_DAYS",
     "MonthUsage",
     "UsagePoint",
+    "month_octets",
+    "month_start",
+    "month_top_ups_gb",
     "month_usage",
     "sessions_listed",
     "usage_by_day",
@@ -68,14 +71,42 @@ def usage_by_day(service: Service, start: datetime.date, end: datetime.date) -> 
     return points
 
 
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def _next_month(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def month_octets(service_id: int, month: datetime.date) -> int:
+    """Octets the service moved in the month, both directions (what a data cap counts)."""
+    totals = UsageDay.objects.filter(
+        service_id=service_id, day__gte=month, day__lt=_next_month(month)
+    ).aggregate(down=Sum("output_octets"), up=Sum("input_octets"))
+    return (totals["down"] or 0) + (totals["up"] or 0)
+
+
+def month_top_ups_gb(service_id: int, month: datetime.date) -> int:
+    """Gigabytes topped up for the month."""
+    totals = DataTopUp.objects.filter(service_id=service_id, month=month)
+    return totals.aggregate(gigabytes=Sum("gigabytes"))["gigabytes"] or 0
+
+
 @dataclass(frozen=True)
 class MonthUsage:
-    """The current month's traffic of a service against its plan's cap."""
+    """The current month's traffic of a service against its allowance: the plan's cap and the
+    month's top-ups."""
 
     month: datetime.date
     octets: int
     cap_gb: int | None
+    top_up_gb: int
     throttled: bool
+
+    @property
+    def allowance_gb(self) -> int | None:
+        return None if self.cap_gb is None else self.cap_gb + self.top_up_gb
 
     @property
     def gigabytes(self) -> float:
@@ -83,22 +114,20 @@ class MonthUsage:
 
     @property
     def percent(self) -> int | None:
-        if not self.cap_gb:
+        if not self.allowance_gb:
             return None
-        return min(100, round(self.octets * 100 / (self.cap_gb * GB)))
+        return min(100, round(self.octets * 100 / (self.allowance_gb * GB)))
 
 
 def month_usage(service: Service, today: datetime.date | None = None) -> MonthUsage:
-    today = today or timezone.localdate()
-    month = today.replace(day=1)
-    totals = UsageDay.objects.filter(service=service, day__gte=month, day__lte=today).aggregate(
-        down=Sum("output_octets"), up=Sum("input_octets")
-    )
+    month = month_start(today or timezone.localdate())
     login = RadiusLogin.objects.filter(service=service).only("throttled_month").first()
+    cap = service.plan.data_cap_gb
     return MonthUsage(
         month=month,
-        octets=(totals["down"] or 0) + (totals["up"] or 0),
-        cap_gb=service.plan.data_cap_gb,
+        octets=month_octets(service.pk, month),
+        cap_gb=cap,
+        top_up_gb=month_top_ups_gb(service.pk, month) if cap is not None else 0,
         throttled=bool(login and login.throttled_month == month),
     )
 

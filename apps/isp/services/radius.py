@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 from netaddr import EUI, AddrFormatError
 
@@ -34,6 +34,7 @@ from apps.isp.models import (
     UsageDay,
 )
 from apps.isp.selectors.profiles import service_profile
+from apps.isp.selectors.radius import GB, month_octets, month_start, month_top_ups_gb
 from apps.isp.services.billing import LineDraft, invoice_create
 from apps.isp.services.timeline import timeline_record
 
@@ -42,13 +43,11 @@ __all__ = [
     "PacketError",
     "data_top_up_add",
     "fair_use_check",
-    "month_start",
     "radius_account",
     "radius_authorize",
     "sessions_close_stale",
 ]
 
-GIGABYTE = 1000**3
 #: An accounting packet's delay (Acct-Delay-Time) beyond this is taken as this.
 MAX_DELAY = datetime.timedelta(days=1)
 #: A counter beyond this is not a counter (2^64 octets).
@@ -67,10 +66,6 @@ class Decision:
     reason: str = ""
     control: dict[str, str] = field(default_factory=dict)
     reply: dict[str, str] = field(default_factory=dict)
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
 
 
 def _mac(value: str) -> str | None:
@@ -300,28 +295,6 @@ def sessions_close_stale(*, now: datetime.datetime | None = None) -> int:
 # Fair use -----------------------------------------------------------------------------------
 
 
-def _next_month(month: datetime.date) -> datetime.date:
-    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-
-
-def month_usage(service_id: int, month: datetime.date) -> int:
-    """Octets the service moved in the month (both directions)."""
-    totals = UsageDay.objects.filter(
-        service_id=service_id, day__gte=month, day__lt=_next_month(month)
-    ).aggregate(i=Sum("input_octets"), o=Sum("output_octets"))
-    return (totals["i"] or 0) + (totals["o"] or 0)
-
-
-def month_allowance(service: Service, month: datetime.date) -> int | None:
-    """The month's data allowance in octets: the plan's cap plus the month's top-ups (None:
-    unlimited)."""
-    cap = service.plan.data_cap_gb
-    if cap is None:
-        return None
-    extra = DataTopUp.objects.filter(service=service, month=month).aggregate(g=Sum("gigabytes"))
-    return (cap + (extra["g"] or 0)) * GIGABYTE
-
-
 def _slows_down(plan) -> bool:
     return plan.data_cap_gb is not None and bool(plan.fup_download_kbps or plan.fup_upload_kbps)
 
@@ -342,7 +315,8 @@ def fair_use_check(*, service_id: int, actor=None) -> str | None:
     service, month = login.service, month_start(timezone.localdate())
     over = False
     if _slows_down(service.plan):
-        over = month_usage(service_id, month) >= month_allowance(service, month)
+        allowance = service.plan.data_cap_gb + month_top_ups_gb(service_id, month)
+        over = month_octets(service_id, month) >= allowance * GB
     if over == (login.throttled_month == month):
         return None
     login.throttled_month = month if over else None

@@ -4,14 +4,18 @@ its connection: the login (as the router sends it), open sessions, usage by day 
 against the data cap. `isp.radius` (Pro and Enterprise): on Basic they say so (403)."""
 
 import datetime
+from functools import cached_property
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from apps.core.kit.pages import DetailPage, ListPage
+from apps.core.kit.pages import ActionPage, DetailPage, ListPage
 from apps.isp.api.radius import RadiusSessionFilter
 from apps.isp.constants import RADIUS
+from apps.isp.forms import StaffTopUpForm, TopUpForm
 from apps.isp.models import Nas, RadiusLogin, RadiusSession, Service
 from apps.isp.selectors.radius import (
     DEFAULT_USAGE_DAYS,
@@ -20,10 +24,11 @@ from apps.isp.selectors.radius import (
     usage_by_day,
     wire_username,
 )
+from apps.isp.services.radius import data_top_up_add
 from apps.isp.views.base import IspPage
 from apps.isp.views.charts import Series, month_chart
 from apps.isp.views.network import NetworkPage
-from apps.platform.licensing.guards import current_entitlements
+from apps.platform.licensing.guards import current_entitlements, ensure_feature
 
 #: Open sessions a page lists.
 SESSIONS_SHOWN = 100
@@ -110,6 +115,7 @@ def connection_context(service: Service, slug: str) -> dict:
         "usage_chart": usage_chart(points),
         "usage_total_gb": round(sum(p.total for p in points) / 1000**3, 2),
         "month": month_usage(service, today),
+        "top_up_form": TopUpForm(),
     }
 
 
@@ -130,4 +136,33 @@ class ServiceDetail(IspPage, DetailPage):
             "radius": True,
             "sessions": sessions.order_by("-started_at")[:SESSIONS_SHOWN],
             **connection_context(service, self.request.tenant.slug),
+            "top_up_form": StaffTopUpForm(),
         }
+
+
+def top_up(page, form_class, *, charge: bool | None = None) -> str:
+    """A top-up form's POST on a service page (staff's or the portal's)."""
+    ensure_feature(RADIUS)
+    form = form_class(page.request.POST)
+    if not form.is_valid():
+        raise ValidationError(form.errors)
+    data = form.cleaned_data
+    charged = data.get("charge", True) if charge is None else charge
+    done = data_top_up_add(service=page.service, gigabytes=data["gigabytes"], charge=charged,
+                           actor=page.actor)  # fmt: skip
+    return f"{done.gigabytes} GB added to {done.month:%B %Y}."
+
+
+class ServiceTopUp(IspPage, ActionPage):
+    """Staff add data to a service's month: invoiced at the plan's price, or granted."""
+
+    @cached_property
+    def service(self) -> Service:
+        rows = Service.objects.select_related("plan__tax_class", "customer")
+        return self.get_row(rows, self.kwargs["pk"], "change")
+
+    def act(self) -> str:
+        return top_up(self, StaffTopUpForm)
+
+    def done(self):
+        return redirect("isp:service-detail", self.service.pk)

@@ -7,15 +7,15 @@ from functools import cached_property
 from django.contrib import messages
 from django.shortcuts import redirect
 
-from apps.core.kit.pages import DetailPage, FormPage, ListPage
+from apps.core.kit.pages import ActionPage, DetailPage, FormPage, ListPage
 from apps.isp import documents, selectors
-from apps.isp.forms import CardForm, PortalContactForm
+from apps.isp.forms import CardForm, PortalContactForm, TopUpForm
 from apps.isp.gateways import gateway
 from apps.isp.models import Customer, Invoice, Payment, Service
 from apps.isp.services import customers as customer_services
 from apps.isp.services import payments
 from apps.isp.views.base import PortalPage
-from apps.isp.views.nas import connection_context, radius_in_plan
+from apps.isp.views.nas import connection_context, radius_in_plan, top_up
 
 
 class Overview(PortalPage):
@@ -158,3 +158,18 @@ class ServiceDetail(PortalPage, DetailPage):
         if not radius_in_plan():
             return {"radius": False}
         return {"radius": True, **connection_context(service, self.request.tenant.slug)}
+
+
+class ServiceTopUp(PortalPage, ActionPage):
+    """The customer buys extra data for the month at the plan's top-up price (invoiced)."""
+
+    @cached_property
+    def service(self) -> Service:
+        return self.get_row(Service.objects.select_related("plan__tax_class", "customer"),
+                            self.kwargs["pk"])  # fmt: skip
+
+    def act(self) -> str:
+        return top_up(self, TopUpForm, charge=True) + " It is on your next invoice list."
+
+    def done(self):
+        return redirect("portal:service-detail", self.service.pk)

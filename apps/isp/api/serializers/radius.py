@@ -8,10 +8,14 @@ from rest_framework import serializers
 
 from apps.core.api.serializers import DateField, ModelSerializer
 from apps.isp.api.serializers.inventory import MacField
-from apps.isp.models import Nas, NasAttribute, RadiusLogin, RadiusSession
+from apps.isp.models import DataTopUp, Nas, NasAttribute, RadiusLogin, RadiusSession
 from apps.isp.selectors.radius import DEFAULT_USAGE_DAYS, MAX_USAGE_DAYS, wire_username
+from apps.isp.services.radius import MAX_TOP_UP_GB
 
 __all__ = [
+    "DataTopUpSerializer",
+    "PortalTopUpSerializer",
+    "TopUpSerializer",
     "NasAttributeSerializer",
     "NasSerializer",
     "RadiusLoginSerializer",
@@ -152,8 +156,10 @@ class MonthUsageSerializer(serializers.Serializer):
     month = serializers.DateField()
     octets = serializers.IntegerField()
     gigabytes = serializers.FloatField()
-    cap_gb = serializers.IntegerField(allow_null=True)
-    percent = serializers.IntegerField(allow_null=True)
+    cap_gb = serializers.IntegerField(allow_null=True, help_text="The plan's data cap.")
+    top_up_gb = serializers.IntegerField(help_text="Gigabytes topped up for the month.")
+    allowance_gb = serializers.IntegerField(allow_null=True, help_text="Cap and top-ups.")
+    percent = serializers.IntegerField(allow_null=True, help_text="Of the allowance.")
     throttled = serializers.BooleanField(help_text="Slowed down for fair use this month.")
 
 
@@ -168,3 +174,21 @@ class UsageSerializer(serializers.Serializer):
     days = UsageDaySerializer(many=True)
     totals = UsageTotalsSerializer()
     month = MonthUsageSerializer()
+
+
+class PortalTopUpSerializer(serializers.Serializer):
+    gigabytes = serializers.IntegerField(min_value=1, max_value=MAX_TOP_UP_GB)
+
+
+class TopUpSerializer(PortalTopUpSerializer):
+    charge = serializers.BooleanField(
+        default=True,
+        help_text="Invoice it at the plan's top-up price (false: a grant, not invoiced).",
+    )
+
+
+class DataTopUpSerializer(ModelSerializer):
+    class Meta:
+        model = DataTopUp
+        fields = ["id", "service", "gigabytes", "month", "actor", "created_at"]
+        read_only_fields = fields
