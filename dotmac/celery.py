@@ -31,4 +31,9 @@ app.conf.beat_schedule = {
         "task": "isp.dunning_fan_out",
         "schedule": crontab(hour=3, minute=0),
     },
+    # ISP RADIUS: changes of authorization whose task was lost are sent again.
+    "isp-radius-changes-sweep": {
+        "task": "isp.radius_changes_fan_out",
+        "schedule": 60.0,
+    },
 }

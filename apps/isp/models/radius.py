@@ -21,6 +21,7 @@ __all__ = [
     "DataTopUp",
     "Nas",
     "NasAttribute",
+    "NasType",
     "RadiusLogin",
     "RadiusSession",
     "UsageDay",
