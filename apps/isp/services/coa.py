@@ -193,11 +193,15 @@ def _typed(name: str, value):
 
 
 def _error_cause(reply) -> int | None:
+    """The reply's Error-Cause as a number: pyrad answers a VALUE's name (whose dictionary entry
+    holds the encoded octets) or a number."""
     if "Error-Cause" not in reply:
         return None
     value = reply["Error-Cause"][0]
-    if isinstance(value, str):  # pyrad answers a VALUE's name
-        return radius_dictionary().attributes["Error-Cause"].values.GetForward(value)
+    if isinstance(value, str):
+        value = radius_dictionary().attributes["Error-Cause"].values.GetForward(value)
+    if isinstance(value, bytes):
+        return int.from_bytes(value[:4], "big")
     return int(value)
 
 
