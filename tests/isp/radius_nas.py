@@ -60,7 +60,8 @@ class FakeNas:
             if not request.VerifyCoARequest():
                 continue
             self.received.append(
-                (request.code, {name: request[name] for name in request.keys()})
+                # keys(), not the dict itself: only keys() gives the attribute names
+                (request.code, {name: request[name] for name in request.keys()}),  # noqa: SIM118
             )
             answer = self._next_answer()
             if answer == SILENT:

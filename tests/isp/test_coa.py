@@ -60,9 +60,7 @@ def network_events(service) -> list[str]:
     return list(rows.order_by("pk").values_list("message", flat=True))
 
 
-def test_a_suspension_disconnects_the_session_and_the_ack_is_on_the_timeline(
-    live, fake_nas, sends
-):
+def test_a_suspension_disconnects_the_session_and_the_ack_is_on_the_timeline(live, fake_nas, sends):
     service, session = live
 
     with sends.capture(execute=True):
