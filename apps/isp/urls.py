@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from apps.isp.views import customers, network, portal, staff
+from apps.isp.views import customers, network, portal, radius, staff
 
 staff_patterns = [
     path("", staff.Dashboard.as_view(), name="dashboard"),
@@ -44,6 +44,9 @@ staff_patterns = [
     path("network/devices/", network.DeviceList.as_view(), name="devices"),
     path("network/devices/<int:pk>/", network.DeviceDetail.as_view(), name="device-detail"),
     path("network/sites/", network.SiteList.as_view(), name="sites"),
+    path("network/radius/changes/", radius.ChangeList.as_view(), name="radius-changes"),
+    path("network/radius/changes/<int:pk>/retry/", radius.ChangeRetry.as_view(),
+         name="radius-change-retry"),
 ]  # fmt: skip
 
 portal_patterns = [
