@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from pyrad import packet
 
+from apps.core.exceptions import ConflictError
 from apps.isp.models import AuthorizationChange, NetworkSettings, RadiusSession, TimelineEvent
 from apps.isp.services import coa
 from apps.isp.services.subscriptions import (
@@ -293,8 +294,6 @@ def test_staff_retry_sends_a_failed_change_again(live, fake_nas, sends):
 
 
 def test_only_a_failed_change_can_be_retried(live, sends):
-    from apps.core.exceptions import ConflictError
-
     service, session = live
     with sends.capture(execute=True):
         service_suspend(service=service)
