@@ -31,6 +31,11 @@ app.conf.beat_schedule = {
         "task": "isp.dunning_fan_out",
         "schedule": crontab(hour=3, minute=0),
     },
+    # ISP RADIUS: sessions without an accounting update for the tenant's stale period closed.
+    "isp-radius-stale-sessions": {
+        "task": "isp.radius_fan_out",
+        "schedule": crontab(minute="*/5"),
+    },
     # ISP RADIUS: changes of authorization whose task was lost are sent again.
     "isp-radius-changes-sweep": {
         "task": "isp.radius_changes_fan_out",

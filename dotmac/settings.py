@@ -447,6 +447,9 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "apps.isp.models.billing.Payment.Status",
         "PaymentMethodEnum": "apps.isp.models.billing.Payment.Method",
         "BillingRunStatusEnum": "apps.isp.models.billing.BillingRun.Status",
+        "NasTypeEnum": "apps.isp.models.radius.NasType",
+        "RadiusLoginKindEnum": "apps.isp.models.radius.RadiusLogin.Kind",
+        "RadiusSessionStatusEnum": "apps.isp.models.radius.RadiusSession.Status",
     },
 }
 SIMPLE_JWT = {
@@ -537,6 +540,16 @@ RADIUS_COA_BACKOFF = env.float("RADIUS_COA_BACKOFF", default=5.0)
 
 # ISP billing: the card gateway (a class implementing apps.isp.gateways.PaymentGateway).
 ISP_PAYMENT_GATEWAY = env.str("ISP_PAYMENT_GATEWAY", default="apps.isp.gateways.SandboxGateway")
+
+# --- RADIUS (apps.isp.radius) -------------------------------------------------------------------
+# FreeRADIUS asks DotMac over HTTP (rlm_rest) at RADIUS_API_URL/_radius/, signing in with
+# RADIUS_API_TOKEN (by default derived from SECRET_KEY: `manage.py radius_config` writes the same
+# value into the FreeRADIUS configuration it generates). Set it explicitly when FreeRADIUS runs
+# elsewhere (docker/compose.yaml passes it to both).
+RADIUS_API_TOKEN = env.str("RADIUS_API_TOKEN", default="") or _derived_key("radius-api")
+RADIUS_API_URL = env.str("RADIUS_API_URL", default="http://127.0.0.1:8000")
+RADIUS_AUTH_PORT = env.int("RADIUS_AUTH_PORT", default=1812)
+RADIUS_ACCT_PORT = env.int("RADIUS_ACCT_PORT", default=1813)
 
 # --- Demo -------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="dotmac-demo")

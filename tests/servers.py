@@ -278,3 +278,101 @@ def wait_for_http(url: str, process: subprocess.Popen, seconds: float = 30) -> N
                 return
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer 200 within {seconds} s")
+
+
+def free_udp_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FreeRadius:
+    """Debian's FreeRADIUS on the project's generated configuration (apps/isp/radius/
+    freeradius.py), asking the given DotMac server, on free loopback ports."""
+
+    def __init__(self, api_url: str, token: str, **overrides):
+        import tempfile
+
+        from apps.isp.radius.freeradius import FreeRadiusConfig
+
+        self.directory = Path(tempfile.mkdtemp(prefix="freeradius-"))
+        self.config = FreeRadiusConfig(
+            directory=self.directory,
+            api_url=api_url,
+            token=token,
+            auth_port=free_udp_port(),
+            acct_port=free_udp_port(),
+            **overrides,
+        )
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "FreeRadius":
+        from apps.isp.radius.freeradius import command, freeradius_binary, write_config
+
+        binary = freeradius_binary()
+        if binary is None:
+            raise RuntimeError("FreeRADIUS is not installed: apt-get install freeradius")
+        write_config(self.config)
+        self.log = open(self.directory / "stdout.log", "wb")  # noqa: SIM115
+        args = command(self.config, binary)
+        if os.environ.get("FREERADIUS_DEBUG"):  # every packet and module call in output()
+            args.append("-xx")
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"FreeRADIUS exited early:\n{self.output()}")
+            if "Ready to process requests" in self.output():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"FreeRADIUS did not come up:\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        text = (self.directory / "stdout.log").read_text(errors="replace")
+        log = self.directory / "log" / "radius.log"
+        return text + (log.read_text(errors="replace") if log.exists() else "")
+
+    def radclient(
+        self, kind: str, secret: str, *packets: dict, timeout: float = 3, retries: int = 1
+    ) -> list[dict[str, str] | None]:
+        """Send packets (attribute → value) one after the other with radclient, as a NAS on
+        127.0.0.1 would; each answer as {"code": "Access-Accept", attribute: value, ...}, or
+        None when FreeRADIUS did not answer."""
+        port = self.config.auth_port if kind == "auth" else self.config.acct_port
+        answers = []
+        for packet in packets:
+            text = ",".join(f'{name}="{value}"' for name, value in packet.items())
+            done = subprocess.run(
+                ["radclient", "-x", "-D", "/usr/share/freeradius", "-r", str(retries),
+                 "-t", str(timeout), f"127.0.0.1:{port}", kind, secret],
+                input=text.encode(), capture_output=True, timeout=60,
+            )  # fmt: skip
+            answers.append(_radclient_answer(done.stdout.decode(errors="replace")))
+        return answers
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        import shutil
+
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _radclient_answer(output: str) -> dict[str, str] | None:
+    """radclient -x's 'Received Access-Accept Id 1 ...' and the attribute lines after it."""
+    answer = None
+    for line in output.splitlines():
+        received = re.match(r"Received (\S+) Id", line)
+        if received:
+            answer = {"code": received.group(1)}
+        elif answer is not None and "=" in line:
+            name, _, value = line.strip().partition(" = ")
+            answer[name.strip()] = value.strip().strip('"')
+    return answer

@@ -10,6 +10,7 @@ DUNNING = "isp.dunning"
 CUSTOMER_PORTAL = "isp.customer_portal"
 MAX_CUSTOMERS = "isp.max_customers"
 MAX_DEVICES = "isp.max_devices"
+RADIUS = "isp.radius"
 
 #: The window business dates must fall in (apps.core.dates.check_window): a document's issue
 #: date and a service's activation, termination or plan change from ten years back (history
@@ -19,3 +20,5 @@ MAX_DEVICES = "isp.max_devices"
 HISTORY = relativedelta(years=10)
 AHEAD = relativedelta(years=1)
 PAYMENT_AHEAD = relativedelta(days=1)
+#: RADIUS (FreeRADIUS asks DotMac) and CoA: the ISP Pro plan and up.
+RADIUS = "isp.radius"

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.core.kit.writes import record_create
 from apps.core.money import money
+from apps.isp.demo_radius import radius_demo_ensure
 from apps.isp.models import (
     Circuit,
     Customer,
@@ -247,11 +248,14 @@ def _payment_delay(rng: random.Random, habit: str, issued, today) -> int | None:
 
 
 def isp_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
-    """Demo seeder: plans, customers and a year of billing (see the module docstring)."""
-    if "isp" not in demo.apps or ServicePlan.objects.filter(code="fiber-100").exists():
+    """Demo seeder: plans, customers and a year of billing (see the module docstring), then
+    RADIUS (apps/isp/demo_radius.py: its own idempotence, so a seeded demo gets it too)."""
+    if "isp" not in demo.apps:
         return
-    with transaction.atomic():
-        _seed(tenant, demo)
+    if not ServicePlan.objects.filter(code="fiber-100").exists():
+        with transaction.atomic():
+            _seed(tenant, demo)
+    radius_demo_ensure(demo=demo, password=password)
 
 
 def _seed(tenant, demo) -> None:

@@ -8,8 +8,10 @@ licence allows it, each from (and so into) that tenant's schema.
 from celery import shared_task
 from django_tenants.utils import get_tenant_model, schema_context
 
+from apps.isp.constants import RADIUS
 from apps.isp.models import BillingRun
 from apps.isp.services import coa, dunning
+from apps.isp.services.radius import sessions_close_stale
 from apps.isp.services.runs import BILLING_RUN_TASK, billing_run_execute, billing_run_request
 from apps.platform.licensing.entitlements import entitlements_for
 
@@ -53,6 +55,22 @@ def dunning_fan_out() -> int:
     for schema in schemas:
         with schema_context(schema):
             dunning_run.delay()
+    return len(schemas)
+
+
+@shared_task(name="isp.radius_sessions_close_stale")
+def radius_sessions_close_stale() -> int:
+    """Close the sessions the NAS stopped reporting (in the tenant's schema)."""
+    return sessions_close_stale()
+
+
+@shared_task(name="isp.radius_fan_out")
+def radius_fan_out() -> int:
+    """The stale-session sweep in every tenant whose ISP plan has `isp.radius`."""
+    schemas = _tenants_with(lambda entitlements: entitlements.has_feature(RADIUS))
+    for schema in schemas:
+        with schema_context(schema):
+            radius_sessions_close_stale.delay()
     return len(schemas)
 
 

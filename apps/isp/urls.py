@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from apps.isp.views import customers, network, portal, radius, staff
+from apps.isp.views import customers, nas, network, portal, radius, staff
 
 staff_patterns = [
     path("", staff.Dashboard.as_view(), name="dashboard"),
@@ -25,6 +25,7 @@ staff_patterns = [
          name="customer-statement"),
     path("customers/<int:pk>/services/new/", staff.ServiceCreate.as_view(),
          name="service-create"),
+    path("services/<int:pk>/", nas.ServiceDetail.as_view(), name="service-detail"),
     path("services/<int:pk>/change-plan/", staff.ServiceChangePlan.as_view(),
          name="service-change-plan"),
     path("services/<int:pk>/<slug:action>/", staff.ServiceAction.as_view(),
@@ -44,6 +45,9 @@ staff_patterns = [
     path("network/devices/", network.DeviceList.as_view(), name="devices"),
     path("network/devices/<int:pk>/", network.DeviceDetail.as_view(), name="device-detail"),
     path("network/sites/", network.SiteList.as_view(), name="sites"),
+    path("network/nas/", nas.NasList.as_view(), name="nas-list"),
+    path("network/nas/<int:pk>/", nas.NasDetail.as_view(), name="nas-detail"),
+    path("network/sessions/", nas.SessionList.as_view(), name="radius-sessions"),
     path("network/radius/changes/", radius.ChangeList.as_view(), name="radius-changes"),
     path("network/radius/changes/<int:pk>/retry/", radius.ChangeRetry.as_view(),
          name="radius-change-retry"),
@@ -55,6 +59,7 @@ portal_patterns = [
     path("invoices/<int:pk>/", portal.InvoiceDetail.as_view(), name="invoice-detail"),
     path("invoices/<int:pk>/pdf/", portal.InvoicePdf.as_view(), name="invoice-pdf"),
     path("invoices/<int:pk>/pay/", portal.InvoicePay.as_view(), name="invoice-pay"),
+    path("services/<int:pk>/", portal.ServiceDetail.as_view(), name="service-detail"),
     path("payments/", portal.PaymentList.as_view(), name="payments"),
     path("contact/", portal.ContactDetails.as_view(), name="contact"),
 ]

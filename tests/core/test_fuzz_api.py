@@ -28,9 +28,12 @@ from schemathesis.config import SchemathesisConfig
 
 from apps.identity import services as identity
 from apps.identity.models import Role, User
+from apps.platform.licensing import services as licensing
+from apps.platform.licensing.models import Subscription
 from tests.conftest import TENANTS, HostClient, host_of, obtain_tokens
 from tests.crm import factories as crm
 from tests.isp import api_factories as isp
+from tests.isp import radius_factories as radius
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
@@ -108,7 +111,7 @@ def _in_process_request():
 
 
 @pytest.fixture
-def seeded(tenant_a):
+def seeded(tenant_a, django_capture_on_commit_callbacks):
     """One record of every kind in tenant A, owned by the super admin, and their ids."""
     with schema_context(tenant_a.schema_name):
         owner = User.objects.get(username="owner")
@@ -132,11 +135,30 @@ def seeded(tenant_a):
             "/api/v1/crm/activities/": crm.ActivityFactory(owner=owner),
             "/api/v1/crm/stages/": crm.StageFactory(),
             "/api/v1/users/": owner,
+            **_radius_records(tenant_a, service, django_capture_on_commit_callbacks),
         }
     KNOWN_IDS.clear()
     KNOWN_IDS.update({path: str(obj.pk) for path, obj in objects.items()})
     yield KNOWN_IDS
     KNOWN_IDS.clear()
+
+
+def _radius_records(tenant, service, capture) -> dict:
+    """RADIUS records, and `isp.radius` on tenant A's Basic plan so that its operations get
+    past FEATURE_NOT_IN_PLAN (the entitlement cache is invalidated on commit)."""
+    with capture(execute=True):
+        licensing.subscription_set_overrides(
+            subscription=Subscription.objects.get(tenant=tenant, app__key="isp"),
+            features={"isp.radius": True},
+            actor="fuzz",
+        )
+    session = radius.RadiusSessionFactory(service=service)
+    return {
+        "/api/v1/isp/nas/": session.nas,
+        "/api/v1/isp/nas-attributes/": radius.NasAttributeFactory(),
+        "/api/v1/isp/radius-logins/": radius.RadiusLoginFactory(service=service),
+        "/api/v1/isp/radius-sessions/": session,
+    }
 
 
 @pytest.fixture

@@ -13,9 +13,12 @@ from apps.core.api.viewsets import BaseViewSet, ReadOnlyModelViewSet
 from apps.identity.permissions import AppAreaAccess
 from apps.isp import selectors
 from apps.isp.api import serializers as s
+from apps.isp.api.radius import USAGE_SCHEMA, usage_answer
+from apps.isp.constants import RADIUS
 from apps.isp.models import Customer, Invoice, Payment, Service
 from apps.isp.services.customers import customer_update_own
 from apps.isp.services.payments import invoice_pay
+from apps.platform.licensing.guards import ensure_feature
 
 
 def linked_customer(request) -> Customer | None:
@@ -74,6 +77,14 @@ class PortalServiceViewSet(PortalResource, ReadOnlyModelViewSet):
     resource_type = "service"
     filterset_fields = ["status"]
     ordering_fields = ["created_at", "activated_on"]
+
+    @USAGE_SCHEMA
+    @action(detail=True, methods=["get"], resource_type="usage", filter_backends=[])
+    def usage(self, request, pk=None):
+        """Your service's data usage by day (`?start=&end=`, default the last 30 days) and
+        this month's total against your plan's data cap."""
+        ensure_feature(RADIUS)  # besides the portal's own feature
+        return usage_answer(request, self.get_object())
 
 
 class PortalInvoiceViewSet(PortalResource, ReadOnlyModelViewSet):

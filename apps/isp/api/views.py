@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from apps.core.api.viewsets import CreateReadViewSet, ModelViewSet
 from apps.isp.api import filters
 from apps.isp.api import serializers as s
+from apps.isp.api.radius import USAGE_SCHEMA, usage_answer
+from apps.isp.constants import RADIUS
 from apps.isp.models import (
     BillingRun,
     Circuit,
@@ -228,6 +230,14 @@ class ServiceViewSet(ModelViewSet):
         data = self.validated(s.ChangePlanSerializer)
         change = subscriptions.service_change_plan(service=service, actor=self.actor, **data)
         return Response(s.ServicePlanChangeSerializer(change).data)
+
+    @USAGE_SCHEMA
+    @action(detail=True, methods=["get"], resource_type="usage", filter_backends=[],
+            required_feature=RADIUS)  # fmt: skip
+    def usage(self, request, pk=None):
+        """The service's traffic by day from RADIUS accounting (`?start=&end=`, default the
+        last 30 days, at most 366), the range's totals and the month against the data cap."""
+        return usage_answer(request, self.get_object())
 
 
 # --- Invoices, credit notes, payments ----------------------------------------------------------

@@ -78,6 +78,15 @@ class ServicePlan(models.Model):
     fup_upload_kbps = models.PositiveIntegerField(
         "upload over the cap (kbit/s)", null=True, blank=True
     )
+    top_up_price_per_gb = MoneyField(
+        "top-up price per GB",
+        null=True,
+        blank=True,
+        default=None,
+        validators=[non_negative],
+        help_text="Net price of one extra gigabyte bought for the month, invoiced at once "
+        "(empty: top-ups are not sold; staff may still grant them).",
+    )
     static_ip = models.BooleanField(
         "static IP",
         default=False,

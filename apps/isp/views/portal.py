@@ -15,6 +15,7 @@ from apps.isp.models import Customer, Invoice, Payment, Service
 from apps.isp.services import customers as customer_services
 from apps.isp.services import payments
 from apps.isp.views.base import PortalPage
+from apps.isp.views.nas import connection_context, radius_in_plan
 
 
 class Overview(PortalPage):
@@ -141,3 +142,19 @@ class ContactDetails(PortalPage, FormPage):
 
     def saved(self, customer):
         return redirect("portal:contact")
+
+
+class ServiceDetail(PortalPage, DetailPage):
+    """One of the customer's services: the plan, and (with RADIUS) the data used by day over
+    the last 30 days and this month's total against the data cap, slowed down or not."""
+
+    template_name = "portal/service.html"
+    section = "overview"
+
+    def object(self):
+        return self.get_row(Service.objects.select_related("plan"), self.kwargs["pk"])
+
+    def detail_context(self, service) -> dict:
+        if not radius_in_plan():
+            return {"radius": False}
+        return {"radius": True, **connection_context(service, self.request.tenant.slug)}

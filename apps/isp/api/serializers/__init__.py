@@ -12,5 +12,6 @@ from apps.isp.api.serializers.inventory import *  # noqa: F403
 from apps.isp.api.serializers.network import *  # noqa: F403
 from apps.isp.api.serializers.plans import *  # noqa: F403
 from apps.isp.api.serializers.portal import *  # noqa: F403
+from apps.isp.api.serializers.radius import *  # noqa: F403
 from apps.isp.api.serializers.runs import *  # noqa: F403
 from apps.isp.api.serializers.services import *  # noqa: F403

@@ -1,0 +1,401 @@
+"""RADIUS authorization and accounting: what FreeRADIUS asks about a subscriber, answered from
+the service's state and plan, and the sessions and usage its accounting reports.
+
+The tenant comes from the NAS (its source address, signed with its secret: NasRoute and
+FreeRADIUS's client check) and, when the user name carries one, from the realm
+(`jane@abc-corp`): a realm that is not the NAS's tenant is refused, never looked up elsewhere.
+
+Accounting is idempotent on `Acct-Unique-Session-Id` (FreeRADIUS's acct_unique): the session
+row is locked, the counters only move forward, and only what they grew by is added to the day's
+usage, so a repeated start, an interim after the stop, a stop replayed after a NAS reboot or
+packets out of order never count twice (FreeRADIUS #1871, #5685).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from netaddr import EUI, AddrFormatError
+
+from apps.core.audit import resolve_actor
+from apps.core.kit.writes import record_create
+from apps.isp.models import (
+    DataTopUp,
+    LineKind,
+    Nas,
+    NetworkSettings,
+    RadiusLogin,
+    RadiusSession,
+    Service,
+    TimelineEvent,
+    UsageDay,
+)
+from apps.isp.radius.attributes import service_profile
+from apps.isp.services.billing import LineDraft, invoice_create
+from apps.isp.services.timeline import timeline_record
+
+__all__ = [
+    "Decision",
+    "PacketError",
+    "data_top_up_add",
+    "fair_use_check",
+    "month_start",
+    "radius_account",
+    "radius_authorize",
+    "sessions_close_stale",
+]
+
+GIGABYTE = 1000**3
+#: An accounting packet's delay (Acct-Delay-Time) beyond this is taken as this.
+MAX_DELAY = datetime.timedelta(days=1)
+#: A counter beyond this is not a counter (2^64 octets).
+MAX_OCTETS = 2**63 - 1
+#: The most one top-up may add.
+MAX_TOP_UP_GB = 10_000
+
+
+class PacketError(ValueError):
+    """A packet FreeRADIUS should not have sent us (a missing or malformed attribute)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    accept: bool
+    reason: str = ""
+    control: dict[str, str] = field(default_factory=dict)
+    reply: dict[str, str] = field(default_factory=dict)
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def _mac(value: str) -> str | None:
+    try:
+        return str(EUI(value.strip())) if value else None
+    except (AddrFormatError, TypeError, ValueError):
+        return None
+
+
+def _login(packet: dict[str, str], realm_of_nas: str) -> tuple[RadiusLogin | None, str]:
+    """The login a packet names: `name@realm` (PPPoE; the realm must be the NAS's tenant's),
+    or a MAC address in User-Name or Calling-Station-Id (IPoE)."""
+    user = packet.get("User-Name", "")
+    name, at, realm = user.rpartition("@")
+    if not at:
+        name = user
+    elif realm.lower() != realm_of_nas:
+        return None, "realm of another organisation"
+    logins = RadiusLogin.objects.select_related("service__plan")
+    login = logins.filter(kind=RadiusLogin.Kind.PPPOE, username=name.lower()).first()
+    if login is None and not at:
+        mac = _mac(user) or _mac(packet.get("Calling-Station-Id", ""))
+        if mac is not None:
+            login = logins.filter(kind=RadiusLogin.Kind.IPOE, mac=mac).first()
+    return login, "" if login else "unknown user"
+
+
+def _throttled(login: RadiusLogin, today: datetime.date) -> bool:
+    return login.throttled_month == month_start(today)
+
+
+def radius_authorize(*, nas: Nas, packet: dict[str, str], realm: str) -> Decision:
+    """Accept with the plan's attributes, or refuse (pending, suspended without a walled
+    garden, terminated, unknown). FreeRADIUS checks the password itself (PAP, CHAP, MS-CHAP)
+    against the Cleartext-Password this puts in its control list."""
+    login, why = _login(packet, realm)
+    if login is None:
+        return Decision(False, why)
+    today = timezone.localdate()
+    profile = service_profile(login.service, nas_type=nas.type, throttled=_throttled(login, today))
+    if not profile.accept:
+        return Decision(False, profile.reason)
+    if login.kind == RadiusLogin.Kind.PPPOE:
+        control = {"Cleartext-Password": login.password}
+    else:
+        control = {"Auth-Type": "Accept"}
+    return Decision(True, profile.reason, control, profile.reply)
+
+
+# Accounting ---------------------------------------------------------------------------------
+
+
+def _number(packet: dict[str, str], name: str) -> int:
+    raw = packet.get(name, "0") or "0"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise PacketError(f"{name} is not a number.") from None
+    if not 0 <= value <= MAX_OCTETS:
+        raise PacketError(f"{name} is out of range.")
+    return value
+
+
+def _octets(packet: dict[str, str], direction: str) -> int:
+    total = _number(packet, f"Acct-{direction}-Octets") + (
+        _number(packet, f"Acct-{direction}-Gigawords") << 32
+    )
+    return min(total, MAX_OCTETS)
+
+
+@dataclass(frozen=True)
+class _Report:
+    status: str
+    unique_id: str
+    session_id: str
+    username: str
+    event: datetime.datetime
+    session_time: datetime.timedelta
+    input_octets: int
+    output_octets: int
+    framed_ip: str | None
+    calling_station: str
+    terminate_cause: str
+
+
+STATUSES = {"Start", "Stop", "Interim-Update", "Alive", "Accounting-On", "Accounting-Off"}
+
+
+def _report(packet: dict[str, str]) -> _Report:
+    status = packet.get("Acct-Status-Type", "")
+    if status not in STATUSES:
+        raise PacketError(f"Acct-Status-Type {status[:20]!r} is not handled.")
+    delay = min(datetime.timedelta(seconds=_number(packet, "Acct-Delay-Time")), MAX_DELAY)
+    unique_id = packet.get("Acct-Unique-Session-Id", "")
+    if status not in {"Accounting-On", "Accounting-Off"} and not 0 < len(unique_id) <= 48:
+        raise PacketError("Acct-Unique-Session-Id is missing or too long.")
+    framed_ip = packet.get("Framed-IP-Address") or None
+    return _Report(
+        status="Interim-Update" if status == "Alive" else status,
+        unique_id=unique_id,
+        session_id=packet.get("Acct-Session-Id", "")[:64],
+        username=packet.get("User-Name", "")[:128],
+        event=timezone.now() - delay,
+        session_time=datetime.timedelta(
+            seconds=min(_number(packet, "Acct-Session-Time"), 10 * 365 * 86400)
+        ),
+        input_octets=_octets(packet, "Input"),
+        output_octets=_octets(packet, "Output"),
+        framed_ip=framed_ip,
+        calling_station=packet.get("Calling-Station-Id", "")[:64],
+        terminate_cause=packet.get("Acct-Terminate-Cause", "")[:40],
+    )
+
+
+def _count(service_id: int, day: datetime.date, input_octets: int, output_octets: int) -> None:
+    """Add to the day's usage in one statement (concurrent sessions of a service add up)."""
+    table = UsageDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (service_id, day, input_octets, output_octets)"  # noqa: S608
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (service_id, day) DO UPDATE SET"
+            f" input_octets = {table}.input_octets + EXCLUDED.input_octets,"
+            f" output_octets = {table}.output_octets + EXCLUDED.output_octets",
+            [service_id, day, input_octets, output_octets],
+        )
+
+
+def _nas_restarted(nas: Nas, report: _Report) -> int:
+    """Accounting-On/Off: the NAS (re)started, so every session it had is over."""
+    return RadiusSession.objects.filter(nas=nas, status=RadiusSession.Status.OPEN).update(
+        status=RadiusSession.Status.STALE, stopped_at=report.event, terminate_cause="NAS-Reboot"
+    )
+
+
+@transaction.atomic
+def radius_account(*, nas: Nas, packet: dict[str, str], realm: str) -> RadiusSession | None:
+    """Record one accounting packet. Returns the session it concerned (None for a NAS's
+    Accounting-On/Off)."""
+    report = _report(packet)
+    if report.status in {"Accounting-On", "Accounting-Off"}:
+        _nas_restarted(nas, report)
+        return None
+    session = RadiusSession.objects.select_for_update().filter(unique_id=report.unique_id).first()
+    if session is not None and report.status == "Start" and session.status != "open":
+        if report.event <= (session.stopped_at or session.updated_at):
+            return session  # a start older than the stop: replayed out of order
+        # The NAS reused the id for a new session (its counter restarted): keep the old one
+        # under a name of its own.
+        session.unique_id = f"{report.unique_id}.{session.pk}"
+        session.save(update_fields=["unique_id"])
+        session = None
+    if session is None:
+        session = _session_opened(nas, report, realm)
+        if session is None:
+            return None  # a concurrent packet opened it first: that one counted
+    elif report.status == "Start" or (
+        session.status == RadiusSession.Status.CLOSED and report.status != "Stop"
+    ):
+        return session  # a repeated start, or an interim after the stop: nothing new
+    _advance(session, report)
+    return session
+
+
+def _session_opened(nas: Nas, report: _Report, realm: str) -> RadiusSession | None:
+    login, _ = _login({"User-Name": report.username}, realm)
+    started = report.event - report.session_time if report.status != "Start" else report.event
+    inserted = RadiusSession.objects.bulk_create(
+        [
+            RadiusSession(
+                unique_id=report.unique_id,
+                session_id=report.session_id,
+                service=login.service if login else None,
+                nas=nas,
+                username=report.username,
+                framed_ip=report.framed_ip,
+                calling_station=report.calling_station,
+                started_at=started,
+                updated_at=started,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    if inserted[0].pk is None:
+        # Lost the race to a concurrent packet of the same session: take its row (locked).
+        session = RadiusSession.objects.select_for_update().get(unique_id=report.unique_id)
+        return session if report.status != "Start" else None
+    return inserted[0]
+
+
+def _advance(session: RadiusSession, report: _Report) -> None:
+    """Move the session's counters forward to the report's (never back) and add what they grew
+    by to the day's usage; a stop closes it."""
+    grew_in = max(0, report.input_octets - session.input_octets)
+    grew_out = max(0, report.output_octets - session.output_octets)
+    session.input_octets += grew_in
+    session.output_octets += grew_out
+    session.updated_at = max(session.updated_at, report.event)
+    if report.framed_ip:
+        session.framed_ip = report.framed_ip
+    if report.status == "Stop":
+        if session.status != RadiusSession.Status.CLOSED or session.stopped_at is None:
+            session.stopped_at = report.event
+        session.status = RadiusSession.Status.CLOSED
+        session.terminate_cause = report.terminate_cause or session.terminate_cause
+    elif session.status == RadiusSession.Status.STALE:
+        # Closed for silence, yet it reports: it is alive after all.
+        session.status, session.stopped_at, session.terminate_cause = "open", None, ""
+    session.save()
+    if session.service_id is not None and (grew_in or grew_out):
+        _count(session.service_id, timezone.localdate(report.event), grew_in, grew_out)
+        fair_use_check(service_id=session.service_id, actor="radius")
+
+
+def sessions_close_stale(*, now: datetime.datetime | None = None) -> int:
+    """Close the open sessions that have not reported for the tenant's stale period (the NAS
+    lost them without a stop: a power cut, a lost packet)."""
+    settings = NetworkSettings.objects.filter(pk=1).first() or NetworkSettings()
+    cutoff = (now or timezone.now()) - datetime.timedelta(minutes=settings.stale_session_minutes)
+    stale = RadiusSession.objects.filter(status=RadiusSession.Status.OPEN, updated_at__lt=cutoff)
+    return stale.update(
+        status=RadiusSession.Status.STALE,
+        stopped_at=F("updated_at"),
+        terminate_cause="Stale",
+    )
+
+
+# Fair use -----------------------------------------------------------------------------------
+
+
+def _next_month(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def month_usage(service_id: int, month: datetime.date) -> int:
+    """Octets the service moved in the month (both directions)."""
+    totals = UsageDay.objects.filter(
+        service_id=service_id, day__gte=month, day__lt=_next_month(month)
+    ).aggregate(i=Sum("input_octets"), o=Sum("output_octets"))
+    return (totals["i"] or 0) + (totals["o"] or 0)
+
+
+def month_allowance(service: Service, month: datetime.date) -> int | None:
+    """The month's data allowance in octets: the plan's cap plus the month's top-ups (None:
+    unlimited)."""
+    cap = service.plan.data_cap_gb
+    if cap is None:
+        return None
+    extra = DataTopUp.objects.filter(service=service, month=month).aggregate(g=Sum("gigabytes"))
+    return (cap + (extra["g"] or 0)) * GIGABYTE
+
+
+def _slows_down(plan) -> bool:
+    return plan.data_cap_gb is not None and bool(plan.fup_download_kbps or plan.fup_upload_kbps)
+
+
+def fair_use_check(*, service_id: int, actor=None) -> str | None:
+    """Compare the month's usage with its allowance, on each accounting update that counted
+    (not in a batch): a service that used its allowance up is slowed down, one whose allowance
+    grew again (a top-up, a new month) is not. Returns the change made (AuthorizationChange
+    reason `fair_use` or `top_up`), None when nothing changed."""
+    login = (
+        RadiusLogin.objects.select_for_update()
+        .select_related("service__plan", "service__customer")
+        .filter(service_id=service_id)
+        .first()
+    )
+    if login is None:
+        return None
+    service, month = login.service, month_start(timezone.localdate())
+    over = False
+    if _slows_down(service.plan):
+        over = month_usage(service_id, month) >= month_allowance(service, month)
+    if over == (login.throttled_month == month):
+        return None
+    login.throttled_month = month if over else None
+    login.save(update_fields=["throttled_month", "updated_at"])
+    if over:
+        message = f"Data cap of {service.plan.data_cap_gb} GB used up: slowed down (fair use)"
+    else:
+        message = "Full speed again (fair use: allowance not used up)"
+    timeline_record(
+        customer=service.customer, kind=TimelineEvent.Kind.NETWORK, message=message,
+        data={"service": service.pk, "month": month.isoformat()}, actor=actor,
+    )  # fmt: skip
+    return "fair_use" if over else "top_up"
+
+
+@transaction.atomic
+def data_top_up_add(*, service: Service, gigabytes: int, actor=None, charge: bool = True):
+    """Extra data for this month: invoiced at the plan's top-up price (when `charge` and the
+    plan sells top-ups; staff may grant one free with charge=False), then the slow-down is
+    lifted if the new allowance covers the month's usage."""
+    plan = service.plan
+    if plan.data_cap_gb is None:
+        raise ValidationError({"service": "The service's plan has no data cap to top up."})
+    if service.status != Service.Status.ACTIVE:
+        raise ValidationError({"service": "Only an active service can be topped up."})
+    if not 1 <= gigabytes <= MAX_TOP_UP_GB:
+        raise ValidationError({"gigabytes": f"Top up 1 to {MAX_TOP_UP_GB} GB at a time."})
+    if charge and plan.top_up_price_per_gb is None:
+        raise ValidationError({"service": "The service's plan does not sell top-ups."})
+    month = month_start(timezone.localdate())
+    top_up = record_create(
+        DataTopUp(service=service, gigabytes=gigabytes, month=month,
+                  actor=resolve_actor(actor).name[:150]),
+        actor=actor,
+    )  # fmt: skip
+    if charge and plan.top_up_price_per_gb:
+        invoice_create(
+            customer=service.customer,
+            lines=[
+                LineDraft(
+                    kind=LineKind.ADJUSTMENT,
+                    description=f"Data top-up: {gigabytes} GB for {month:%B %Y}",
+                    amount=plan.top_up_price_per_gb * gigabytes,
+                    tax_rate=plan.tax_class.rate,
+                    service=service,
+                )
+            ],
+            actor=actor,
+        )
+    timeline_record(
+        customer=service.customer, kind=TimelineEvent.Kind.NETWORK,
+        message=f"Topped up {gigabytes} GB for {month:%B %Y}",
+        data={"service": service.pk, "top_up": top_up.pk}, actor=actor,
+    )  # fmt: skip
+    fair_use_check(service_id=service.pk, actor=actor)
+    return top_up
