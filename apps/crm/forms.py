@@ -2,6 +2,7 @@
 
 from django import forms
 
+from apps.core.kit import csvimport
 from apps.crm import selectors
 from apps.crm.constants import ActivityKind, LeadStatus
 from apps.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage
@@ -131,7 +132,7 @@ class ConvertForm(forms.Form):
             field.widget.attrs.setdefault("class", "input")
 
 
-class CsvUploadForm(forms.Form):
+class CsvUploadForm(csvimport.CsvUploadForm):
     kind = forms.ChoiceField(choices=[("leads", "Leads"), ("accounts", "Accounts"),
                                       ("contacts", "Contacts")])  # fmt: skip
-    file = forms.FileField(help_text="UTF-8 CSV with a header row.")
+    field_order = ["kind", "file"]

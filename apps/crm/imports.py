@@ -1,18 +1,22 @@
 """CSV import and export of accounts, contacts and leads (opportunities: export only).
 
 An import is checked row by row first (the preview shows each row's errors); it is then
-written in one transaction, all rows or none: one bad row, and nothing is imported.
+written in one transaction, all rows or none: one bad row, and nothing is imported (the CSV
+import kit, apps.core.kit.csvimport, reads the file and writes all rows or none).
 """
 
 import csv
 import io
-from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
-from apps.core.errors import ErrorCode
-from apps.core.exceptions import DomainError, PermissionDeniedError
+from apps.core.exceptions import PermissionDeniedError
+from apps.core.kit.csvimport import (
+    ImportResult,
+    ImportRow,
+    read_import,
+    write_all_or_none,
+)
 from apps.crm import selectors
 from apps.crm.constants import IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, LeadStatus
 from apps.crm.forms import AccountForm, ContactForm, LeadForm
@@ -42,71 +46,9 @@ CREATE = {
 }
 
 
-class ImportRejected(DomainError):
-    """Some rows are invalid: nothing was imported (details: one entry per row error)."""
-
-    code = ErrorCode.VALIDATION_ERROR
-
-
-@dataclass
-class ImportRow:
-    line: int  # line in the file (the header is line 1)
-    values: dict
-    errors: list[str] = field(default_factory=list)
-    cleaned: dict = field(default_factory=dict)
-
-
-@dataclass
-class ImportResult:
-    kind: str
-    rows: list[ImportRow]
-    created: int = 0
-    problems: list[str] = field(default_factory=list)  # file-level problems
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not any(row.errors for row in self.rows)
-
-    @property
-    def error_count(self) -> int:
-        return len(self.problems) + sum(1 for row in self.rows if row.errors)
-
-    def details(self) -> list[dict]:
-        out = [{"field": "file", "message": problem} for problem in self.problems]
-        for row in self.rows:
-            out += [{"field": f"row {row.line}", "message": error} for error in row.errors]
-        return out
-
-
-def _read(text: str) -> tuple[list[dict], list[str]]:
-    """The rows of a CSV text, or the file's problems (too large, empty, not CSV at all: a
-    stray carriage return, a field past the csv module's limit, binary data)."""
-    if len(text.encode()) > IMPORT_MAX_BYTES:
-        return [], [f"The file is larger than {IMPORT_MAX_BYTES // 1024 // 1024} MB."]
-    if "\x00" in text:
-        return [], ["The file is not CSV text (it holds NUL characters)."]
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    rows = []
-    try:
-        if not reader.fieldnames:
-            return [], ["The file is empty."]
-        for row in reader:
-            rows.append(
-                {(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else ""
-                 for k, v in row.items() if k}
-            )  # fmt: skip
-            if len(rows) > IMPORT_MAX_ROWS:
-                return [], [f"At most {IMPORT_MAX_ROWS} rows per import."]
-    except csv.Error as error:
-        return [], [f"Line {reader.line_num}: this is not valid CSV ({error})."]
-    if not rows:
-        return [], ["The file has a header but no rows."]
-    return rows, []
-
-
-def _check_row(kind: str, number: int, values: dict, importer: User, seen: dict) -> ImportRow:
-    row = ImportRow(line=number, values=values)
-    data = dict(values)
+def _check_row(kind: str, row: ImportRow, importer: User, seen: dict) -> ImportRow:
+    number = row.line
+    data = dict(row.values)
     owner = importer
     if data.get("owner"):
         owner = User.objects.filter(username=data["owner"], is_active=True).first()
@@ -161,43 +103,26 @@ def csv_check(*, kind: str, text: str, importer: User) -> ImportResult:
     """Every row validated, nothing written: what the preview shows."""
     if kind not in COLUMNS:
         return ImportResult(kind, [], problems=[f"Cannot import {kind}."])
-    values, problems = _read(text)
-    if problems:
-        return ImportResult(kind, [], problems=problems)
-    unknown = sorted(set(values[0]) - set(COLUMNS[kind]))
-    if unknown:
-        problems.append(
-            f"Unknown columns: {', '.join(unknown)}. Expected: {', '.join(COLUMNS[kind])}."
-        )
+    result = read_import(text, kind=kind, columns=COLUMNS[kind], max_bytes=IMPORT_MAX_BYTES,
+                         max_rows=IMPORT_MAX_ROWS)  # fmt: skip
     seen: dict = {}
-    rows = [_check_row(kind, n, row, importer, seen) for n, row in enumerate(values, start=2)]
-    return ImportResult(kind, rows, problems=problems)
+    for row in result.rows:
+        _check_row(kind, row, importer, seen)
+    return result
 
 
-@transaction.atomic
 def csv_import(*, kind: str, text: str, importer: User) -> ImportResult:
     """Import every row, or none: raises ImportRejected (with each row's errors) if any row is
     invalid, including errors only the database finds once earlier rows are written."""
     result = csv_check(kind=kind, text=text, importer=importer)
-    if not result.ok:
-        raise ImportRejected(
-            f"{result.error_count} problem(s) found; nothing was imported.", result.details()
-        )
+    result.reject()
     create = CREATE[kind]
-    for row in result.rows:
+
+    def write(row: ImportRow) -> None:
         data = {k: v for k, v in row.cleaned.items() if v not in (None, "") or k == "tags"}
-        try:
-            with transaction.atomic():
-                create(actor=importer, **data)
-        except ValidationError as error:
-            row.errors += [f"{name}: {m}" for name, msgs in error.message_dict.items()
-                           for m in msgs]  # fmt: skip
-    if not result.ok:
-        raise ImportRejected(
-            f"{result.error_count} problem(s) found; nothing was imported.", result.details()
-        )
-    result.created = len(result.rows)
-    return result
+        create(actor=importer, **data)
+
+    return write_all_or_none(result, write)
 
 
 def csv_export(*, kind: str, queryset) -> str:

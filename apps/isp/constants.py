@@ -22,3 +22,7 @@ AHEAD = relativedelta(years=1)
 PAYMENT_AHEAD = relativedelta(days=1)
 #: RADIUS (FreeRADIUS asks DotMac) and CoA: the ISP Pro plan and up.
 RADIUS = "isp.radius"
+
+#: The bounds of a CSV import of devices (apps.isp.services.device_import).
+DEVICE_IMPORT_MAX_BYTES = 1024 * 1024
+DEVICE_IMPORT_MAX_ROWS = 2000

@@ -150,11 +150,6 @@ class ShareInput(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
 
 
-class ImportInput(serializers.Serializer):
-    csv = serializers.CharField(trim_whitespace=False)
-    dry_run = serializers.BooleanField(default=False)
-
-
 class LinkPartyInput(serializers.Serializer):
     app = serializers.CharField(max_length=20, help_text="The other app's key, e.g. isp.")
     ref = serializers.CharField(allow_blank=True, max_length=64, help_text="Blank: unlink.")
@@ -193,14 +188,6 @@ class ConversionRowSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     converted = serializers.IntegerField()
     rate = serializers.FloatField()
-
-
-class ImportResultSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    rows = serializers.IntegerField()
-    created = serializers.IntegerField()
-    ok = serializers.BooleanField()
-    errors = serializers.ListField(child=serializers.DictField())
 
 
 class DuplicateSerializer(serializers.Serializer):

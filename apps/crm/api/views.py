@@ -14,8 +14,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
+from apps.core.api.imports import CsvImportActions
 from apps.core.api.viewsets import BaseViewSet, ModelViewSet
-from apps.core.throttling import bulk_operation
 from apps.crm import imports, reports, selectors
 from apps.crm.api import filters, serializers
 from apps.crm.constants import FORECASTING
@@ -25,7 +25,7 @@ from apps.identity.permissions import AppAreaAccess
 from apps.platform.licensing.guards import ensure_app
 
 
-class CrmRecordViewSet(ModelViewSet):
+class CrmRecordViewSet(CsvImportActions, ModelViewSet):
     """CRUD of an owned CRM record, plus reassign/share/unshare/export (and import where the
     resource has a CSV format)."""
 
@@ -85,22 +85,11 @@ class CrmRecordViewSet(ModelViewSet):
                      f'attachment; filename="crm-{self.export_kind}-{stamp}.csv"'},
         )  # fmt: skip
 
-    @extend_schema(request=serializers.ImportInput, responses=serializers.ImportResultSerializer)
-    @bulk_operation
-    @action(detail=False, methods=["post"], url_path="import")
-    def import_csv(self, request):
-        """Import CSV text (`{"csv": "...", "dry_run": false}`): all rows or none. A dry run
-        answers each row's errors without writing; a real run refuses with VALIDATION_ERROR
-        and one detail per row error, having written nothing."""
+    def csv_import_run(self, *, text: str, dry_run: bool):
         if self.import_kind is None:
             raise PermissionDenied("This resource has no CSV import.")
-        data = self.validated(serializers.ImportInput)
-        run = imports.csv_check if data["dry_run"] else imports.csv_import
-        result = run(kind=self.import_kind, text=data["csv"], importer=request.user)
-        return Response(
-            {"kind": result.kind, "rows": len(result.rows), "created": result.created,
-             "ok": result.ok, "errors": result.details()}
-        )  # fmt: skip
+        run = imports.csv_check if dry_run else imports.csv_import
+        return run(kind=self.import_kind, text=text, importer=self.request.user)
 
 
 class AccountViewSet(CrmRecordViewSet):

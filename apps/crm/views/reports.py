@@ -1,13 +1,11 @@
 """Reports (with the plan-gated forecast), CSV import and export."""
 
-import math
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from apps.core.throttling import bulk_rate_hit
+from apps.core.kit.csvimport import CsvImportPage
 from apps.crm import forms, imports, reports, selectors
 from apps.crm.constants import FORECASTING
 from apps.crm.views.base import CrmPage, tenant_has_feature
@@ -61,71 +59,37 @@ class ForecastView(CrmPage):
         )  # fmt: skip
 
 
-class ImportView(CrmPage):
+class ImportView(CsvImportPage, CrmPage):
     """CSV import: upload → preview with each row's errors → confirm (all rows or none)."""
 
     section = "import"
     session_key = "crm_import"
+    upload_template = "crm/import.html"
+    preview_template = "crm/import_preview.html"
+    upload_url = "crm:import"
+    max_bytes = imports.IMPORT_MAX_BYTES
+    form_class = forms.CsvUploadForm
 
-    def get(self, request):
-        return self.render("crm/import.html", form=forms.CsvUploadForm(), columns=imports.COLUMNS)
+    def pending_of(self, form, text: str) -> dict:
+        return {"kind": form.cleaned_data["kind"], "text": text}
 
-    def post(self, request):
-        if request.POST.get("confirm"):
-            return self.confirm(request)
-        form = forms.CsvUploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self.render("crm/import.html", status=400, form=form, columns=imports.COLUMNS)
-        upload = form.cleaned_data["file"]
-        try:
-            text = upload.read(imports.IMPORT_MAX_BYTES + 1).decode("utf-8-sig")
-        except UnicodeDecodeError:
-            form.add_error("file", "The file is not UTF-8 text.")
-            return self.render("crm/import.html", status=400, form=form, columns=imports.COLUMNS)
-        kind = form.cleaned_data["kind"]
-        result = imports.csv_check(kind=kind, text=text, importer=request.user)
-        if result.ok:
-            request.session[self.session_key] = {"kind": kind, "text": text}
-        return self.render("crm/import_preview.html", status=200 if result.ok else 400,
-                           result=result, columns=imports.COLUMNS[kind])  # fmt: skip
+    def check(self, pending: dict):
+        return imports.csv_check(kind=pending["kind"], text=pending["text"],
+                                 importer=self.request.user)  # fmt: skip
 
-    def confirm(self, request):
-        pending = request.session.get(self.session_key)
-        if not pending:
-            messages.error(request, "Nothing to import: upload the file again.")
-            return redirect("crm:import")
-        attempt = bulk_rate_hit(request)
-        if not attempt.allowed:  # the upload stays pending: confirm again later
-            minutes = math.ceil(attempt.retry_after / 60)
-            messages.error(
-                request,
-                f"Too many bulk operations ({attempt.limit} an hour): confirm this import again "
-                f"in {minutes} minute{'s' if minutes != 1 else ''}.",
-            )
-            result = imports.csv_check(
-                kind=pending["kind"], text=pending["text"], importer=request.user
-            )
-            response = self.render(
-                "crm/import_preview.html",
-                status=429,
-                result=result,
-                columns=imports.COLUMNS[pending["kind"]],
-            )
-            response["Retry-After"] = str(attempt.retry_after)
-            return response
-        del request.session[self.session_key]
-        try:
-            result = imports.csv_import(kind=pending["kind"], text=pending["text"],
-                                        importer=request.user)  # fmt: skip
-        except imports.ImportRejected as rejected:
-            result = imports.csv_check(kind=pending["kind"], text=pending["text"],
-                                       importer=request.user)  # fmt: skip
-            messages.error(request, rejected.message)
-            return self.render("crm/import_preview.html", status=400, result=result,
-                               rejected=rejected.details,
-                               columns=imports.COLUMNS[pending["kind"]])  # fmt: skip
-        messages.success(request, f"Imported {result.created} {pending['kind']}.")
+    def run(self, pending: dict):
+        return imports.csv_import(kind=pending["kind"], text=pending["text"],
+                                  importer=self.request.user)  # fmt: skip
+
+    def done(self, pending: dict, result):
+        messages.success(self.request, f"Imported {result.created} {pending['kind']}.")
         return redirect("crm:list", kind=pending["kind"])
+
+    def upload_context(self) -> dict:
+        return {"columns": imports.COLUMNS}
+
+    def preview_context(self, pending: dict) -> dict:
+        return {"columns": imports.COLUMNS[pending["kind"]]}
 
 
 class ExportView(ListView):

@@ -10,6 +10,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.imports import CsvImportActions
 from apps.core.api.viewsets import CreateReadViewSet, ModelViewSet
 from apps.isp.api import filters
 from apps.isp.api import serializers as s
@@ -36,6 +37,7 @@ from apps.isp.selectors.network import prefixes_with_usage
 from apps.isp.services import (
     billing,
     customers,
+    device_import,
     inventory,
     ipam,
     payments,
@@ -447,10 +449,11 @@ class SiteViewSet(ModelViewSet):
     resource_type = "site"
 
 
-class DeviceViewSet(ModelViewSet):
+class DeviceViewSet(CsvImportActions, ModelViewSet):
     """Routers, switches, OLTs, access points and CPEs. Adding one counts against the plan's
     `isp.max_devices` (403 LIMIT_EXCEEDED, nothing written); `parent` is its uplink (no loops);
-    a CPE may be assigned to the service it serves."""
+    a CPE may be assigned to the service it serves. `POST import/` adds the devices of a CSV
+    file, all or none (apps.isp.services.device_import); it needs what a create needs."""
 
     queryset = Device.objects.select_related("site", "management_ip")
     serializer_class = s.DeviceSerializer
@@ -461,6 +464,9 @@ class DeviceViewSet(ModelViewSet):
     create_service = staticmethod(inventory.device_create)
     update_service = staticmethod(inventory.device_update)
     destroy_service = staticmethod(inventory.device_delete)
+
+    def csv_import_run(self, *, text: str, dry_run: bool):
+        return device_import.device_import(text=text, dry_run=dry_run, actor=self.actor)
 
 
 class CircuitViewSet(ModelViewSet):

@@ -79,7 +79,7 @@ class NasAttribute(models.Model):
     """One reply attribute a NAS type gets in an Access-Accept and in a CoA: the tenant's
     attribute map. The value is a template over the session's speeds in kbit/s or bit/s:
     `{down_kbps}`, `{up_kbps}`, `{down_bps}`, `{up_bps}`. A type without rows of its own uses
-    the built-in map (apps/isp/radius/attributes.py)."""
+    the built-in map (apps/isp/selectors/profiles.py)."""
 
     nas_type = models.CharField(max_length=10, choices=NasType.choices)
     attribute = models.CharField(max_length=64, validators=[attribute_name])

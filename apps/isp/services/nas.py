@@ -19,7 +19,7 @@ from apps.core.exceptions import ConflictError
 from apps.core.kit.writes import record_create, record_delete, record_update
 from apps.isp.constants import RADIUS
 from apps.isp.models import Nas, NasAttribute, RadiusLogin, RadiusSession, Service
-from apps.isp.radius.attributes import TEMPLATE_FIELDS
+from apps.isp.selectors.profiles import TEMPLATE_FIELDS
 from apps.platform.licensing.guards import ensure_feature
 from apps.platform.tenants.models import NasRoute, Tenant
 

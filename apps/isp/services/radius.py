@@ -33,7 +33,7 @@ from apps.isp.models import (
     TimelineEvent,
     UsageDay,
 )
-from apps.isp.radius.attributes import service_profile
+from apps.isp.selectors.profiles import service_profile
 from apps.isp.services.billing import LineDraft, invoice_create
 from apps.isp.services.timeline import timeline_record
 

@@ -1,22 +1,26 @@
 """The /isp/network/ pages: the prefix tree with utilisation bars, a prefix with its addresses
-and first free ones (and an allocation button), the addresses list, devices (list and detail)
-and sites with their map. They read through the IPAM selectors and the API's filters and
-allocate through the IPAM service."""
+and first free ones (and an allocation button), the addresses list, devices (list, detail and
+CSV import) and sites with their map. They read through the IPAM selectors and the API's
+filters, allocate through the IPAM service and import through the device import service."""
 
+from django.contrib import messages
 from django.db.models import Count
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from apps.core.kit.csvimport import CsvImportPage
 from apps.core.kit.pages import ActionPage, DetailPage, ListPage
 from apps.isp.api.filters import DeviceFilter, IPAddressFilter, PrefixFilter, SiteFilter
+from apps.isp.constants import DEVICE_IMPORT_MAX_BYTES, DEVICE_IMPORT_MAX_ROWS
 from apps.isp.models import Device, IPAddress, Prefix, Site, Vrf
 from apps.isp.selectors.network import (
     prefix_addresses,
     prefix_utilisation,
     prefixes_with_usage,
 )
-from apps.isp.services import ipam
+from apps.isp.services import device_import, ipam
 from apps.isp.views.base import IspPage
 
 #: Free addresses a prefix's page lists.
@@ -134,6 +138,47 @@ class DeviceDetail(NetworkPage, DetailPage):
 
     def detail_context(self, device) -> dict:
         return {"children": device.children.select_related("site").order_by("name")[:200]}
+
+
+class DeviceImport(NetworkPage, CsvImportPage):
+    """Devices from a CSV file: upload → preview with each row's errors → confirm, all rows or
+    none (apps.isp.services.device_import)."""
+
+    upload_template = "isp/network/device_import.html"
+    preview_template = "isp/network/device_import_preview.html"
+    session_key = "isp_device_import"
+    upload_url = "isp:device-import"
+    max_bytes = DEVICE_IMPORT_MAX_BYTES
+
+    def check(self, pending: dict):
+        return device_import.device_import(text=pending["text"], actor=self.actor, dry_run=True)
+
+    def run(self, pending: dict):
+        return device_import.device_import(text=pending["text"], actor=self.actor)
+
+    def done(self, pending: dict, result):
+        messages.success(self.request, f"Imported {result.created} devices.")
+        return redirect("isp:devices")
+
+    def upload_context(self) -> dict:
+        return {"columns": device_import.COLUMNS, "max_rows": DEVICE_IMPORT_MAX_ROWS,
+                "max_mb": DEVICE_IMPORT_MAX_BYTES // 1024 // 1024}  # fmt: skip
+
+    def preview_context(self, pending: dict) -> dict:
+        return {"columns": device_import.COLUMNS}
+
+
+class DeviceImportTemplate(NetworkPage):
+    """The import's header row (and one example row) as a CSV file to fill in."""
+
+    def get(self, request):
+        example = ["edge-1", "router", "MikroTik", "CCR2004", "HX1234", "00:1a:2b:3c:4d:5e",
+                   "London POP", "core-1", "active", "10.0.0.2", "Cabinet 3"]  # fmt: skip
+        body = ",".join(device_import.COLUMNS) + "\r\n" + ",".join(example) + "\r\n"
+        return HttpResponse(
+            body, content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="devices.csv"'},
+        )  # fmt: skip
 
 
 class SiteList(NetworkPage, ListPage):
