@@ -57,7 +57,7 @@ from apps.isp.models import (
     Service,
     TimelineEvent,
 )
-from apps.isp.radius.attributes import service_profile
+from apps.isp.selectors.profiles import service_profile
 from apps.isp.services.timeline import timeline_record
 from apps.platform.licensing.guards import current_entitlements
 
