@@ -90,8 +90,12 @@ def test_the_page_lists_pending_and_failed_changes_and_filters_them(staff_a, in_
     assert f'id="change-{pending.pk}"' not in only_failed
 
 
-def test_the_network_pages_link_to_it(staff_a, in_tenant_a):
-    assert f'href="{PAGE}"' in text(staff_a.get("/isp/network/devices/"))
+def test_the_radius_pages_link_to_it(staff_a, in_tenant_a):
+    nas_list = text(staff_a.get("/isp/network/nas/"))
+    sessions = text(staff_a.get("/isp/network/sessions/"))
+
+    assert f'href="{PAGE}"' in nas_list
+    assert f'href="{PAGE}"' in sessions
 
 
 def test_the_retry_button_sends_a_failed_change_again_and_the_nas_acks_it(
