@@ -36,4 +36,9 @@ app.conf.beat_schedule = {
         "task": "isp.radius_fan_out",
         "schedule": crontab(minute="*/5"),
     },
+    # ISP RADIUS: changes of authorization whose task was lost are sent again.
+    "isp-radius-changes-sweep": {
+        "task": "isp.radius_changes_fan_out",
+        "schedule": 60.0,
+    },
 }

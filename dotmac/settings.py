@@ -531,6 +531,13 @@ LOGGING = {
 # Days a past-due subscription stays usable before its app switches off.
 LICENSE_GRACE_DAYS = env.int("LICENSE_GRACE_DAYS", default=7)
 
+# ISP RADIUS: changes of authorization (CoA / Disconnect, apps.isp.services.coa). One attempt is
+# one packet waiting this many seconds; an unanswered one is sent again after 5, 10, 20... s
+# (the base doubled), until the attempts run out and the change shows as failed.
+RADIUS_COA_TIMEOUT = env.float("RADIUS_COA_TIMEOUT", default=2.0)
+RADIUS_COA_MAX_ATTEMPTS = env.int("RADIUS_COA_MAX_ATTEMPTS", default=6)
+RADIUS_COA_BACKOFF = env.float("RADIUS_COA_BACKOFF", default=5.0)
+
 # ISP billing: the card gateway (a class implementing apps.isp.gateways.PaymentGateway).
 ISP_PAYMENT_GATEWAY = env.str("ISP_PAYMENT_GATEWAY", default="apps.isp.gateways.SandboxGateway")
 

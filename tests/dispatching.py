@@ -9,9 +9,9 @@ def record_dispatch(monkeypatch, task_name: str, then=None) -> list:
     sent: list = []
     real_send = dispatch.send
 
-    def send(name, args, task_id=None):
+    def send(name, args, task_id=None, *more):
         if name != task_name:
-            return real_send(name, args, task_id)
+            return real_send(name, args, task_id, *more)
         sent.append(args[0])
         if then is not None:
             then(*args)

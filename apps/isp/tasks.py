@@ -10,7 +10,7 @@ from django_tenants.utils import get_tenant_model, schema_context
 
 from apps.isp.constants import RADIUS
 from apps.isp.models import BillingRun
-from apps.isp.services import dunning
+from apps.isp.services import coa, dunning
 from apps.isp.services.radius import sessions_close_stale
 from apps.isp.services.runs import BILLING_RUN_TASK, billing_run_execute, billing_run_request
 from apps.platform.licensing.entitlements import entitlements_for
@@ -71,4 +71,30 @@ def radius_fan_out() -> int:
     for schema in schemas:
         with schema_context(schema):
             radius_sessions_close_stale.delay()
+    return len(schemas)
+
+
+@shared_task(name=coa.SEND_TASK, acks_late=True)
+def radius_change_send(change_id: int, attempt: int) -> dict | None:
+    """One attempt of a change of authorization (CoA / Disconnect), in the tenant's schema; a
+    no-op unless the change is still pending at that attempt."""
+    change = coa.change_attempt(change_id=change_id, attempt=attempt)
+    if change is None:
+        return None
+    return {"change": change.pk, "status": change.status, "attempts": change.attempts}
+
+
+@shared_task(name="isp.radius_changes_sweep", acks_late=True)
+def radius_changes_sweep() -> int:
+    """Send again the tenant's pending changes whose task was lost."""
+    return coa.changes_resend_due()
+
+
+@shared_task(name="isp.radius_changes_fan_out")
+def radius_changes_fan_out() -> int:
+    """One sweep of lost changes of authorization for every tenant with `isp.radius`."""
+    schemas = _tenants_with(lambda entitlements: entitlements.has_feature(coa.FEATURE))
+    for schema in schemas:
+        with schema_context(schema):
+            radius_changes_sweep.delay()
     return len(schemas)

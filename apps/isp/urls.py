@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from apps.isp.views import customers, nas, network, portal, staff
+from apps.isp.views import customers, nas, network, portal, radius, staff
 
 staff_patterns = [
     path("", staff.Dashboard.as_view(), name="dashboard"),
@@ -52,6 +52,9 @@ staff_patterns = [
     path("network/nas/", nas.NasList.as_view(), name="nas-list"),
     path("network/nas/<int:pk>/", nas.NasDetail.as_view(), name="nas-detail"),
     path("network/sessions/", nas.SessionList.as_view(), name="radius-sessions"),
+    path("network/radius/changes/", radius.ChangeList.as_view(), name="radius-changes"),
+    path("network/radius/changes/<int:pk>/retry/", radius.ChangeRetry.as_view(),
+         name="radius-change-retry"),
 ]  # fmt: skip
 
 portal_patterns = [

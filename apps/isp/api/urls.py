@@ -4,7 +4,7 @@ portal's (/api/v1/isp/portal/...), each mounted at its area's API path (apps/isp
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from apps.isp.api import portal, radius, views
+from apps.isp.api import portal, radius, radius_changes, views
 
 staff = SimpleRouter()
 staff.register("customers", views.CustomerViewSet, basename="isp-customer")
@@ -27,6 +27,7 @@ staff.register("nas", radius.NasViewSet, basename="isp-nas")
 staff.register("nas-attributes", radius.NasAttributeViewSet, basename="isp-nas-attribute")
 staff.register("radius-logins", radius.RadiusLoginViewSet, basename="isp-radius-login")
 staff.register("radius-sessions", radius.RadiusSessionViewSet, basename="isp-radius-session")
+staff.register("radius-changes", radius_changes.RadiusChangeViewSet, basename="isp-radius-change")
 
 customer_portal = SimpleRouter()
 customer_portal.register("services", portal.PortalServiceViewSet, basename="isp-portal-service")

@@ -15,6 +15,7 @@ from apps.core.kit.writes import record_create, record_update
 from apps.core.money import ZERO
 from apps.isp.constants import AHEAD, HISTORY
 from apps.isp.models import (
+    AuthorizationChange,
     CreditNote,
     Customer,
     Invoice,
@@ -33,6 +34,7 @@ from apps.isp.services.billing import (
     invoice_create,
     lock_sequences,
 )
+from apps.isp.services.coa import changes_queue
 from apps.isp.services.customers import customer_set_status
 from apps.isp.services.proration import (
     ONE_DAY,
@@ -43,6 +45,8 @@ from apps.isp.services.proration import (
     stretch_amount,
 )
 from apps.isp.services.timeline import timeline_record
+
+Change = AuthorizationChange.Reason
 
 #: What may be set on a service when it is ordered.
 SERVICE_FIELDS = (
@@ -202,6 +206,7 @@ def service_activate(
         _note(locked, f"Static IP address {address} assigned", actor, address=str(address))
     if customer.status == Customer.Status.PROSPECT:
         customer_set_status(customer=customer, status=Customer.Status.ACTIVE, actor=actor)
+    changes_queue(service=locked, reason=Change.ACTIVATE, actor=actor)
     _refresh(service, locked)
     return invoice
 
@@ -224,6 +229,7 @@ def service_suspend(*, service: Service, actor=None, reason: str = "manual") -> 
     audit_updated(locked, before, actor=actor)
     label = Service.SuspensionReason(reason).label.lower()
     _note(locked, f"{locked.plan.name} suspended ({label})", actor, reason=reason)
+    changes_queue(service=locked, reason=Change.SUSPEND, actor=actor)
     return _refresh(service, locked)
 
 
@@ -241,6 +247,7 @@ def service_restore(*, service: Service, actor=None) -> Service:
     locked.save(update_fields=["status", "suspended_at", "suspension_reason", "updated_at"])
     audit_updated(locked, before, actor=actor)
     _note(locked, f"{locked.plan.name} restored", actor)
+    changes_queue(service=locked, reason=Change.RESTORE, actor=actor)
     return _refresh(service, locked)
 
 
@@ -319,6 +326,7 @@ def service_terminate(
     _note(locked, f"{locked.plan.name} terminated, last day {on:%d %b %Y}", actor)
     if ipam.service_addresses_quarantine(service=locked, on=on, actor=actor):
         _note(locked, "IP addresses released to quarantine", actor)
+    changes_queue(service=locked, reason=Change.TERMINATE, actor=actor)
     _refresh(service, locked)
     return note
 
@@ -388,5 +396,7 @@ def service_change_plan(
         credited=str(change.credited),
         charged=str(change.charged),
     )
+    if on <= timezone.localdate():  # a future-dated change reaches the session on that day's
+        changes_queue(service=locked, reason=Change.PLAN_CHANGE, actor=actor)  # reconnection
     _refresh(service, locked)
     return change
