@@ -326,3 +326,46 @@ def test_without_isp_radius_nothing_is_queued_nor_sent(in_tenant_a, fake_nas, se
     assert not AuthorizationChange.objects.filter(session=session).exists()
     assert sends.queued == []
     assert fake_nas.received == []
+
+
+def test_fair_use_slows_the_live_session_by_coa_and_a_top_up_restores_it(
+    on_pro, in_tenant_a, fake_nas, sends
+):
+    """The accounting update that uses the cap up sends the slower rate at once, on the
+    session that reported it; the top-up sends the plan's rate back."""
+    from decimal import Decimal
+
+    from apps.isp.models import RadiusLogin
+    from apps.isp.services.radius import data_top_up_add, radius_account
+
+    plan = ServicePlanFactory(
+        download_mbps=100, upload_mbps=20, data_cap_gb=1, fup_download_kbps=1000,
+        fup_upload_kbps=500, top_up_price_per_gb=Decimal("1.00"),
+    )  # fmt: skip
+    service = active_service(plan=plan)
+    RadiusLogin.objects.create(service=service, username="ann", password="pw-of-ann-123")
+    nas = make_nas(fake_nas.port, name="bras-fup")
+    packet = {"Acct-Unique-Session-Id": "fup-1", "Acct-Session-Id": "fup-1",
+              "User-Name": "ann@tenant-a", "Acct-Status-Type": "Start"}  # fmt: skip
+    radius_account(nas=nas, packet=packet, realm="tenant-a")
+
+    with sends.capture(execute=True):
+        radius_account(
+            nas=nas, realm="tenant-a",
+            packet={**packet, "Acct-Status-Type": "Interim-Update", "Acct-Output-Octets": "0",
+                    "Acct-Output-Gigawords": "1"},  # 4.29 GB: over the 1 GB cap
+        )  # fmt: skip
+    sends.drain()
+    with sends.capture(execute=True):
+        data_top_up_add(service=service, gigabytes=10)
+    sends.drain()
+
+    changes = list(AuthorizationChange.objects.filter(service=service).order_by("pk"))
+    assert [(c.reason, c.action, c.status) for c in changes] == [
+        ("fair_use", "coa", Status.ACKED),
+        ("top_up", "coa", Status.ACKED),
+    ]
+    assert [p[1]["Mikrotik-Rate-Limit"] for p in fake_nas.received] == [
+        ["500k/1000k"],
+        ["20000k/100000k"],
+    ]

@@ -36,6 +36,7 @@ from apps.isp.models import (
 from apps.isp.selectors.profiles import service_profile
 from apps.isp.selectors.radius import GB, month_octets, month_start, month_top_ups_gb
 from apps.isp.services.billing import LineDraft, invoice_create
+from apps.isp.services.coa import changes_queue
 from apps.isp.services.timeline import timeline_record
 
 __all__ = [
@@ -329,7 +330,10 @@ def fair_use_check(*, service_id: int, actor=None) -> str | None:
         customer=service.customer, kind=TimelineEvent.Kind.NETWORK, message=message,
         data={"service": service.pk, "month": month.isoformat()}, actor=actor,
     )  # fmt: skip
-    return "fair_use" if over else "top_up"
+    reason = "fair_use" if over else "top_up"
+    # The live sessions get their new speed by CoA once this commits (apps.isp.services.coa).
+    changes_queue(service=service, reason=reason, actor=actor, throttled=over)
+    return reason
 
 
 @transaction.atomic
