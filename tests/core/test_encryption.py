@@ -30,7 +30,7 @@ from apps.core.encryption import (
 from apps.core.models import AuditEntry
 from apps.crm.models import Account, Contact, Lead
 from apps.identity.models import User
-from apps.isp.models import BillingSettings, Customer, CustomerContact, Service
+from apps.isp.models import BillingSettings, Customer, CustomerContact, Nas, RadiusLogin, Service
 from tests.conftest import HostClient, obtain_tokens
 from tests.crm.conftest import People
 from tests.isp.api_factories import ContactFactory, CustomerFactory, ServiceFactory
@@ -100,6 +100,10 @@ def every_encrypted_record():
     values[person] = contact_values
     lead = Lead.objects.create(owner=owner(), last_name="Ng", phone="+1 555 0122")
     values[lead] = {"phone": "+1 555 0122"}
+    nas = Nas.objects.create(name="BNG", address="192.0.2.1", secret="nas secret 7946 0958")
+    values[nas] = {"secret": "nas secret 7946 0958"}
+    login = RadiusLogin.objects.create(service=service, username="ann", password="pw 7946 0958")
+    values[login] = {"password": "pw 7946 0958"}
     return values
 
 

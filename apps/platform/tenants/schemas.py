@@ -141,9 +141,48 @@ class _TemplateClone(CloneSchema):
         self._refreshed.add(database)
 
 
+#: The unique constraints of `target` whose name differs from the same constraint (same table,
+#: same definition) of `source`, where that name is free on the table.
+_MISNAMED_UNIQUE = """
+SELECT t.relname, tc.conname, sc.conname
+FROM pg_constraint tc
+JOIN pg_class t ON t.oid = tc.conrelid
+JOIN pg_namespace tn ON tn.oid = t.relnamespace AND tn.nspname = %(target)s
+JOIN pg_namespace sn ON sn.nspname = %(source)s
+JOIN pg_class s ON s.relname = t.relname AND s.relnamespace = sn.oid
+JOIN pg_constraint sc ON sc.conrelid = s.oid AND sc.contype = 'u'
+    AND pg_get_constraintdef(sc.oid) = pg_get_constraintdef(tc.oid)
+WHERE tc.contype = 'u' AND tc.conname <> sc.conname
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_constraint other WHERE other.conrelid = tc.conrelid
+    AND other.conname = sc.conname
+  )
+ORDER BY 1, 2
+"""
+
+
+def constraint_names_repair(target: str, source: str | None = None) -> int:
+    """Give `target`'s unique constraints the names the migrations gave them (those of the
+    template, or `source`). django-tenants' clone_schema re-creates a unique constraint under
+    PostgreSQL's default name (`isp_usageday_service_id_day_key` for
+    `isp_usageday_once_per_day`), so a later migration that drops or alters it by name failed
+    on every cloned schema. Returns how many were renamed."""
+    source = source or template_schema()
+    _check_schema_name(target)
+    with connection.cursor() as cursor:
+        cursor.execute(_MISNAMED_UNIQUE, {"target": target, "source": source})
+        misnamed = cursor.fetchall()
+        for table, wrong, right in misnamed:
+            cursor.execute(
+                f'ALTER TABLE "{target}"."{table}" RENAME CONSTRAINT "{wrong}" TO "{right}"'
+            )
+    return len(misnamed)
+
+
 def _clone_template(target: str) -> None:
     _TemplateClone().clone_schema(template_schema(), target, "DATA", set_connection=True)
     connection.set_schema_to_public()
+    constraint_names_repair(target)
 
 
 def schema_create(schema_name: str) -> str:

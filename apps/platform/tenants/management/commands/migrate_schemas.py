@@ -63,6 +63,9 @@ class Command(MigrateSchemasCommand):
                 f"up to date; migrating {len(behind)}."
             )
         for schema_name in behind:
+            # Cloned before the clone kept constraint names: named as the migrations expect
+            # (the template is still at this schema's state), before they run.
+            schemas.constraint_names_repair(schema_name)
             super().handle(*args, **{**options, "schema_name": schema_name, "tenant": True,
                                      "shared": False})  # fmt: skip
 
