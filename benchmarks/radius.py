@@ -474,7 +474,7 @@ def main(argv=None) -> int:
         help="rlm_rest connections (default: --radius-threads; FreeRADIUS 3 fails a request at"
         " once when its pool is at max, so fewer than its threads refuse requests under load)",
     )
-    parser.add_argument("--profile-calls", type=int, default=2000,
+    parser.add_argument("--profile-calls", type=int, default=300,
                         help="in-process WSGI calls profiled per call type (0: none)")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help=f"keep {DATABASE} afterwards")
     parser.add_argument("--json", type=Path, default=benchlib.RESULTS_DIR / "radius.json")
@@ -487,8 +487,8 @@ def main(argv=None) -> int:
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    if args.quick and args.profile_calls == 2000:
-        args.profile_calls = 500
+    if args.quick and args.profile_calls == 300:
+        args.profile_calls = 100
     args.connections = args.connections or args.radius_threads
     if args.in_process_profile:
         return profile_in_process(args)
