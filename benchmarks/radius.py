@@ -698,6 +698,11 @@ def print_report(report: dict, args) -> None:
         f"usage check: sent {check['sent']} octets (in, out), counted {check['counted']}, "
         f"sessions {check['sessions']}, unassigned {check['unassigned']} -> "
         f"{'OK, no double counting' if check['ok'] else 'MISMATCH'}"
+        + (
+            " (fewer counted: packets never answered were never recorded)"
+            if not check["ok"] and check["counted"] < check["sent"]
+            else ""
+        )
     )
     if report.get("profile"):
         print(report["profile"])
