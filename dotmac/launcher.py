@@ -12,6 +12,7 @@ them set (CI, Docker, production), those are used and nothing is started.
 import argparse
 import contextlib
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -19,9 +20,13 @@ import sys
 import time
 from pathlib import Path
 
+from apps.isp.radius.freeradius import freeradius_binary
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DOTMAC_DATA_DIR", BASE_DIR / ".data"))
 DATABASE_NAME = "dotmac"
+#: Debian's freeradius-rest: FreeRADIUS asks DotMac through it (apps/isp/radius/freeradius.py).
+RLM_REST = Path("/usr/lib/freeradius/rlm_rest.so")
 
 
 def log(message: str) -> None:
@@ -190,6 +195,55 @@ def web_command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def udp_port_taken(port: int) -> bool:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def radius_command(port: int, env: dict, data_dir: Path = DATA_DIR) -> list[str] | None:
+    """FreeRADIUS beside the web server (DESIGN.md §10: started when installed, said so when
+    not): its configuration written into the data folder by `manage.py radius_config`, asking
+    the web server on `port` (gthread workers, run_env). None, with the reason logged, when
+    it cannot run."""
+    binary = freeradius_binary()
+    if binary is None or not RLM_REST.exists():
+        log(
+            "RADIUS: FreeRADIUS is not installed (apt-get install freeradius freeradius-rest "
+            "freeradius-utils); running without it"
+        )
+        return None
+    ports = [int(env.get("RADIUS_AUTH_PORT", 1812)), int(env.get("RADIUS_ACCT_PORT", 1813))]
+    taken = [str(number) for number in ports if udp_port_taken(number)]
+    if taken:
+        log(
+            f"RADIUS: UDP port {'/'.join(taken)} on 127.0.0.1 is in use (another FreeRADIUS?); "
+            "running without RADIUS"
+        )
+        return None
+    directory = data_dir / "freeradius"
+    # Django writes the file: the API token is the settings' (derived from SECRET_KEY unless
+    # set), and the command line it prints is the one FreeRADIUS runs with.
+    written = subprocess.run(
+        [sys.executable, "manage.py", "radius_config", "--directory", str(directory),
+         "--api-url", f"http://127.0.0.1:{port}"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    if written.returncode != 0:
+        log(f"RADIUS: radius_config failed; running without RADIUS:\n{written.stderr[-2000:]}")
+        return None
+    secret = env.get("DEMO_PASSWORD", "dotmac-demo")
+    log(
+        f"RADIUS: FreeRADIUS on 127.0.0.1:{ports[0]}/{ports[1]} (NAS 127.0.0.1, secret = "
+        f"DEMO_PASSWORD; try: echo 'User-Name=jane@abc-corp,User-Password={secret}' | "
+        f"radclient 127.0.0.1:{ports[0]} auth {secret})"
+    )
+    return shlex.split(written.stdout.strip().splitlines()[-1])
+
+
 def run(port: int) -> int:
     with Services() as service_env:
         env = run_env({**os.environ, **service_env})
@@ -204,6 +258,9 @@ def run(port: int) -> int:
             "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
             "beat": [*celery, "beat", "--loglevel", "INFO"],
         }
+        radius = radius_command(port, env)
+        if radius is not None:
+            commands["radius"] = radius
         processes = {
             name: subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)
             for name, command in commands.items()
@@ -219,13 +276,19 @@ def run(port: int) -> int:
         signal.signal(signal.SIGTERM, stop)
         try:
             while not stopping:
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        log(f"{name} exited with {process.returncode}; stopping the rest")
-                        stopping = True
+                for name, process in list(processes.items()):
+                    if process.poll() is None:
+                        continue
+                    if name == "radius":  # optional (DESIGN.md §10): the rest serves on
+                        log(f"RADIUS: FreeRADIUS exited with {process.returncode} (its output "
+                            "is above); running without it")  # fmt: skip
+                        del processes[name]
+                        continue
+                    log(f"{name} exited with {process.returncode}; stopping the rest")
+                    stopping = True
                 time.sleep(0.5)
         finally:
-            log("Stopping web, worker and beat...")
+            log(f"Stopping {', '.join(processes)}...")
             for process in processes.values():
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)

@@ -1,8 +1,10 @@
 """`make run`'s process environment (dotmac/launcher.py)."""
 
+import contextlib
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -11,8 +13,10 @@ import time
 import pytest
 from django.db import connection
 
-from dotmac.launcher import BASE_DIR, run_env, web_command
-from tests.servers import child_env, free_port, http_get, wait_for_http
+from apps.isp.radius.freeradius import freeradius_binary
+from dotmac import launcher
+from dotmac.launcher import BASE_DIR, radius_command, run_env, web_command
+from tests.servers import child_env, free_port, free_udp_port, http_get, wait_for_http
 
 pytestmark = pytest.mark.slow
 
@@ -158,3 +162,58 @@ def test_make_runs_web_server_holds_the_connection_count_flat_over_3000_requests
     assert failures == []
     assert max(counts) <= 8, counts  # the server's threads, however many requests came
     assert counts[-1] <= counts[1], counts  # flat: no growth after the threads warmed up
+
+
+# --- FreeRADIUS beside the web server ----------------------------------------------------------
+
+
+def radius_env(tmp_path, **more) -> dict:
+    env = run_env(child_env(DJANGO_SETTINGS_MODULE="dotmac.settings"), data_dir=tmp_path)
+    env.setdefault("SECRET_KEY", "test")
+    return {**env, **more}
+
+
+@pytest.mark.skipif(
+    freeradius_binary() is None or not launcher.RLM_REST.exists(),
+    reason="FreeRADIUS and its rest module are not installed",
+)
+def test_make_run_writes_a_freeradius_config_that_asks_its_web_server_and_loads(tmp_path, capsys):
+    auth, acct = free_udp_port(), free_udp_port()
+    env = radius_env(tmp_path, RADIUS_AUTH_PORT=str(auth), RADIUS_ACCT_PORT=str(acct))
+
+    argv = radius_command(8123, env, data_dir=tmp_path)
+
+    directory = tmp_path / "freeradius"
+    assert argv[:4] == [freeradius_binary(), "-f", "-d", str(directory)]
+    conf = (directory / "radiusd.conf").read_text()
+    assert 'connect_uri = "http://127.0.0.1:8123/_radius"' in conf
+    assert f"port = {auth}" in conf
+    assert f"port = {acct}" in conf
+    assert (directory / "radiusd.conf").stat().st_mode & 0o077 == 0  # it holds the API token
+    assert f"RADIUS: FreeRADIUS on 127.0.0.1:{auth}/{acct}" in capsys.readouterr().out
+    # FreeRADIUS itself reads it (modules loaded, virtual servers compiled) and exits.
+    checked = subprocess.run([*argv, "-C"], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_make_run_without_freeradius_says_so_and_runs_without_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(launcher, "freeradius_binary", lambda: None)
+
+    assert radius_command(8123, radius_env(tmp_path), data_dir=tmp_path) is None
+
+    out = capsys.readouterr().out
+    assert "RADIUS: FreeRADIUS is not installed (apt-get install freeradius" in out
+    assert not (tmp_path / "freeradius").exists()
+
+
+def test_make_run_runs_without_radius_when_its_port_is_taken(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(launcher, "freeradius_binary", lambda: "/usr/sbin/freeradius")
+    monkeypatch.setattr(launcher, "RLM_REST", BASE_DIR / "manage.py")  # a file that exists
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        env = radius_env(tmp_path, RADIUS_AUTH_PORT=str(port))
+
+        assert radius_command(8123, env, data_dir=tmp_path) is None
+
+    assert f"RADIUS: UDP port {port} on 127.0.0.1 is in use" in capsys.readouterr().out

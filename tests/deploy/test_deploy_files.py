@@ -7,11 +7,13 @@ round trip (and the migrate step's shell snippet) touches PostgreSQL and Redis.
 
 import importlib
 import importlib.util
+import io
 import ipaddress
 import json
 import os
 import re
 import shlex
+import subprocess
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,11 +22,12 @@ import pytest
 import yaml
 from celery import Celery
 from celery.app.utils import find_app
-from django.core.management import get_commands
+from django.core.management import call_command, get_commands
 from django.test import Client
 
 from apps.core import metrics
 from apps.core.middleware import OperationsMiddleware
+from apps.isp.radius.freeradius import freeradius_binary
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKER = REPO / "docker"
@@ -685,3 +688,68 @@ def test_the_tenant_backup_commands_named_in_the_docs_exist():
     for command in ("tenant_backup", "tenant_restore"):
         assert command in available
         assert f"manage.py {command}" in readme
+
+
+# --- RADIUS: FreeRADIUS (radius) asking DotMac's threaded radius-api ---------------------------
+
+RADIUS_DOCKERFILE = DOCKER / "radius" / "Dockerfile"
+
+
+def test_compose_radius_publishes_the_radius_ports_and_builds_freeradius_on_the_app_image():
+    radius = compose_service("radius")
+    assert {"1812/udp", "1813/udp"} <= {str(port).split(":")[-1] for port in radius["ports"]}
+    build = radius["build"]
+    assert (COMPOSE.parent / build["context"] / "Dockerfile").resolve() == RADIUS_DOCKERFILE
+    assert build["additional_contexts"] == {"app": "service:web"}
+    instructions = RADIUS_DOCKERFILE.read_text()
+    assert re.search(r"(?m)^FROM app$", instructions)
+    assert "freeradius freeradius-rest" in instructions
+    assert re.search(r"(?m)^USER 10001:10001$", instructions), "not root at run time"
+    assert radius["depends_on"]["radius-api"]["condition"] == "service_healthy"
+
+
+def test_compose_radius_api_serves_freeradius_from_threaded_workers(monkeypatch, tmp_path):
+    """rlm_rest keeps its connections open: a sync worker would be held by each of them."""
+    api = compose_service("radius-api")
+    assert api["image"] == compose_service("web")["image"]
+    assert "command" not in api, "radius-api runs the image's gunicorn CMD"
+    assert "/health/ready" in json.dumps(api["healthcheck"])
+    env = {
+        key: compose_default(value)
+        for key, value in api["environment"].items()
+        if key.startswith("GUNICORN_")
+    }
+    gunicorn = gunicorn_settings(monkeypatch, tmp_path, env)
+    assert gunicorn.worker_class == "gthread"
+    assert gunicorn.threads >= 8
+    assert seconds(api["stop_grace_period"]) > gunicorn.graceful_timeout
+    for role in ("radius", "radius-api", "web"):
+        url = urlsplit(compose_service(role)["environment"]["RADIUS_API_URL"])
+        assert (url.hostname, url.port) == ("radius-api", 8000), role
+        # One value for both sides (or both derive it from the one SECRET_KEY).
+        assert compose_service(role)["environment"]["RADIUS_API_TOKEN"] == "${RADIUS_API_TOKEN:-}"
+
+
+def test_compose_radius_command_writes_a_config_freeradius_loads_listening_on_every_address(
+    tmp_path, settings
+):
+    (write, run) = split_shell(as_argv(compose_service("radius")["command"]))
+    arguments = write[write.index("manage.py") + 1 :]
+    assert arguments[0] == "radius_config"
+    directory = arguments[arguments.index("--directory") + 1]
+    assert run[:2] == ["exec", "freeradius"]
+    assert run[run.index("-d") + 1] == directory
+    settings.RADIUS_API_URL = compose_service("radius")["environment"]["RADIUS_API_URL"]
+    arguments[arguments.index("--directory") + 1] = str(tmp_path)
+
+    call_command(*arguments, stdout=io.StringIO())
+
+    conf = (tmp_path / "radiusd.conf").read_text()
+    assert 'connect_uri = "http://radius-api:8000/_radius"' in conf
+    assert conf.count("ipaddr = *") == 2  # auth and acct, on the container's every address
+    binary = freeradius_binary()
+    if binary is None:
+        pytest.skip("FreeRADIUS is not installed: the configuration was not loaded")
+    argv = [binary, *(str(tmp_path) if arg == directory else arg for arg in run[2:]), "-C"]
+    checked = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
