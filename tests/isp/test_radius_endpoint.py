@@ -66,7 +66,7 @@ def nas_a(tenant_a):
 
 
 def shortname(tenant, nas) -> str:
-    return f"{tenant.schema_name}:{nas.pk}"
+    return f"{tenant.schema_name}:{nas.pk}:{nas.type}"
 
 
 def test_only_freeradius_with_the_token_may_call(nas_a, tenant_a):

@@ -3,10 +3,10 @@ ahead of Django's (dotmac/wsgi.py), so that an Access-Request costs its queries 
 (no middleware stack, no sessions, no templates: FreeRADIUS is the only client).
 
 - `GET  /_radius/client?address=A`: the dynamic client of a NAS address (its secret and a short
-  name `schema:nas_id` that FreeRADIUS sends back with each packet of that client), or 404.
-- `POST /_radius/authorize?nas=schema:nas_id`: the request's attributes (rlm_rest's JSON body)
+  name `schema:nas_id:type` that FreeRADIUS sends back with each packet of that client), or 404.
+- `POST /_radius/authorize?nas=schema:nas_id:type`: the request's attributes (rlm_rest's JSON body)
   → 200 with control and reply attributes, or 401 (Access-Reject).
-- `POST /_radius/accounting?nas=schema:nas_id` → 204 once recorded.
+- `POST /_radius/accounting?nas=schema:nas_id:type` → 204 once recorded.
 
 FreeRADIUS signs in with HTTP basic auth, password RADIUS_API_TOKEN. A NAS's short name is only
 ever written by `client` from the NasRoute the packet's source address matched, after the
@@ -25,7 +25,7 @@ from django.db import close_old_connections, connection
 
 from apps.core.localcache import tenancy_cache
 from apps.isp.constants import APP_KEY, RADIUS
-from apps.isp.models import Nas
+from apps.isp.models import Nas, NasType
 from apps.isp.services.radius import PacketError, radius_account, radius_authorize
 from apps.platform.licensing.entitlements import entitlements_for
 from apps.platform.tenants.models import NasRoute, Tenant
@@ -106,22 +106,23 @@ def _packet(environ) -> dict[str, str]:
 
 
 def _nas(query: dict[str, list[str]]) -> tuple[Tenant, Nas]:
-    """The NAS a packet came from (its short name), in its tenant's schema, with the checks
-    that the tenant may use RADIUS."""
-    schema, _, nas_id = (query.get("nas") or [""])[0].partition(":")
+    """The NAS a packet came from, as its short name (`schema:id:type`, written by `_client`)
+    says, with the checks that its tenant may use RADIUS. No query: a NAS removed in DotMac
+    is served until FreeRADIUS asks for its client again (CLIENT_LIFETIME)."""
+    schema, nas_id, nas_type = ((query.get("nas") or [""])[0].split(":") + ["", ""])[:3]
     tenant = _tenant(schema) if schema and nas_id.isdigit() else None
     if tenant is None or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
         raise _Refusal(404, "Unknown NAS.")
+    if nas_type not in NasType.values:
+        raise _Refusal(404, "Unknown NAS type.")
     if tenant.status != Tenant.Status.ACTIVE:
         raise _Refusal(401, "The organisation is not active.")
     entitlements = entitlements_for(tenant.schema_name)
     if not (entitlements.has_app(APP_KEY) and entitlements.has_feature(RADIUS)):
         raise _Refusal(401, "The organisation's plan does not include RADIUS.")
-    connection.set_tenant(tenant)
-    nas = Nas.objects.filter(pk=int(nas_id)).first()
-    if nas is None:
-        raise _Refusal(404, "Unknown NAS.")
-    return tenant, nas
+    if connection.schema_name != tenant.schema_name:  # else its search_path is set already
+        connection.set_tenant(tenant)
+    return tenant, Nas(pk=int(nas_id), type=nas_type)
 
 
 def _attributes(control: dict[str, str], reply: dict[str, str]) -> dict:
@@ -146,7 +147,7 @@ def _client(query) -> tuple[int, dict | None]:
     return 200, {
         f"control:FreeRADIUS-Client-{family}-Address": address,
         "control:FreeRADIUS-Client-Secret": nas.secret,
-        "control:FreeRADIUS-Client-Shortname": f"{route.tenant.schema_name}:{nas.pk}",
+        "control:FreeRADIUS-Client-Shortname": f"{route.tenant.schema_name}:{nas.pk}:{nas.type}",
         "control:FreeRADIUS-Client-NAS-Type": "other",
     }
 
@@ -206,12 +207,15 @@ def _handle(environ) -> tuple[int, dict | None]:
 def radius_application(environ, start_response):
     close_old_connections()
     try:
-        status, body = _handle(environ)
+        # One Redis read for the tenant's and its licence's cached lookups. The connection is
+        # left in the tenant's schema: the next call for it sets nothing (every call sets the
+        # schema it needs first, as Django's tenant middleware does per request).
+        with tenancy_cache.pinned():
+            status, body = _handle(environ)
     except Exception:
         logger.exception("RADIUS call failed")
         status, body = 500, {"error": "Internal error."}
     finally:
-        connection.set_schema_to_public()
         close_old_connections()
     payload = json.dumps(body).encode() if body is not None else b""
     headers = [("Content-Length", str(len(payload)))]

@@ -43,8 +43,10 @@ class FreeRadiusConfig:
     auth_port: int = 1812
     acct_port: int = 1813
     threads: int = 32
-    #: rlm_rest's connections to DotMac (each a request in flight).
-    connections: int = 16
+    #: rlm_rest's connections to DotMac (each a request in flight). As many as threads: a
+    #: FreeRADIUS 3 thread that finds the pool full fails its request at once ("No connections
+    #: available"), which a NAS sees as a reject or a lost accounting packet.
+    connections: int = 32
 
     @classmethod
     def from_settings(cls, directory: Path, **overrides) -> "FreeRadiusConfig":
@@ -149,7 +151,9 @@ modules {{
             auth = "basic"
             username = "freeradius"
             password = "{token}"
-            timeout = 3.0
+            # An Accounting-On closes every session of the NAS in one statement: 50,000 took
+            # 1.9 s (benchmarks/radius.py). A NAS retries; a retry changes nothing.
+            timeout = 10.0
         }}
         # Kept alive between calls, closed before gunicorn's keep-alive (5 s) would. DotMac
         # serves these calls from threaded workers (gthread): a sync worker is held by each

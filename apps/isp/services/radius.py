@@ -12,7 +12,8 @@ packets out of order never count twice (FreeRADIUS #1871, #5685).
 """
 
 import datetime
-from dataclasses import dataclass, field
+import ipaddress
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -21,6 +22,7 @@ from django.utils import timezone
 from netaddr import EUI, AddrFormatError
 
 from apps.core.audit import resolve_actor
+from apps.core.encryption import decrypt
 from apps.core.kit.writes import record_create
 from apps.isp.models import (
     DataTopUp,
@@ -30,10 +32,11 @@ from apps.isp.models import (
     RadiusLogin,
     RadiusSession,
     Service,
+    ServicePlan,
     TimelineEvent,
     UsageDay,
 )
-from apps.isp.selectors.profiles import service_profile
+from apps.isp.selectors.profiles import login_facts, profile_of
 from apps.isp.selectors.radius import GB, month_octets, month_start, month_top_ups_gb
 from apps.isp.services.billing import LineDraft, invoice_create
 from apps.isp.services.coa import changes_queue
@@ -76,41 +79,45 @@ def _mac(value: str) -> str | None:
         return None
 
 
-def _login(packet: dict[str, str], realm_of_nas: str) -> tuple[RadiusLogin | None, str]:
-    """The login a packet names: `name@realm` (PPPoE; the realm must be the NAS's tenant's),
-    or a MAC address in User-Name or Calling-Station-Id (IPoE)."""
-    user = packet.get("User-Name", "")
+def _identity(packet: dict[str, str], realm_of_nas: str) -> tuple[str | None, str | None, str]:
+    """Who a packet names: `name@realm` (PPPoE; the realm must be the NAS's tenant's), or, with
+    no realm, a user name that may be a PPPoE login or a MAC address (IPoE: in User-Name or
+    Calling-Station-Id). Returns (user name, MAC, why not)."""
+    user = packet.get("User-Name", "")[:253]
     name, at, realm = user.rpartition("@")
     if not at:
-        name = user
-    elif realm.lower() != realm_of_nas:
-        return None, "realm of another organisation"
+        return user.lower(), _mac(user) or _mac(packet.get("Calling-Station-Id", "")), ""
+    if realm.lower() != realm_of_nas:
+        return None, None, "realm of another organisation"
+    return name.lower(), None, ""
+
+
+def _login(packet: dict[str, str], realm_of_nas: str) -> RadiusLogin | None:
+    username, mac, _ = _identity(packet, realm_of_nas)
     logins = RadiusLogin.objects.select_related("service__plan")
-    login = logins.filter(kind=RadiusLogin.Kind.PPPOE, username=name.lower()).first()
-    if login is None and not at:
-        mac = _mac(user) or _mac(packet.get("Calling-Station-Id", ""))
-        if mac is not None:
-            login = logins.filter(kind=RadiusLogin.Kind.IPOE, mac=mac).first()
-    return login, "" if login else "unknown user"
-
-
-def _throttled(login: RadiusLogin, today: datetime.date) -> bool:
-    return login.throttled_month == month_start(today)
+    login = logins.filter(kind=RadiusLogin.Kind.PPPOE, username=username).first()
+    if login is None and mac is not None:
+        login = logins.filter(kind=RadiusLogin.Kind.IPOE, mac=mac).first()
+    return login
 
 
 def radius_authorize(*, nas: Nas, packet: dict[str, str], realm: str) -> Decision:
     """Accept with the plan's attributes, or refuse (pending, suspended without a walled
     garden, terminated, unknown). FreeRADIUS checks the password itself (PAP, CHAP, MS-CHAP)
-    against the Cleartext-Password this puts in its control list."""
-    login, why = _login(packet, realm)
-    if login is None:
+    against the Cleartext-Password this puts in its control list. One query (login_facts)."""
+    username, mac, why = _identity(packet, realm)
+    if why:
         return Decision(False, why)
-    today = timezone.localdate()
-    profile = service_profile(login.service, nas_type=nas.type, throttled=_throttled(login, today))
+    found = login_facts(username=username, mac=mac, nas_type=nas.type)
+    if found is None:
+        return Decision(False, "unknown user")
+    throttled = found.throttled_month == month_start(timezone.localdate())
+    profile = profile_of(replace(found.facts, throttled=throttled))
     if not profile.accept:
         return Decision(False, profile.reason)
-    if login.kind == RadiusLogin.Kind.PPPOE:
-        control = {"Cleartext-Password": login.password}
+    if found.kind == RadiusLogin.Kind.PPPOE:
+        password = decrypt(found.password, label="RadiusLogin.password") if found.password else ""
+        control = {"Cleartext-Password": password}
     else:
         control = {"Auth-Type": "Accept"}
     return Decision(True, profile.reason, control, profile.reply)
@@ -164,6 +171,10 @@ def _report(packet: dict[str, str]) -> _Report:
     if status not in {"Accounting-On", "Accounting-Off"} and not 0 < len(unique_id) <= 48:
         raise PacketError("Acct-Unique-Session-Id is missing or too long.")
     framed_ip = packet.get("Framed-IP-Address") or None
+    try:
+        framed_ip = str(ipaddress.ip_address(framed_ip)) if framed_ip else None
+    except ValueError:
+        framed_ip = None  # not an address: not kept
     return _Report(
         status="Interim-Update" if status == "Alive" else status,
         unique_id=unique_id,
@@ -222,6 +233,8 @@ def radius_account(*, nas: Nas, packet: dict[str, str], realm: str) -> RadiusSes
         session = _session_opened(nas, report, realm)
         if session is None:
             return None  # a concurrent packet opened it first: that one counted
+        if report.status == "Start" and session.input_octets == session.output_octets == 0:
+            return session  # opened as the start says: nothing to move forward
     elif report.status == "Start" or (
         session.status == RadiusSession.Status.CLOSED and report.status != "Stop"
     ):
@@ -230,30 +243,57 @@ def radius_account(*, nas: Nas, packet: dict[str, str], realm: str) -> RadiusSes
     return session
 
 
+_SESSION_COLUMNS = (
+    "unique_id", "session_id", "service_id", "nas_id", "username", "framed_ip",
+    "calling_station", "status", "started_at", "updated_at", "input_octets", "output_octets",
+    "terminate_cause",
+)  # fmt: skip
+
+
 def _session_opened(nas: Nas, report: _Report, realm: str) -> RadiusSession | None:
-    login, _ = _login({"User-Name": report.username}, realm)
+    """The session's row, inserted (INSERT … ON CONFLICT DO NOTHING: a concurrent packet of the
+    same session may have inserted it first, and then that one's row is taken, locked)."""
+    username, mac, why = _identity({"User-Name": report.username}, realm)
+    found = None if why else login_facts(username=username, mac=mac, nas_type=nas.type)
     started = report.event - report.session_time if report.status != "Start" else report.event
-    inserted = RadiusSession.objects.bulk_create(
-        [
-            RadiusSession(
-                unique_id=report.unique_id,
-                session_id=report.session_id,
-                service=login.service if login else None,
-                nas=nas,
-                username=report.username,
-                framed_ip=report.framed_ip,
-                calling_station=report.calling_station,
-                started_at=started,
-                updated_at=started,
-            )
-        ],
-        ignore_conflicts=True,
-    )
-    if inserted[0].pk is None:
-        # Lost the race to a concurrent packet of the same session: take its row (locked).
+    session = RadiusSession(
+        unique_id=report.unique_id, session_id=report.session_id,
+        service_id=found.service_id if found else None, nas_id=nas.pk,
+        username=report.username, framed_ip=report.framed_ip,
+        calling_station=report.calling_station, status=RadiusSession.Status.OPEN,
+        started_at=started, updated_at=started,
+    )  # fmt: skip
+    table = RadiusSession._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(_SESSION_COLUMNS)})"  # noqa: S608 (our names)
+            f" VALUES ({', '.join(['%s'] * len(_SESSION_COLUMNS))})"
+            " ON CONFLICT (unique_id) DO NOTHING RETURNING id",
+            [getattr(session, column) for column in _SESSION_COLUMNS],
+        )
+        row = cursor.fetchone()
+    if row is None:
         session = RadiusSession.objects.select_for_update().get(unique_id=report.unique_id)
         return session if report.status != "Start" else None
-    return inserted[0]
+    session.pk = row[0]
+    return session
+
+
+def _fair_use_may_change(service_id: int) -> bool:
+    """Whether the service's plan slows down over its cap, or it is slowed down now: only then
+    is fair use worth checking (one light query instead of the check's locks)."""
+    tables = {"login": RadiusLogin._meta.db_table, "service": Service._meta.db_table,
+              "plan": ServicePlan._meta.db_table}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (p.data_cap_gb IS NOT NULL AND (p.fup_download_kbps IS NOT NULL"  # noqa: S608
+            " OR p.fup_upload_kbps IS NOT NULL)) OR l.throttled_month IS NOT NULL"
+            " FROM {login} l JOIN {service} s ON s.id = l.service_id"
+            " JOIN {plan} p ON p.id = s.plan_id WHERE l.service_id = %s".format(**tables),
+            [service_id],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _advance(session: RadiusSession, report: _Report) -> None:
@@ -274,10 +314,12 @@ def _advance(session: RadiusSession, report: _Report) -> None:
     elif session.status == RadiusSession.Status.STALE:
         # Closed for silence, yet it reports: it is alive after all.
         session.status, session.stopped_at, session.terminate_cause = "open", None, ""
-    session.save()
+    session.save(update_fields=["input_octets", "output_octets", "updated_at", "framed_ip",
+                                "stopped_at", "status", "terminate_cause"])  # fmt: skip
     if session.service_id is not None and (grew_in or grew_out):
         _count(session.service_id, timezone.localdate(report.event), grew_in, grew_out)
-        fair_use_check(service_id=session.service_id, actor="radius")
+        if _fair_use_may_change(session.service_id):
+            fair_use_check(service_id=session.service_id, actor="radius")
 
 
 def sessions_close_stale(*, now: datetime.datetime | None = None) -> int:
