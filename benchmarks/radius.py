@@ -721,13 +721,17 @@ def profile_in_process(args) -> int:
     django.setup()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+    from django_tenants.utils import schema_context
 
+    from apps.isp.models import Nas
     from apps.isp.radius.endpoint import radius_application
     from apps.platform.tenants.models import NasRoute
 
     connection.set_schema_to_public()
     route = NasRoute.objects.get(address="127.0.0.1")
-    nas = f"{route.tenant.schema_name}:{route.nas_id}"
+    with schema_context(route.tenant.schema_name):  # the short name the client lookup gives
+        nas_type = Nas.objects.get(pk=route.nas_id).type
+    nas = f"{route.tenant.schema_name}:{route.nas_id}:{nas_type}"
     auth = "Basic " + base64.b64encode(f"freeradius:{TOKEN}".encode()).decode()
 
     def environ(method, path, query, body=None):

@@ -6,7 +6,7 @@ of authorization, read-only (accounting and billing write them)."""
 from django import forms
 from django.contrib import admin
 
-from apps.core.kit.admin import ServiceAdmin
+from apps.core.kit.admin import ReadOnlyAdmin, ServiceAdmin
 from apps.isp.models import (
     AuthorizationChange,
     DataTopUp,
@@ -81,19 +81,6 @@ class RadiusLoginAdmin(ServiceAdmin):
     update_service = staticmethod(radius.radius_login_update)
     destroy_service = staticmethod(radius.radius_login_delete)
     service_object = "radiuslogin"
-
-
-class ReadOnlyAdmin(ServiceAdmin):
-    """What accounting and the CoA sender write: looked at here, never edited."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RadiusSession)
