@@ -18,6 +18,8 @@ class DemoTenant:
     name: str
     apps: tuple[str, ...]
     users: tuple[DemoUser, ...] = field(default_factory=tuple)
+    #: The plan of an app other than its entry plan (the demo shows what the plan includes).
+    plans: dict[str, str] = field(default_factory=dict)
 
     @property
     def super_admin(self) -> DemoUser:
@@ -31,6 +33,8 @@ DEMO_TENANTS = (
         slug="abc-corp",
         name="ABC Corporation",
         apps=("isp", "crm", "commerce"),
+        # ISP Pro: dunning and RADIUS (DESIGN.md §10: Jane authenticates as jane@abc-corp).
+        plans={"isp": "pro"},
         users=(
             DemoUser("john", "John", "Smith", "Super admin", is_super_admin=True),
             DemoUser("sarah", "Sarah", "Connor", "IT Manager"),
@@ -43,6 +47,7 @@ DEMO_TENANTS = (
         slug="xyz-isp",
         name="XYZ Internet",
         apps=("isp", "projects"),
+        plans={"isp": "pro"},
         users=(DemoUser("admin", "XYZ", "Administrator", "Super admin", is_super_admin=True),),
     ),
 )

@@ -70,6 +70,17 @@ def test_the_seeds_example_tenant_opens_each_users_apps(db, settings):
     assert john["data"]["attributes"]["first_name"] == "John"  # named, for "ask John Smith"
     xyz = api_as("xyz-isp.localhost", "admin", password).get("/api/v1/me/").json()
     assert xyz["data"]["attributes"]["apps"] == ["isp", "isp.portal", "isp.tech", "projects"]
+    # The RADIUS part of the contract: both on ISP Pro (isp.radius), Jane's login, the NAS.
+    from django_tenants.utils import schema_context
+
+    from apps.isp.models import Nas, RadiusLogin
+    from apps.platform.licensing.entitlements import entitlements_for
+
+    assert entitlements_for("abc_corp").has_feature("isp.radius")
+    assert entitlements_for("xyz_isp").has_feature("isp.radius")
+    with schema_context("abc_corp"):
+        assert RadiusLogin.objects.get(username="jane").password == password
+        assert Nas.objects.get(address="127.0.0.1").secret == password
 
 
 def test_it_manager_opens_crm_and_field_tech_does_not(tenant_a):

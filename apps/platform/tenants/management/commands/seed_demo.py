@@ -7,8 +7,9 @@ from django_tenants.utils import schema_context
 
 from apps.core.demo import DEMO_TENANTS, PLATFORM_ADMIN
 from apps.core.registry import registry
+from apps.platform.catalog.models import Plan
 from apps.platform.licensing.models import Subscription
-from apps.platform.licensing.services import subscription_activate
+from apps.platform.licensing.services import subscription_activate, subscription_change_plan
 from apps.platform.tenants import services
 
 
@@ -37,6 +38,11 @@ class Command(BaseCommand):
             )
             for subscription in tenant.subscriptions.filter(status=Subscription.Status.TRIAL):
                 subscription_activate(subscription=subscription, actor="demo")
+            for app_key, plan_key in demo.plans.items():
+                subscription = tenant.subscriptions.select_related("plan").get(app__key=app_key)
+                if subscription.plan.key != plan_key:
+                    plan = Plan.objects.get(app__key=app_key, key=plan_key)
+                    subscription_change_plan(subscription=subscription, plan=plan, actor="demo")
             with schema_context(tenant.schema_name):
                 for seeder in registry.demo_seeders:
                     seeder.run(tenant=tenant, demo=demo, password=password)
