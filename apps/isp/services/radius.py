@@ -192,24 +192,29 @@ def _report(packet: dict[str, str]) -> _Report:
     )
 
 
-def _count(service_id: int, day: datetime.date, input_octets: int, output_octets: int) -> None:
-    """Add to the day's usage in one statement (concurrent sessions of a service add up)."""
-    table = UsageDay._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (service_id, day, input_octets, output_octets)"  # noqa: S608
-            " VALUES (%s, %s, %s, %s) ON CONFLICT (service_id, day) DO UPDATE SET"
-            f" input_octets = {table}.input_octets + EXCLUDED.input_octets,"
-            f" output_octets = {table}.output_octets + EXCLUDED.output_octets",
-            [service_id, day, input_octets, output_octets],
-        )
-
-
 def _nas_restarted(nas: Nas, report: _Report) -> int:
     """Accounting-On/Off: the NAS (re)started, so every session it had is over."""
     return RadiusSession.objects.filter(nas=nas, status=RadiusSession.Status.OPEN).update(
         status=RadiusSession.Status.STALE, stopped_at=report.event, terminate_cause="NAS-Reboot"
     )
+
+
+def _session_locked(unique_id: str) -> RadiusSession | None:
+    """The session's row, locked; the columns accounting reads (a raw query: no ORM compiling
+    on the hot path)."""
+    columns = ", ".join(_LOCKED_COLUMNS)
+    rows = RadiusSession.objects.raw(
+        f"SELECT {columns} FROM {RadiusSession._meta.db_table}"  # noqa: S608 (our names)
+        " WHERE unique_id = %s FOR UPDATE",
+        [unique_id],
+    )
+    return next(iter(rows), None)
+
+
+_LOCKED_COLUMNS = (
+    "id", "unique_id", "service_id", "status", "started_at", "updated_at", "stopped_at",
+    "input_octets", "output_octets", "framed_ip", "terminate_cause",
+)  # fmt: skip
 
 
 @transaction.atomic
@@ -220,7 +225,7 @@ def radius_account(*, nas: Nas, packet: dict[str, str], realm: str) -> RadiusSes
     if report.status in {"Accounting-On", "Accounting-Off"}:
         _nas_restarted(nas, report)
         return None
-    session = RadiusSession.objects.select_for_update().filter(unique_id=report.unique_id).first()
+    session = _session_locked(report.unique_id)
     if session is not None and report.status == "Start" and session.status != "open":
         if report.event <= (session.stopped_at or session.updated_at):
             return session  # a start older than the stop: replayed out of order
@@ -279,26 +284,31 @@ def _session_opened(nas: Nas, report: _Report, realm: str) -> RadiusSession | No
     return session
 
 
-def _fair_use_may_change(service_id: int) -> bool:
-    """Whether the service's plan slows down over its cap, or it is slowed down now: only then
-    is fair use worth checking (one light query instead of the check's locks)."""
-    tables = {"login": RadiusLogin._meta.db_table, "service": Service._meta.db_table,
-              "plan": ServicePlan._meta.db_table}  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (p.data_cap_gb IS NOT NULL AND (p.fup_download_kbps IS NOT NULL"  # noqa: S608
-            " OR p.fup_upload_kbps IS NOT NULL)) OR l.throttled_month IS NOT NULL"
-            " FROM {login} l JOIN {service} s ON s.id = l.service_id"
-            " JOIN {plan} p ON p.id = s.plan_id WHERE l.service_id = %s".format(**tables),
-            [service_id],
-        )
-        row = cursor.fetchone()
-    return bool(row and row[0])
+#: The session's new state, the day's usage and whether fair use may change, in one statement.
+_ADVANCE = """
+WITH session AS (
+    UPDATE {sessions} SET input_octets = %(input)s, output_octets = %(output)s,
+        updated_at = %(updated)s, framed_ip = %(ip)s, stopped_at = %(stopped)s,
+        status = %(status)s, terminate_cause = %(cause)s
+    WHERE id = %(id)s
+), usage AS (
+    INSERT INTO {usage} (service_id, day, input_octets, output_octets)
+    SELECT %(service)s, %(day)s, %(grew_in)s, %(grew_out)s WHERE %(counts)s
+    ON CONFLICT (service_id, day) DO UPDATE SET
+        input_octets = {usage}.input_octets + EXCLUDED.input_octets,
+        output_octets = {usage}.output_octets + EXCLUDED.output_octets
+)
+SELECT (p.data_cap_gb IS NOT NULL AND (p.fup_download_kbps IS NOT NULL
+        OR p.fup_upload_kbps IS NOT NULL)) OR l.throttled_month IS NOT NULL
+FROM {logins} l JOIN {services} s ON s.id = l.service_id JOIN {plans} p ON p.id = s.plan_id
+WHERE %(counts)s AND l.service_id = %(service)s
+"""
 
 
 def _advance(session: RadiusSession, report: _Report) -> None:
     """Move the session's counters forward to the report's (never back) and add what they grew
-    by to the day's usage; a stop closes it."""
+    by to the day's usage; a stop closes it. Fair use is checked when the usage grew on a plan
+    that slows down (or of a service slowed down now)."""
     grew_in = max(0, report.input_octets - session.input_octets)
     grew_out = max(0, report.output_octets - session.output_octets)
     session.input_octets += grew_in
@@ -314,12 +324,25 @@ def _advance(session: RadiusSession, report: _Report) -> None:
     elif session.status == RadiusSession.Status.STALE:
         # Closed for silence, yet it reports: it is alive after all.
         session.status, session.stopped_at, session.terminate_cause = "open", None, ""
-    session.save(update_fields=["input_octets", "output_octets", "updated_at", "framed_ip",
-                                "stopped_at", "status", "terminate_cause"])  # fmt: skip
-    if session.service_id is not None and (grew_in or grew_out):
-        _count(session.service_id, timezone.localdate(report.event), grew_in, grew_out)
-        if _fair_use_may_change(session.service_id):
-            fair_use_check(service_id=session.service_id, actor="radius")
+    counts = session.service_id is not None and bool(grew_in or grew_out)
+    tables = {"sessions": RadiusSession._meta.db_table, "usage": UsageDay._meta.db_table,
+              "logins": RadiusLogin._meta.db_table, "services": Service._meta.db_table,
+              "plans": ServicePlan._meta.db_table}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ADVANCE.format(**tables),
+            {
+                "id": session.pk, "input": session.input_octets, "output": session.output_octets,
+                "updated": session.updated_at, "stopped": session.stopped_at,
+                "ip": str(session.framed_ip) if session.framed_ip else None,
+                "status": session.status, "cause": session.terminate_cause,
+                "service": session.service_id, "day": timezone.localdate(report.event),
+                "grew_in": grew_in, "grew_out": grew_out, "counts": counts,
+            },
+        )  # fmt: skip
+        row = cursor.fetchone()
+    if row and row[0]:
+        fair_use_check(service_id=session.service_id, actor="radius")
 
 
 def sessions_close_stale(*, now: datetime.datetime | None = None) -> int:
