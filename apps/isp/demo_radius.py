@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.core.kit.writes import record_create
 from apps.isp.models import Nas, NasType, RadiusLogin, RadiusSession, Service, Site, UsageDay
+from apps.isp.selectors.radius import GB
 from apps.isp.services.nas import nas_route_sync
 
 __all__ = ["NAS_ADDRESSES", "radius_demo_ensure"]
@@ -25,7 +26,6 @@ __all__ = ["NAS_ADDRESSES", "radius_demo_ensure"]
 NAS_ADDRESSES = {"abc-corp": "127.0.0.1", "xyz-isp": "127.0.0.2"}
 ACTOR = "demo"
 HISTORY_DAYS = 30
-GB = 1000**3
 
 
 def radius_demo_ensure(*, demo, password: str) -> None:

@@ -8,7 +8,7 @@ licence allows it, each from (and so into) that tenant's schema.
 from celery import shared_task
 from django_tenants.utils import get_tenant_model, schema_context
 
-from apps.isp.constants import RADIUS
+from apps.isp.constants import DUNNING, RADIUS
 from apps.isp.models import BillingRun
 from apps.isp.services import coa, dunning
 from apps.isp.services.radius import sessions_close_stale
@@ -32,14 +32,23 @@ def _tenants_with(check) -> list[str]:
     ]
 
 
+def _in_each_tenant_with(check, run) -> int:
+    """run() in the schema of every active tenant whose entitlements pass `check` (a task's
+    `delay` sends the task from, and so into, that schema); returns how many."""
+    schemas = _tenants_with(check)
+    for schema in schemas:
+        with schema_context(schema):
+            run()
+    return len(schemas)
+
+
 @shared_task(name="isp.billing_runs_fan_out")
 def billing_runs_fan_out() -> int:
     """One billing run up to today for every tenant whose ISP subscription is usable."""
-    schemas = _tenants_with(lambda entitlements: entitlements.has_app("isp"))
-    for schema in schemas:
-        with schema_context(schema):
-            billing_run_request(actor="schedule")
-    return len(schemas)
+    return _in_each_tenant_with(
+        lambda entitlements: entitlements.has_app("isp"),
+        lambda: billing_run_request(actor="schedule"),
+    )
 
 
 @shared_task(name="isp.dunning_run", acks_late=True)
@@ -51,11 +60,9 @@ def dunning_run() -> dict:
 @shared_task(name="isp.dunning_fan_out")
 def dunning_fan_out() -> int:
     """One dunning run for every tenant whose ISP plan has the `isp.dunning` feature."""
-    schemas = _tenants_with(lambda entitlements: entitlements.has_feature("isp.dunning"))
-    for schema in schemas:
-        with schema_context(schema):
-            dunning_run.delay()
-    return len(schemas)
+    return _in_each_tenant_with(
+        lambda entitlements: entitlements.has_feature(DUNNING), dunning_run.delay
+    )
 
 
 @shared_task(name="isp.radius_sessions_close_stale")
@@ -67,11 +74,9 @@ def radius_sessions_close_stale() -> int:
 @shared_task(name="isp.radius_fan_out")
 def radius_fan_out() -> int:
     """The stale-session sweep in every tenant whose ISP plan has `isp.radius`."""
-    schemas = _tenants_with(lambda entitlements: entitlements.has_feature(RADIUS))
-    for schema in schemas:
-        with schema_context(schema):
-            radius_sessions_close_stale.delay()
-    return len(schemas)
+    return _in_each_tenant_with(
+        lambda entitlements: entitlements.has_feature(RADIUS), radius_sessions_close_stale.delay
+    )
 
 
 @shared_task(name=coa.SEND_TASK, acks_late=True)
@@ -93,8 +98,6 @@ def radius_changes_sweep() -> int:
 @shared_task(name="isp.radius_changes_fan_out")
 def radius_changes_fan_out() -> int:
     """One sweep of lost changes of authorization for every tenant with `isp.radius`."""
-    schemas = _tenants_with(lambda entitlements: entitlements.has_feature(coa.FEATURE))
-    for schema in schemas:
-        with schema_context(schema):
-            radius_changes_sweep.delay()
-    return len(schemas)
+    return _in_each_tenant_with(
+        lambda entitlements: entitlements.has_feature(RADIUS), radius_changes_sweep.delay
+    )

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from apps.core.api.filters import FilterSet, IntegerFilter
 from apps.core.api.serializers import ModelSerializer
 from apps.core.api.viewsets import BaseViewSet, ReadOnlyModelViewSet
+from apps.isp.constants import RADIUS
 from apps.isp.models import AuthorizationChange
 from apps.isp.services import coa
 
@@ -54,7 +55,7 @@ class RadiusChangeViewSet(ReadOnlyModelViewSet):
     search_fields = ["service__customer__name", "session__username", "session__session_id"]
     ordering_fields = ["created_at", "next_attempt_at", "attempts", "status"]
     resource_type = "radius_change"
-    required_feature = coa.FEATURE
+    required_feature = RADIUS
     object_actions = {**BaseViewSet.object_actions, "retry": "change"}
 
     @extend_schema(request=None, responses=AuthorizationChangeSerializer)

@@ -66,9 +66,14 @@ def render_value(template: str, *, down_kbps: int, up_kbps: int) -> str:
     )
 
 
+def _map_or_builtin(own: dict[str, str] | None, nas_type: str) -> dict[str, str]:
+    """The tenant's own map of the NAS type, else the built-in one."""
+    return own or BUILTIN_MAPS.get(nas_type, BUILTIN_MAPS[NasType.OTHER])
+
+
 def attribute_map(nas_type: str) -> dict[str, str]:
     own = dict(NasAttribute.objects.filter(nas_type=nas_type).values_list("attribute", "value"))
-    return own or BUILTIN_MAPS.get(nas_type, BUILTIN_MAPS[NasType.OTHER])
+    return _map_or_builtin(own, nas_type)
 
 
 @dataclass(frozen=True)
@@ -215,7 +220,7 @@ def login_facts(*, username: str | None, mac: str | None, nas_type: str) -> Logi
         facts=ProfileFacts(
             status=status, download_mbps=down, upload_mbps=up, fup_download_kbps=fup_down,
             fup_upload_kbps=fup_up, suspended_access=suspended_access, walled_garden_pool=pool,
-            attributes=own_map or BUILTIN_MAPS.get(nas_type, BUILTIN_MAPS[NasType.OTHER]),
+            attributes=_map_or_builtin(own_map, nas_type),
             static_address=address, throttled=False,
         ),
     )  # fmt: skip

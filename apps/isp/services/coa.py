@@ -48,6 +48,7 @@ from pyrad.packet import (
 from apps.core.dispatch import dispatch
 from apps.core.exceptions import ConflictError
 from apps.core.kit.writes import record_update
+from apps.isp.constants import RADIUS
 from apps.isp.models import (
     AuthorizationChange,
     Nas,
@@ -58,11 +59,11 @@ from apps.isp.models import (
     TimelineEvent,
 )
 from apps.isp.selectors.profiles import service_profile
+from apps.isp.selectors.radius import month_start
 from apps.isp.services.timeline import timeline_record
 from apps.platform.licensing.guards import current_entitlements
 
 __all__ = [
-    "FEATURE",
     "SEND_TASK",
     "NasAnswer",
     "change_attempt",
@@ -73,7 +74,6 @@ __all__ = [
     "radius_dictionary",
 ]
 
-FEATURE = "isp.radius"
 #: The task sending one attempt (apps/isp/tasks.py), named: tasks sit above services.
 SEND_TASK = "isp.radius_change_send"
 DICTIONARY = Path(__file__).resolve().parent.parent / "radius" / "dictionary"
@@ -97,7 +97,7 @@ def radius_dictionary() -> Dictionary:
 
 
 def radius_licensed() -> bool:
-    return current_entitlements().has_feature(FEATURE)
+    return current_entitlements().has_feature(RADIUS)
 
 
 def _throttled(service: Service) -> bool:
@@ -107,7 +107,7 @@ def _throttled(service: Service) -> bool:
         .values_list("throttled_month", flat=True)
         .first()
     )
-    return month is not None and month == timezone.localdate().replace(day=1)
+    return month is not None and month == month_start(timezone.localdate())
 
 
 def _decide(service, session, reason, *, throttled, network) -> tuple[str, dict]:

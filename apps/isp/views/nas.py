@@ -19,23 +19,21 @@ from apps.isp.forms import StaffTopUpForm, TopUpForm
 from apps.isp.models import Nas, RadiusLogin, RadiusSession, Service
 from apps.isp.selectors.radius import (
     DEFAULT_USAGE_DAYS,
+    GB,
     month_usage,
     sessions_listed,
     usage_by_day,
     wire_username,
 )
+from apps.isp.services.coa import radius_licensed
 from apps.isp.services.radius import data_top_up_add
 from apps.isp.views.base import IspPage
 from apps.isp.views.charts import Series, month_chart
 from apps.isp.views.network import NetworkPage
-from apps.platform.licensing.guards import current_entitlements, ensure_feature
+from apps.platform.licensing.guards import ensure_feature
 
 #: Open sessions a page lists.
 SESSIONS_SHOWN = 100
-
-
-def radius_in_plan() -> bool:
-    return current_entitlements().has_feature(RADIUS)
 
 
 class RadiusPage(NetworkPage):
@@ -43,7 +41,7 @@ class RadiusPage(NetworkPage):
     plans include it (403)."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not radius_in_plan():
+        if request.user.is_authenticated and not radius_licensed():
             return self.render("isp/network/radius_not_in_plan.html", status=403)
         return super().dispatch(request, *args, **kwargs)
 
@@ -113,7 +111,7 @@ def connection_context(service: Service, slug: str) -> dict:
         "login": login,
         "wire_username": wire_username(login, slug),
         "usage_chart": usage_chart(points),
-        "usage_total_gb": round(sum(p.total for p in points) / 1000**3, 2),
+        "usage_total_gb": round(sum(p.total for p in points) / GB, 2),
         "month": month_usage(service, today),
         "top_up_form": TopUpForm(),
     }
@@ -129,7 +127,7 @@ class ServiceDetail(IspPage, DetailPage):
         return self.get_row(Service.objects.select_related("customer", "plan"), self.kwargs["pk"])
 
     def detail_context(self, service) -> dict:
-        if not radius_in_plan():
+        if not radius_licensed():
             return {"radius": False}
         sessions = sessions_listed().filter(service=service, status=RadiusSession.Status.OPEN)
         return {

@@ -14,8 +14,9 @@ from apps.isp.gateways import gateway
 from apps.isp.models import Customer, Invoice, Payment, Service
 from apps.isp.services import customers as customer_services
 from apps.isp.services import payments
+from apps.isp.services.coa import radius_licensed
 from apps.isp.views.base import PortalPage
-from apps.isp.views.nas import connection_context, radius_in_plan, top_up
+from apps.isp.views.nas import connection_context, top_up
 
 
 class Overview(PortalPage):
@@ -155,7 +156,7 @@ class ServiceDetail(PortalPage, DetailPage):
         return self.get_row(Service.objects.select_related("plan"), self.kwargs["pk"])
 
     def detail_context(self, service) -> dict:
-        if not radius_in_plan():
+        if not radius_licensed():
             return {"radius": False}
         return {"radius": True, **connection_context(service, self.request.tenant.slug)}
 
