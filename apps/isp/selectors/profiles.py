@@ -21,6 +21,7 @@ from apps.isp.models import (
 
 __all__ = [
     "BUILTIN_MAPS",
+    "LOGIN_MATCH",
     "LoginFacts",
     "Profile",
     "ProfileFacts",
@@ -178,6 +179,13 @@ class LoginFacts:
     facts: ProfileFacts
 
 
+#: The login a packet names, as the tail of a query on the logins (`l`; parameters `username`
+#: and `mac`): the PPPoE login of that user name, else the IPoE login of that MAC address.
+LOGIN_MATCH = """(l.kind = 'pppoe' AND l.username = %(username)s)
+   OR (l.kind = 'ipoe' AND l.mac = %(mac)s)
+ORDER BY l.kind = 'pppoe' DESC LIMIT 1"""
+
+
 def _login_query() -> str:
     tables = {
         "login": RadiusLogin._meta.db_table,
@@ -196,9 +204,8 @@ SELECT l.kind, l.password, l.throttled_month, s.id, s.status, p.download_mbps, p
         WHERE n.id = 1),
        (SELECT json_object_agg(m.attribute, m.value) FROM {map} m WHERE m.nas_type = %(type)s)
 FROM {login} l JOIN {service} s ON s.id = l.service_id JOIN {plan} p ON p.id = s.plan_id
-WHERE (l.kind = 'pppoe' AND l.username = %(username)s) OR (l.kind = 'ipoe' AND l.mac = %(mac)s)
-ORDER BY l.kind = 'pppoe' DESC LIMIT 1
-""".format(**tables)  # noqa: S608 (our own table names)
+WHERE {match}
+""".format(match=LOGIN_MATCH, **tables)  # noqa: S608 (our own table names)
 
 
 def login_facts(*, username: str | None, mac: str | None, nas_type: str) -> LoginFacts | None:

@@ -36,7 +36,7 @@ from apps.isp.models import (
     TimelineEvent,
     UsageDay,
 )
-from apps.isp.selectors.profiles import login_facts, profile_of
+from apps.isp.selectors.profiles import LOGIN_MATCH, login_facts, profile_of
 from apps.isp.selectors.radius import GB, month_octets, month_start, month_top_ups_gb
 from apps.isp.services.billing import LineDraft, invoice_create
 from apps.isp.services.coa import changes_queue
@@ -90,15 +90,6 @@ def _identity(packet: dict[str, str], realm_of_nas: str) -> tuple[str | None, st
     if realm.lower() != realm_of_nas:
         return None, None, "realm of another organisation"
     return name.lower(), None, ""
-
-
-def _login(packet: dict[str, str], realm_of_nas: str) -> RadiusLogin | None:
-    username, mac, _ = _identity(packet, realm_of_nas)
-    logins = RadiusLogin.objects.select_related("service__plan")
-    login = logins.filter(kind=RadiusLogin.Kind.PPPOE, username=username).first()
-    if login is None and mac is not None:
-        login = logins.filter(kind=RadiusLogin.Kind.IPOE, mac=mac).first()
-    return login
 
 
 def radius_authorize(*, nas: Nas, packet: dict[str, str], realm: str) -> Decision:
@@ -199,150 +190,165 @@ def _nas_restarted(nas: Nas, report: _Report) -> int:
     )
 
 
-def _session_locked(unique_id: str) -> RadiusSession | None:
-    """The session's row, locked; the columns accounting reads (a raw query: no ORM compiling
-    on the hot path)."""
-    columns = ", ".join(_LOCKED_COLUMNS)
-    rows = RadiusSession.objects.raw(
-        f"SELECT {columns} FROM {RadiusSession._meta.db_table}"  # noqa: S608 (our names)
-        " WHERE unique_id = %s FOR UPDATE",
-        [unique_id],
-    )
-    return next(iter(rows), None)
+def radius_account(*, nas: Nas, packet: dict[str, str], realm: str) -> int | None:
+    """Record one accounting packet. Returns the id of the session it concerned (None for a
+    NAS's Accounting-On/Off, or a packet that changed nothing).
 
-
-_LOCKED_COLUMNS = (
-    "id", "unique_id", "service_id", "status", "started_at", "updated_at", "stopped_at",
-    "input_octets", "output_octets", "framed_ip", "terminate_cause",
-)  # fmt: skip
-
-
-@transaction.atomic
-def radius_account(*, nas: Nas, packet: dict[str, str], realm: str) -> RadiusSession | None:
-    """Record one accounting packet. Returns the session it concerned (None for a NAS's
-    Accounting-On/Off)."""
+    The common packets are one statement each, committed on its own (no transaction around
+    it): a Start inserts its session, an Interim or a Stop advances it (locks the row, moves it
+    forward, counts the day's usage). The rest (a session the NAS never started, a Start of a
+    known session) takes a step more; any step may be repeated: a NAS that got no answer sends
+    the packet again, and nothing is counted twice."""
     report = _report(packet)
     if report.status in {"Accounting-On", "Accounting-Off"}:
         _nas_restarted(nas, report)
         return None
-    session = _session_locked(report.unique_id)
-    if session is not None and report.status == "Start" and session.status != "open":
-        if report.event <= (session.stopped_at or session.updated_at):
-            return session  # a start older than the stop: replayed out of order
-        # The NAS reused the id for a new session (its counter restarted): keep the old one
-        # under a name of its own.
-        session.unique_id = f"{report.unique_id}.{session.pk}"
-        session.save(update_fields=["unique_id"])
-        session = None
-    if session is None:
-        session = _session_opened(nas, report, realm)
-        if session is None:
-            return None  # a concurrent packet opened it first: that one counted
-        if report.status == "Start" and session.input_octets == session.output_octets == 0:
-            return session  # opened as the start says: nothing to move forward
-    elif report.status == "Start" or (
-        session.status == RadiusSession.Status.CLOSED and report.status != "Stop"
-    ):
-        return session  # a repeated start, or an interim after the stop: nothing new
-    _advance(session, report)
-    return session
+    if report.status == "Start":
+        opened = _session_inserted(nas, report, realm)
+        if opened is None:
+            return _start_again(nas, report, realm)
+        if report.input_octets or report.output_octets:
+            _advanced(report)  # a start that reports usage already: counted as an interim
+        return opened
+    advanced = _advanced(report)
+    if advanced is None and _session_inserted(nas, report, realm) is not None:
+        advanced = _advanced(report)  # no start was seen: opened now, counted from zero
+    return advanced
 
 
 _SESSION_COLUMNS = (
-    "unique_id", "session_id", "service_id", "nas_id", "username", "framed_ip",
-    "calling_station", "status", "started_at", "updated_at", "input_octets", "output_octets",
-    "terminate_cause",
+    "unique_id", "session_id", "nas_id", "username", "framed_ip", "calling_station", "status",
+    "started_at", "updated_at", "input_octets", "output_octets", "terminate_cause",
 )  # fmt: skip
 
+#: A new session's row, tied to the service of the login it names, unless the NAS sent it
+#: before (ON CONFLICT DO NOTHING: then no id comes back).
+_INSERT = """
+INSERT INTO {{sessions}} ({columns}, service_id)
+VALUES ({values}, (SELECT l.service_id FROM {{logins}} l WHERE {{match}}))
+ON CONFLICT (unique_id) DO NOTHING RETURNING id
+""".format(
+    columns=", ".join(_SESSION_COLUMNS),
+    values=", ".join(f"%(v_{column})s" for column in _SESSION_COLUMNS),
+)
 
-def _session_opened(nas: Nas, report: _Report, realm: str) -> RadiusSession | None:
-    """The session's row, inserted (INSERT … ON CONFLICT DO NOTHING: a concurrent packet of the
-    same session may have inserted it first, and then that one's row is taken, locked)."""
+
+def _session_inserted(nas: Nas, report: _Report, realm: str) -> int | None:
+    """The id of the session's row, inserted as the packet opens it (a Start, or the first
+    packet seen of a session whose start was lost: started its Acct-Session-Time ago), or None
+    when the row exists already."""
     username, mac, why = _identity({"User-Name": report.username}, realm)
-    found = None if why else login_facts(username=username, mac=mac, nas_type=nas.type)
     started = report.event - report.session_time if report.status != "Start" else report.event
-    session = RadiusSession(
-        unique_id=report.unique_id, session_id=report.session_id,
-        service_id=found.service_id if found else None, nas_id=nas.pk,
-        username=report.username, framed_ip=report.framed_ip,
-        calling_station=report.calling_station, status=RadiusSession.Status.OPEN,
-        started_at=started, updated_at=started,
-    )  # fmt: skip
-    table = RadiusSession._meta.db_table
+    row = {
+        "unique_id": report.unique_id, "session_id": report.session_id, "nas_id": nas.pk,
+        "username": report.username, "framed_ip": report.framed_ip,
+        "calling_station": report.calling_station, "status": RadiusSession.Status.OPEN,
+        "started_at": started, "updated_at": started, "input_octets": 0, "output_octets": 0,
+        "terminate_cause": "",
+    }  # fmt: skip
+    values = {f"v_{column}": value for column, value in row.items()}
+    # A realm of another organisation: tied to no service (no login is looked up).
+    values.update(username=None if why else username, mac=None if why else mac)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(_SESSION_COLUMNS)})"  # noqa: S608 (our names)
-            f" VALUES ({', '.join(['%s'] * len(_SESSION_COLUMNS))})"
-            " ON CONFLICT (unique_id) DO NOTHING RETURNING id",
-            [getattr(session, column) for column in _SESSION_COLUMNS],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        session = RadiusSession.objects.select_for_update().get(unique_id=report.unique_id)
-        return session if report.status != "Start" else None
-    session.pk = row[0]
-    return session
+        cursor.execute(_INSERT.format(**_tables(), match=LOGIN_MATCH), values)
+        inserted = cursor.fetchone()
+    return inserted[0] if inserted else None
 
 
-#: The session's new state, the day's usage and whether fair use may change, in one statement.
+@transaction.atomic
+def _start_again(nas: Nas, report: _Report, realm: str) -> int | None:
+    """A Start of a session already known: repeated (or older than its stop, replayed out of
+    order), nothing new; or, when the session is over and the start newer, the NAS reused the
+    id for a new session (its counter restarted): the old one is kept under a name of its own
+    and the new one opened."""
+    session = (
+        RadiusSession.objects.select_for_update()
+        .only("pk", "status", "stopped_at", "updated_at")
+        .filter(unique_id=report.unique_id)
+        .first()
+    )
+    if session is None or session.status == RadiusSession.Status.OPEN:
+        return None
+    if report.event <= (session.stopped_at or session.updated_at):
+        return None
+    RadiusSession.objects.filter(pk=session.pk).update(unique_id=f"{report.unique_id}.{session.pk}")
+    return _session_inserted(nas, report, realm)
+
+
+#: A session moved forward by an Interim or a Stop, in one statement: its row locked, the
+#: counters only ever raised (an older packet changes nothing), what they grew by added to the
+#: day's usage, and whether fair use may change (the usage grew on a plan that slows down, or
+#: of a service slowed down now). An interim after the stop finds no row to update.
+#: (`UPDATE … FROM (SELECT … FOR UPDATE)`: the old counters, read under the row's lock.)
 _ADVANCE = """
-WITH session AS (
-    UPDATE {sessions} SET input_octets = %(input)s, output_octets = %(output)s,
-        updated_at = %(updated)s, framed_ip = %(ip)s, stopped_at = %(stopped)s,
-        status = %(status)s, terminate_cause = %(cause)s
-    WHERE id = %(id)s
+WITH old AS (
+    SELECT id, status, stopped_at, updated_at, input_octets, output_octets, terminate_cause
+    FROM {sessions} WHERE unique_id = %(unique_id)s FOR UPDATE
+), session AS (
+    UPDATE {sessions} s SET
+        input_octets = GREATEST(old.input_octets, %(input)s),
+        output_octets = GREATEST(old.output_octets, %(output)s),
+        updated_at = GREATEST(old.updated_at, %(event)s),
+        framed_ip = COALESCE(%(ip)s::inet, s.framed_ip),
+        status = CASE WHEN %(stop)s THEN 'closed' ELSE 'open' END,
+        stopped_at = CASE
+            WHEN NOT %(stop)s THEN NULL  -- an interim: still open, or open again if stale
+            WHEN old.status <> 'closed' OR old.stopped_at IS NULL THEN %(event)s
+            ELSE old.stopped_at END,
+        terminate_cause = CASE
+            WHEN %(stop)s THEN COALESCE(NULLIF(%(cause)s, ''), old.terminate_cause)
+            ELSE '' END
+    FROM old WHERE s.id = old.id AND (%(stop)s OR old.status <> 'closed')
+    RETURNING s.id, s.service_id, GREATEST(0, %(input)s - old.input_octets) AS grew_in,
+        GREATEST(0, %(output)s - old.output_octets) AS grew_out
+), counted AS (
+    SELECT * FROM session WHERE service_id IS NOT NULL AND (grew_in > 0 OR grew_out > 0)
 ), usage AS (
     INSERT INTO {usage} (service_id, day, input_octets, output_octets)
-    SELECT %(service)s, %(day)s, %(grew_in)s, %(grew_out)s WHERE %(counts)s
+    SELECT service_id, %(day)s, grew_in, grew_out FROM counted
     ON CONFLICT (service_id, day) DO UPDATE SET
         input_octets = {usage}.input_octets + EXCLUDED.input_octets,
         output_octets = {usage}.output_octets + EXCLUDED.output_octets
 )
-SELECT (p.data_cap_gb IS NOT NULL AND (p.fup_download_kbps IS NOT NULL
-        OR p.fup_upload_kbps IS NOT NULL)) OR l.throttled_month IS NOT NULL
-FROM {logins} l JOIN {services} s ON s.id = l.service_id JOIN {plans} p ON p.id = s.plan_id
-WHERE %(counts)s AND l.service_id = %(service)s
+SELECT session.id, session.service_id, EXISTS (
+    SELECT FROM counted JOIN {logins} l ON l.service_id = counted.service_id
+    JOIN {services} v ON v.id = l.service_id JOIN {plans} p ON p.id = v.plan_id
+    WHERE (p.data_cap_gb IS NOT NULL
+           AND (p.fup_download_kbps IS NOT NULL OR p.fup_upload_kbps IS NOT NULL))
+       OR l.throttled_month IS NOT NULL)
+FROM session
 """
 
 
-def _advance(session: RadiusSession, report: _Report) -> None:
-    """Move the session's counters forward to the report's (never back) and add what they grew
-    by to the day's usage; a stop closes it. Fair use is checked when the usage grew on a plan
-    that slows down (or of a service slowed down now)."""
-    grew_in = max(0, report.input_octets - session.input_octets)
-    grew_out = max(0, report.output_octets - session.output_octets)
-    session.input_octets += grew_in
-    session.output_octets += grew_out
-    session.updated_at = max(session.updated_at, report.event)
-    if report.framed_ip:
-        session.framed_ip = report.framed_ip
-    if report.status == "Stop":
-        if session.status != RadiusSession.Status.CLOSED or session.stopped_at is None:
-            session.stopped_at = report.event
-        session.status = RadiusSession.Status.CLOSED
-        session.terminate_cause = report.terminate_cause or session.terminate_cause
-    elif session.status == RadiusSession.Status.STALE:
-        # Closed for silence, yet it reports: it is alive after all.
-        session.status, session.stopped_at, session.terminate_cause = "open", None, ""
-    counts = session.service_id is not None and bool(grew_in or grew_out)
-    tables = {"sessions": RadiusSession._meta.db_table, "usage": UsageDay._meta.db_table,
-              "logins": RadiusLogin._meta.db_table, "services": Service._meta.db_table,
-              "plans": ServicePlan._meta.db_table}  # fmt: skip
+def _tables() -> dict[str, str]:
+    return {"sessions": RadiusSession._meta.db_table, "usage": UsageDay._meta.db_table,
+            "logins": RadiusLogin._meta.db_table, "services": Service._meta.db_table,
+            "plans": ServicePlan._meta.db_table}  # fmt: skip
+
+
+def _advanced(report: _Report) -> int | None:
+    """The session moved forward by the report (a stop closes it; an interim opens a stale one
+    again: closed for silence, yet it reports), its id; None when there is no session, or the
+    packet is an interim after the stop."""
+    stop = report.status == "Stop"
     with connection.cursor() as cursor:
         cursor.execute(
-            _ADVANCE.format(**tables),
+            _ADVANCE.format(**_tables()),
             {
-                "id": session.pk, "input": session.input_octets, "output": session.output_octets,
-                "updated": session.updated_at, "stopped": session.stopped_at,
-                "ip": str(session.framed_ip) if session.framed_ip else None,
-                "status": session.status, "cause": session.terminate_cause,
-                "service": session.service_id, "day": timezone.localdate(report.event),
-                "grew_in": grew_in, "grew_out": grew_out, "counts": counts,
+                "unique_id": report.unique_id, "input": report.input_octets,
+                "output": report.output_octets, "event": report.event, "ip": report.framed_ip,
+                "stop": stop, "cause": report.terminate_cause,
+                "day": timezone.localdate(report.event),
             },
         )  # fmt: skip
         row = cursor.fetchone()
-    if row and row[0]:
-        fair_use_check(service_id=session.service_id, actor="radius")
+    if row is None:
+        return None
+    session_id, service_id, fair_use_may_change = row
+    if fair_use_may_change:
+        with transaction.atomic():
+            fair_use_check(service_id=service_id, actor="radius")
+    return session_id
 
 
 def sessions_close_stale(*, now: datetime.datetime | None = None) -> int:
