@@ -1,4 +1,5 @@
-"""The backend skips the per-request `SELECT 1` on a recently used connection, not an idle one."""
+"""The backend skips the per-request `SELECT 1` on a recently used connection, not an idle one,
+and prepares the statements of `prepared_cursor()` only."""
 
 import time
 
@@ -71,3 +72,73 @@ def test_zero_delay_checks_every_request_like_django(own_connection, settings):
         query(own_connection)
 
     assert own_connection.checks == [1, 1, 1]
+
+
+def prepared_statements(conn) -> list[str]:
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+LOOKUP = "SELECT count(*) FROM pg_class WHERE relname = %(name)s AND relkind = %(kind)s"
+
+
+def test_a_prepared_cursor_prepares_its_statement_once_and_reuses_it(own_connection):
+    own_connection.set_schema_to_public()
+    for name in ("pg_class", "pg_type", "nothing"):
+        with own_connection.prepared_cursor() as cursor:
+            cursor.execute(LOOKUP, {"name": name, "kind": "r"})
+            counted = cursor.fetchone()[0]
+        assert counted == (0 if name == "nothing" else 1)
+    with own_connection.cursor() as cursor:  # Django's own: bound client-side, never prepared
+        for _ in range(10):
+            cursor.execute("SELECT count(*) FROM pg_type WHERE typname = %s", ["int4"])
+
+    own_connection.force_debug_cursor = True  # what Django logs and tests count
+    with own_connection.prepared_cursor() as cursor:
+        cursor.execute(LOOKUP, {"name": "pg_class", "kind": "r"})
+    logged = own_connection.queries[-1]["sql"]
+    statements = prepared_statements(own_connection)
+
+    assert len(statements) == 1
+    assert "relname = $1 AND relkind = $2" in statements[0]
+    assert logged == "SELECT count(*) FROM pg_class WHERE relname = 'pg_class' AND relkind = 'r'"
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(own_connection, settings):
+    settings.DB_PREPARED_STATEMENTS = False
+    own_connection.set_schema_to_public()
+    for _ in range(3):
+        with own_connection.prepared_cursor() as cursor:
+            cursor.execute(LOOKUP, {"name": "pg_class", "kind": "r"})
+
+    assert prepared_statements(own_connection) == []
+
+
+def test_a_prepared_statement_follows_the_tenant_schema(own_connection, tenant_a, tenant_b):
+    """Prepared in one tenant's schema, executed in another's: PostgreSQL plans it again for
+    the new search_path, so each tenant reads its own table (in a transaction rolled back)."""
+    own_connection.set_autocommit(False)
+    try:
+        own_connection.set_tenant(tenant_b)
+        with own_connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO isp_nasattribute (nas_type, attribute, value)"
+                " VALUES ('other', 'B-Only', '1')"
+            )
+        counts = []
+        for tenant in (tenant_a, tenant_b, tenant_a, tenant_b):
+            own_connection.set_tenant(tenant)
+            with own_connection.prepared_cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM isp_nasattribute WHERE attribute = %(name)s",
+                    {"name": "B-Only"},
+                )
+                counts.append(cursor.fetchone()[0])
+        statements = prepared_statements(own_connection)
+    finally:
+        own_connection.rollback()
+        own_connection.set_autocommit(True)
+
+    assert counts == [0, 1, 0, 1]
+    assert sum("isp_nasattribute" in statement for statement in statements) == 1

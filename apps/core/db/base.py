@@ -1,4 +1,5 @@
-"""DotMac's database backend: django-tenants' PostgreSQL backend with a cheaper health check.
+"""DotMac's database backend: django-tenants' PostgreSQL backend with a cheaper health check and
+prepared statements on demand.
 
 With CONN_HEALTH_CHECKS, Django sends `SELECT 1` before the first query of every request that
 reuses a persistent connection: one extra round trip per request. Like pgbouncer's
@@ -6,16 +7,51 @@ reuses a persistent connection: one extra round trip per request. Like pgbouncer
 is trusted as it is; an idle one is still checked, so a database restart is noticed before the
 first request after a quiet spell, and a busy worker's broken connection is discarded at the end
 of the request that hit the error (Django closes connections that raised errors).
+
+Django's cursors bind parameters client-side and never prepare (a connection pooler in
+transaction mode cannot keep a statement prepared on one server connection for the next
+client). A hot path whose query costs more to plan than to run (RADIUS: an Access-Request's
+login lookup plans in 0.2 ms and runs in 0.05) asks for `prepared_cursor()` instead: its
+parameterised statements are bound server-side and prepared on the connection at first use,
+then only executed. PostgreSQL plans a prepared statement again when the search_path (the
+tenant) or a table it reads changes. DB_PREPARED_STATEMENTS=false turns it off (behind
+pgbouncer older than 1.21 in transaction mode, which does not track prepared statements).
 """
 
 import time
 
+import psycopg
 from django.conf import settings
+from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
+from psycopg.pq import Format
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """Server-side binding; a statement with parameters is prepared (one without, such as
+    django-tenants' `SET search_path`, is sent as it is: utility statements cannot be)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        if prepare is None and params is not None:
+            prepare = True
+        return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+class DatabaseOperations(TenantDatabaseWrapper.ops_class):
+    def last_executed_query(self, cursor, sql, params):
+        if isinstance(cursor, _PreparingCursor):  # as a client-side cursor would have sent it
+            try:
+                return self.compose_sql(sql, params)
+            except (TypeError, ValueError, psycopg.Error):
+                return sql
+        return super().last_executed_query(cursor, sql, params)
 
 
 class DatabaseWrapper(TenantDatabaseWrapper):
+    ops_class = DatabaseOperations
     _last_used: float | None = None
+    _preparing = False
 
     def close_if_health_check_failed(self):
         delay = getattr(settings, "DB_HEALTH_CHECK_DELAY", 0)
@@ -32,6 +68,34 @@ class DatabaseWrapper(TenantDatabaseWrapper):
     def _cursor(self, name=None):
         cursor = super()._cursor(name)
         self._last_used = time.monotonic()
+        return cursor
+
+    def prepared_cursor(self):
+        """A cursor (Django's wrapper: its errors, its queries logged and counted as any other)
+        whose parameterised statements are prepared on this connection."""
+        if not getattr(settings, "DB_PREPARED_STATEMENTS", True):
+            return self.cursor()
+        self._preparing = True
+        try:
+            return self.cursor()
+        finally:
+            self._preparing = False
+
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        # Django turns psycopg's preparing off (None), which refuses even an explicit
+        # `prepare=True`. Never on psycopg's own count either: only what asks is prepared
+        # (Django's client-side cursors never do).
+        connection.prepare_threshold = 2**31 - 1
+        return connection
+
+    def create_cursor(self, name=None):
+        if not (self._preparing and name is None):
+            return super().create_cursor(name)
+        cursor = _PreparingCursor(self.connection)
+        tzloader = self.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        if self.timezone != tzloader.timezone:  # as Django's create_cursor
+            register_tzloader(self.timezone, cursor)
         return cursor
 
     def close(self):

@@ -211,7 +211,7 @@ WHERE {match}
 def login_facts(*, username: str | None, mac: str | None, nas_type: str) -> LoginFacts | None:
     """A login (PPPoE by user name, else IPoE by MAC) and its service's profile facts, in one
     query: what an Access-Request costs (benchmarks/radius.py)."""
-    with connection.cursor() as cursor:
+    with connection.prepared_cursor() as cursor:
         cursor.execute(_login_query(), {"username": username, "mac": mac, "type": nas_type})
         row = cursor.fetchone()
     if row is None:

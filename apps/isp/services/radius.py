@@ -249,7 +249,7 @@ def _session_inserted(nas: Nas, report: _Report, realm: str) -> int | None:
     values = {f"v_{column}": value for column, value in row.items()}
     # A realm of another organisation: tied to no service (no login is looked up).
     values.update(username=None if why else username, mac=None if why else mac)
-    with connection.cursor() as cursor:
+    with connection.prepared_cursor() as cursor:
         cursor.execute(_INSERT.format(**_tables(), match=LOGIN_MATCH), values)
         inserted = cursor.fetchone()
     return inserted[0] if inserted else None
@@ -331,7 +331,7 @@ def _advanced(report: _Report) -> int | None:
     again: closed for silence, yet it reports), its id; None when there is no session, or the
     packet is an interim after the stop."""
     stop = report.status == "Stop"
-    with connection.cursor() as cursor:
+    with connection.prepared_cursor() as cursor:
         cursor.execute(
             _ADVANCE.format(**_tables()),
             {
