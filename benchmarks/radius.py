@@ -195,11 +195,12 @@ class Nas(asyncio.DatagramProtocol):
             ).digest()
         return bytes(packet)
 
-    async def request(self, raw: bytes, port: int, accounting: bool):
+    async def request(self, raw: bytes, port: int, accounting: bool, started: float = 0):
         """(code, seconds, reply), or (None, seconds, None) when no try was answered. Like a
         NAS, it sends again after TIMEOUT seconds, up to TRIES times, each time with a new
-        Identifier (a new request to FreeRADIUS, not a duplicate it would drop)."""
-        started = time.perf_counter()
+        Identifier (a new request to FreeRADIUS, not a duplicate it would drop). Seconds count
+        from `started` when given (the time the request was due), else from now."""
+        started = started or time.perf_counter()
         for _ in range(TRIES):
             identifier = await self.free.get()
             future = asyncio.get_running_loop().create_future()
@@ -247,6 +248,35 @@ async def blast(
     transport.close()
     return {"seconds": elapsed, "latencies": latencies, "codes": codes, "replies": replies,
             "retransmissions": nas.retries, "sent": len(latencies)}  # fmt: skip
+
+
+async def paced(packets, port: int, rate: float, secret: str) -> dict:
+    """Open loop, as subscribers reach a NAS: a request every 1/rate seconds whether or not
+    the earlier ones were answered, each one's latency counted from when it was due (so a
+    stall counts against every request it delayed: no coordinated omission)."""
+    loop = asyncio.get_running_loop()
+    transport, nas = await loop.create_datagram_endpoint(
+        lambda: Nas(secret.encode()), local_addr=("127.0.0.1", 0)
+    )
+    latencies, codes = [], {}
+
+    async def one(raw, due):
+        code, seconds, _ = await nas.request(raw, port, False, started=due)
+        latencies.append(seconds)
+        codes[code] = codes.get(code, 0) + 1
+
+    tasks, started = [], time.perf_counter()
+    for n, raw in enumerate(packets):
+        due = started + n / rate
+        wait = due - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(one(raw, due)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    transport.close()
+    return {"seconds": elapsed, "latencies": latencies, "codes": codes,
+            "retransmissions": nas.retries}  # fmt: skip
 
 
 async def sessions_in_sequence(sessions, port: int, concurrency: int, secret: str) -> dict:
@@ -465,6 +495,14 @@ def main(argv=None) -> int:
     parser.add_argument("--radius-starts", type=int, help="of those, opened by a Start (5000)")
     parser.add_argument("--replay-seconds", type=float, default=60,
                         help="stop replaying the reboot's stops after this (0: all)")  # fmt: skip
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=500,
+        help="Access-Requests/s of the open-loop run (the goal's rate)",
+    )
+    parser.add_argument("--paced-seconds", type=float, default=10,
+                        help="length of the open-loop run (0: none)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--radius-threads", type=int, default=32, help="FreeRADIUS threads")
@@ -564,6 +602,7 @@ def run(args, env: dict, root: Path) -> dict:
         result = asyncio.run(blast(auth_packets, static.auth_port, args.concurrency, False, SECRET))
         out["auth_static"] = summary(result, {ACCESS_ACCEPT})
         out["auth_static"]["rate_limit_reply"] = check_reply(result["replies"][0])
+        out["paced_static"] = paced_run(args, auth_packets, static.auth_port)
 
     with Gunicorn("radius-api", "dotmac.wsgi", env) as web:
         radius = dotmac_radius(root, web.url, args.radius_threads, args.connections)
@@ -577,9 +616,19 @@ def run(args, env: dict, root: Path) -> dict:
             out["auth_dotmac"]["rate_limit_reply"] = (
                 check_reply(result["replies"][0]) if result["replies"] else None
             )
+            out["paced_dotmac"] = paced_run(args, auth_packets, radius.auth_port)
             out.update(accounting(args, radius, realm, env))
             out["freeradius_log_tail"] = radius.output()[-1500:]
     return out
+
+
+def paced_run(args, packets: list[bytes], port: int) -> dict | None:
+    count = int(args.paced_rate * args.paced_seconds)
+    if not count:
+        return None
+    log(f"open loop: {count:,} Access-Requests at {args.paced_rate:.0f}/s ...")
+    chosen = (packets * (count // len(packets) + 1))[:count]
+    return summary(asyncio.run(paced(chosen, port, args.paced_rate, SECRET)), {ACCESS_ACCEPT})
 
 
 def accounting(args, radius, realm: str, env: dict) -> dict:
@@ -658,8 +707,21 @@ def print_report(report: dict, args) -> None:
         print(f"  {label:28} {static[key]!s:>14} {dotmac[key]!s:>14}")
     print(f"  {'Mikrotik-Rate-Limit':28} {static['rate_limit_reply']!s:>14} "
           f"{dotmac['rate_limit_reply']!s:>14}")  # fmt: skip
+    paced_static, paced_dotmac = report.get("paced_static"), report.get("paced_dotmac")
+    if paced_dotmac:
+        rate = f"{args.paced_rate:.0f}/s"
+        print(f"Access-Request, open loop at {rate} for {args.paced_seconds:.0f} s "
+              "(latency from when each was due):")  # fmt: skip
+        for key, label in (("per_s", "answered/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"),
+                           ("answered_ok", "Access-Accept"), ("other", "other answers"),
+                           ("retransmissions", "retransmissions")):  # fmt: skip
+            print(f"  {label:28} {paced_static[key]!s:>14} {paced_dotmac[key]!s:>14}")
+        goal = dotmac["per_s"] >= 500 and paced_dotmac["p99_ms"] < 50
+        print(f"  goal >= 500/s (closed loop) and p99 < 50 ms at {rate}: "
+              f"{'MET' if goal else 'NOT MET'}")  # fmt: skip
     goal = dotmac["per_s"] >= 500 and dotmac["p99_ms"] < 50
-    print(f"  goal >= 500/s and p99 < 50 ms: {'MET' if goal else 'NOT MET'}")
+    print(f"  (stricter: p99 < 50 ms at full load, {args.concurrency} in flight: "
+          f"{'MET' if goal else 'NOT MET'})")  # fmt: skip
     print("Accounting (DotMac):")
     for key, label in (
         ("acct_mix", f"mix {args.sessions:,} x Start/Interim/Stop"),
