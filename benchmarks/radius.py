@@ -382,28 +382,16 @@ class FreeRadius:
         return log_file.read_text(errors="replace")[-5000:] if log_file.exists() else ""
 
     def __enter__(self):
-        self.log = open(self.directory / "stdout.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"FreeRADIUS ({self.name}) exited:\n{self.output()}")
-            if "Ready to process requests" in self.output():
-                return self
-            time.sleep(0.05)
-        self.__exit__()
-        raise RuntimeError(f"FreeRADIUS ({self.name}) did not come up:\n{self.output()}")
+        from apps.isp.radius.freeradius import started
+
+        self.process = started(self.argv, self.directory / "stdout.log", timeout=30)
+        return self
 
     def __exit__(self, *exc):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        from apps.isp.radius.freeradius import stopped
+
+        stopped(self.process)
         self.process = None
-        self.log.close()
 
 
 def free_udp_port() -> int:

@@ -307,28 +307,21 @@ class FreeRadius:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "FreeRadius":
-        from apps.isp.radius.freeradius import command, freeradius_binary, write_config
+        from apps.isp.radius.freeradius import command, freeradius_binary, started, write_config
 
         binary = freeradius_binary()
         if binary is None:
             raise RuntimeError("FreeRADIUS is not installed: apt-get install freeradius")
         write_config(self.config)
-        self.log = open(self.directory / "stdout.log", "wb")  # noqa: SIM115
         args = command(self.config, binary)
         if os.environ.get("FREERADIUS_DEBUG"):  # every packet and module call in output()
             args.append("-xx")
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"FreeRADIUS exited early:\n{self.output()}")
-            if "Ready to process requests" in self.output():
-                return self
-            time.sleep(0.05)
-        raise RuntimeError(f"FreeRADIUS did not come up:\n{self.output()}")
+        self.process = started(args, self.directory / "stdout.log")
+        return self
 
     def output(self) -> str:
-        self.log.flush()
+        if self.process is not None:
+            self.process.log.flush()
         text = (self.directory / "stdout.log").read_text(errors="replace")
         log = self.directory / "log" / "radius.log"
         return text + (log.read_text(errors="replace") if log.exists() else "")
@@ -352,14 +345,9 @@ class FreeRadius:
         return answers
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        from apps.isp.radius.freeradius import stopped
+
+        stopped(self.process)
         import shutil
 
         shutil.rmtree(self.directory, ignore_errors=True)

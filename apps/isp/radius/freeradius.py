@@ -14,12 +14,22 @@ added or re-keyed in DotMac is served without a restart and no secret is written
 """
 
 import shutil
+import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
-__all__ = ["CLIENT_LIFETIME", "FreeRadiusConfig", "command", "freeradius_binary", "write_config"]
+__all__ = [
+    "CLIENT_LIFETIME",
+    "FreeRadiusConfig",
+    "command",
+    "freeradius_binary",
+    "started",
+    "stopped",
+    "write_config",
+]
 
 #: Seconds FreeRADIUS keeps a dynamic client before asking DotMac again.
 CLIENT_LIFETIME = 60
@@ -305,3 +315,36 @@ def write_config(config: FreeRadiusConfig) -> Path:
 def command(config: FreeRadiusConfig, binary: str) -> list[str]:
     """FreeRADIUS in the foreground on the generated configuration."""
     return [binary, "-f", "-d", str(config.directory), "-n", "radiusd", "-l", "stdout"]
+
+
+def started(argv: list[str], log_path: Path, *, timeout: float = 20) -> subprocess.Popen:
+    """FreeRADIUS in the foreground (`argv`, output to `log_path`), once it is ready to process
+    requests; RuntimeError with its output if it exits or is not ready within `timeout`."""
+    log = open(log_path, "wb")  # noqa: SIM115 (closed with the process, by stopped())
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    process.log = log
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        output = log_path.read_text(errors="replace")
+        if process.poll() is not None:
+            log.close()
+            raise RuntimeError(f"FreeRADIUS exited:\n{output[-5000:]}")
+        if "Ready to process requests" in output:
+            return process
+        time.sleep(0.05)
+    stopped(process)
+    raise RuntimeError(f"FreeRADIUS did not come up:\n{output[-5000:]}")
+
+
+def stopped(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    if process is None:
+        return
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    process.log.close()
