@@ -347,3 +347,33 @@ def test_a_tenant_b_user_accounted_through_tenant_as_nas_lands_in_a_only_unassig
     assert [s.service_id for s in in_a] == [None]
     assert world.in_b(lambda: RadiusSession.objects.filter(session_id="s-4").exists()) is False
     assert world.in_b(_usage, b_service) == (0, 0)
+
+
+def test_packets_of_one_session_arriving_at_once_count_once_each(world):
+    """One session's packets sent at the same time (a NAS retransmitting while the first try is
+    in flight, interims crossing a stop), answered by 2 gunicorn workers x 8 threads: the row
+    lock in the advance statement orders them, the counters end at the highest reported, and
+    the day's usage is what they grew by, counted once. The start is among them: whichever
+    packet arrives first opens the session."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    service = world.in_a(_subscriber, "racing")
+    user = f"racing@{world.a.slug}"
+    packets = [_acct("Start", "s-5", user)]
+    packets += [
+        _acct("Interim-Update", "s-5", user, octets=(n * 100, n * 1_000)) for n in range(1, 25)
+    ]
+    packets += [_acct("Stop", "s-5", user, octets=(2_500, 25_000), **CAUSE)]
+    packets += packets[5:15]  # retransmitted
+    # FreeRADIUS drops what an unknown NAS sends while it looks the client up: known first.
+    world.auth(**{"User-Name": f"nobody@{world.a.slug}", "User-Password": "not-a-password"})
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda packet: world.acct(packet)[0], packets))
+
+    assert [a and a["code"] for a in answers] == ["Accounting-Response"] * len(packets)
+    sessions = world.in_a(lambda: list(RadiusSession.objects.filter(service_id=service)))
+    assert len(sessions) == 1
+    assert (sessions[0].input_octets, sessions[0].output_octets) == (2_500, 25_000)
+    assert sessions[0].status == "closed"
+    assert world.in_a(_usage, service) == (2_500, 25_000)
