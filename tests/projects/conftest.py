@@ -102,3 +102,9 @@ def time_tracking(django_capture_on_commit_callbacks, db):
 
 
 __all__ = ["HOME", "PASSWORD", "TEAM_ROLE", "Crew", "plan_overrides"]
+
+
+@pytest.fixture
+def api_b(client_b):
+    """Tenant B's super admin, with a bearer token."""
+    return HostClient(client_b.host).authenticate(obtain_tokens(client_b)["access"])

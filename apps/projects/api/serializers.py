@@ -148,6 +148,9 @@ class TaskSerializer(ModelSerializer):
                   "parent", "milestone", "depends_on", "completed_at", "created_at",
                   "updated_at"]  # fmt: skip
         read_only_fields = ["position", "completed_at"]
+        # one card per position: the move service keeps it (and the database holds it); DRF's
+        # unique-together check would make `column` required on every write
+        validators: list = []
 
     def get_assignee_name(self, obj) -> str:
         return _name(obj.assignee)
