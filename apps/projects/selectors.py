@@ -191,19 +191,20 @@ def board(project: Project, *, assignee=None) -> list[dict]:
 
 def hours_by_person(project: Project) -> list[dict]:
     """Hours logged on the project per person (billable and amount too), most first."""
-    return list(
+    rows = (
         TimeLog.objects.filter(task__project=project)
         .values("user_id", username=F("user__username"))
         .annotate(
-            hours=Sum("hours"),
+            total=Sum("hours"),
             billable_hours=Coalesce(Sum("hours", filter=Q(billable=True)), ZERO_HOURS),
             amount=Coalesce(
                 Sum(F("hours") * F("rate"), filter=Q(billable=True), output_field=HOURS),
                 ZERO_HOURS,
             ),
         )
-        .order_by("-hours", "username")
+        .order_by("-total", "username")
     )
+    return [{**row, "hours": row.pop("total")} for row in rows]
 
 
 def project_totals(project: Project) -> dict:
@@ -213,9 +214,9 @@ def project_totals(project: Project) -> dict:
         done=Count("pk", filter=Q(column__is_done=True)),
     )  # fmt: skip
     logs = TimeLog.objects.filter(task__project=project).aggregate(
-        hours=Coalesce(Sum("hours"), ZERO_HOURS),
-        billable=Coalesce(Sum("hours", filter=Q(billable=True)), ZERO_HOURS),
-        amount=Coalesce(
+        logged=Coalesce(Sum("hours"), ZERO_HOURS),
+        billable_total=Coalesce(Sum("hours", filter=Q(billable=True)), ZERO_HOURS),
+        amount_total=Coalesce(
             Sum(F("hours") * F("rate"), filter=Q(billable=True), output_field=HOURS), ZERO_HOURS
         ),
     )
@@ -223,16 +224,17 @@ def project_totals(project: Project) -> dict:
         "task_count": tasks["count"],
         "done_count": tasks["done"],
         "estimate_hours": tasks["estimate"],
-        "logged_hours": logs["hours"],
-        "billable_hours": logs["billable"],
-        "billable_amount": logs["amount"].quantize(Decimal("0.01")),
-        "variance_hours": logs["hours"] - tasks["estimate"],
+        "logged_hours": logs["logged"],
+        "billable_hours": logs["billable_total"],
+        "billable_amount": logs["amount_total"].quantize(Decimal("0.01")),
+        "variance_hours": logs["logged"] - tasks["estimate"],
         "budget_hours": project.budget_hours,
         "budget_hours_left": (
-            None if project.budget_hours is None else project.budget_hours - logs["hours"]
+            None if project.budget_hours is None else project.budget_hours - logs["logged"]
         ),
         "budget_amount": project.budget_amount,
-        "budget_amount_left": project.budget_amount - logs["amount"].quantize(Decimal("0.01")),
+        "budget_amount_left": project.budget_amount
+        - logs["amount_total"].quantize(Decimal("0.01")),
     }
 
 
