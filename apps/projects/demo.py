@@ -42,11 +42,13 @@ def projects_demo_ensure(*, tenant, demo, password: str, **_) -> None:
     # The civil works slipped by a week: the backbone and everything after it moved with them.
     civil = next(t for t in plan if t.title == "Civil works")
     tasks.task_update(task=civil, due_date=civil.due_date + timedelta(days=7), actor=admin)
-    for task, hours, days_ago in ((plan[0], "18", 38), (plan[1], "36", 30), (civil, "120", 5),
-                                  (civil, "64", 1)):  # fmt: skip
-        time.time_log_create(task=task, user=admin, hours=Decimal(hours), actor=admin,
-                             work_date=today - timedelta(days=days_ago),
-                             rate=Decimal("45.00"))  # fmt: skip
+    # a week of work on each finished task, and the civil works crew's days so far
+    days = [(plan[0], 6, 38), (plan[1], 7, 31), (civil, 8, 12)]
+    for task, n_days, since in days:
+        for day in range(n_days):
+            time.time_log_create(task=task, user=admin, hours=Decimal("7.5"), actor=admin,
+                                 work_date=today - timedelta(days=since - day),
+                                 billable=day % 4 != 3, rate=Decimal("45.00"))  # fmt: skip
 
     for n, (name, offset) in enumerate((("Installation: 12 Harbour Road", -6),
                                         ("Installation: Riverside Offices", 2))):  # fmt: skip

@@ -174,7 +174,7 @@ class TaskSerializer(ModelSerializer):
         return attrs
 
 
-class MoveInput(serializers.Serializer):
+class TaskMoveInput(serializers.Serializer):
     column = serializers.PrimaryKeyRelatedField(queryset=Column.objects.all())
     position = serializers.IntegerField(
         min_value=0,

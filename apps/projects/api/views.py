@@ -118,12 +118,12 @@ class TaskViewSet(ProjectsViewSet):
     destroy_service = staticmethod(tasks.task_delete)
     object_actions = {**ModelViewSet.object_actions, "move": "change"}
 
-    @extend_schema(request=s.MoveInput)
+    @extend_schema(request=s.TaskMoveInput)
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         """Put the card in `column` at `position` (0 = top)."""
         task = self.get_object()
-        data = self.validated(s.MoveInput)
+        data = self.validated(s.TaskMoveInput)
         return self.respond(tasks.task_move(task=task, actor=self.actor, **data))
 
     @extend_schema(responses=s.TaskSerializer(many=True))
