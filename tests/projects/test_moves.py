@@ -223,3 +223,40 @@ def test_twenty_concurrent_drags_keep_every_column_a_permutation_over_gunicorn(c
             assert positions == list(range(len(positions))), (column, positions)
     finally:
         committed(_in, tenant_b, lambda: Project.objects.filter(pk=project.pk).delete())
+
+
+def test_a_move_costs_the_same_few_queries_whatever_the_board(api_b, board, tenant_b):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    project, columns = board
+    pk = task(tenant_b, project, "A").pk
+    move(api_b, pk, columns["Review"], 0)  # warm
+    with CaptureQueriesContext(connection) as few:
+        move(api_b, pk, columns["In progress"], 0)
+    with schema_context(tenant_b.schema_name):
+        for n in range(30):
+            TaskFactory(project=project, column=columns["To do"], title=f"More {n}")
+    with CaptureQueriesContext(connection) as many:
+        move(api_b, pk, columns["To do"], 3)
+
+    assert len(few) == len(many), "\n".join(q["sql"] for q in many.captured_queries)
+    assert len(many) <= 17, "\n".join(q["sql"][:150] for q in many.captured_queries)
+
+
+def test_the_database_refuses_two_cards_in_one_position(board, tenant_b):
+    from django.db import IntegrityError, transaction
+
+    from apps.projects.services.tasks import _check_positions
+
+    project, columns = board
+    with schema_context(tenant_b.schema_name):
+        a, b = Task.objects.filter(project=project, title__in="AB").order_by("position")
+
+        def clash():
+            Task.objects.filter(pk=b.pk).update(position=a.position)  # deferred: accepted
+            _check_positions()  # checked now: refused
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            clash()
+        assert Task.objects.get(pk=b.pk).position == b.position
