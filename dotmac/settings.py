@@ -441,6 +441,7 @@ SPECTACULAR_SETTINGS = {
     # Choice sets that share a field name ("status", "kind") get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "CustomerKindEnum": "apps.isp.models.customers.Customer.Kind",
+        "ProjectMemberRoleEnum": "apps.projects.constants.MemberRole",
         "CustomerStatusEnum": "apps.isp.models.customers.Customer.Status",
         "TimelineEventKindEnum": "apps.isp.models.customers.TimelineEvent.Kind",
         "DocumentLineKindEnum": "apps.isp.models.billing.LineKind",

@@ -17,12 +17,13 @@ from django_tenants.utils import schema_context
 PASSWORD = "correct-horse-battery"
 TENANTS = {"a": "tenant-a", "b": "tenant-b", "c": "tenant-c"}
 # Like the demo: A has ISP, CRM and E-commerce; B has ISP and Project Management (no CRM).
-# C has CRM only: the tenant without ISP (APP_NOT_SUBSCRIBED), and a second CRM tenant
-# (cross-tenant ids of CRM records). Provisioning it costs one schema clone per session.
+# C has CRM and Project Management: the tenant without ISP (APP_NOT_SUBSCRIBED), and a second
+# CRM and Projects tenant (cross-tenant ids of their records). Provisioning it costs one schema
+# clone per session.
 TENANT_APPS = {
     "tenant-a": ("isp", "crm", "commerce"),
     "tenant-b": ("isp", "projects"),
-    "tenant-c": ("crm",),
+    "tenant-c": ("crm", "projects"),
 }
 
 

@@ -47,7 +47,8 @@ DEMO_TENANTS = (
         slug="xyz-isp",
         name="XYZ Internet",
         apps=("isp", "projects"),
-        plans={"isp": "pro"},
+        # Projects Enterprise: the demo shows the timeline and time tracking.
+        plans={"isp": "pro", "projects": "enterprise"},
         users=(DemoUser("admin", "XYZ", "Administrator", "Super admin", is_super_admin=True),),
     ),
 )

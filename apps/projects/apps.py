@@ -1,24 +1,33 @@
-"""Catalog app "Project Management" (DESIGN.md §2), declared ahead of its build: its area is
-licensed and role-checked already (roles grant it, the launcher shows it); every other slot
-stays empty until the app is built."""
+"""Catalog app "Project Management": projects with members, milestones, boards of tasks with
+dependencies, time logs, templates and comments. Its declaration is what the platform knows
+of it."""
 
 from apps.core.kit import appconfig
-from apps.core.kit.declaration import AppDeclaration, Area, LauncherEntry
+from apps.core.kit.declaration import AppDeclaration, Area, LauncherEntry, Tab
 
 DECLARATION = AppDeclaration(
     key="projects",
     name="Project Management",
-    areas=(Area("projects", "Project Management", pages="projects", api="projects"),),
+    areas=(
+        Area(
+            "projects", "Project Management", pages="projects", api="projects",
+            tabs=(
+                Tab("Projects", "projects:home", "projects"),
+                Tab("My tasks", "projects:my-tasks", "my-tasks"),
+                Tab("Templates", "projects:templates", "templates"),
+            ),
+        ),
+    ),
     launcher=(LauncherEntry("projects", "Project Management", "kanban", "/projects/"),),
-    pages=None,
-    api=None,
-    initialiser=None,
-    demo_seeder=None,
-    usage_counters={},
-    party_directory=None,
+    pages="apps.projects.urls",
+    api="apps.projects.api.urls",
+    initialiser="apps.projects.services.setup.projects_defaults_ensure",
+    demo_seeder="apps.projects.demo.projects_demo_ensure",
+    usage_counters={"projects.max_projects": "apps.projects.usage.projects_count"},
+    party_directory="apps.projects.parties.ProjectDirectory",
     admin_features={},
-    planned=True,
-)
+    order=60,
+)  # fmt: skip
 
 
 class ProjectsConfig(appconfig.CatalogAppConfig):

@@ -1,0 +1,72 @@
+"""Demo data of Project Management (DESIGN.md §10): xyz-isp runs network build-out and
+installation projects, with tasks in every column, time logged and a slipped dependency."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.identity.models import User
+from apps.projects.constants import ProjectStatus
+from apps.projects.models import Project, ProjectTemplate, Task
+from apps.projects.services import tasks, templates, time
+
+
+@transaction.atomic
+def projects_demo_ensure(*, tenant, demo, password: str, **_) -> None:
+    """Idempotent: seeds only a tenant whose demo subscribes to Projects and has none yet."""
+    if "projects" not in demo.apps or Project.objects.exists():
+        return
+    admin = User.objects.get(username=demo.super_admin.username)
+    today = timezone.localdate()
+    build_out = ProjectTemplate.objects.get(name="Network build-out")
+    install = ProjectTemplate.objects.get(name="Fibre installation")
+
+    north = templates.project_from_template(
+        template=build_out, name="North district build-out", actor=admin,
+        start_date=today - timedelta(days=40), budget_hours=Decimal("900"),
+        budget_amount=Decimal("85000.00"), status=ProjectStatus.ACTIVE,
+        description="Fibre to the 1,200 homes of the north district.",
+    )  # fmt: skip
+    columns = {c.name: c for c in north.columns.all()}
+    plan = list(Task.objects.filter(project=north).order_by("start_date", "id"))
+    states = ["Done", "Done", "In progress", "To do", "Backlog", "Backlog"]
+    for task, column in zip(plan, states, strict=False):
+        tasks.task_update(task=task, assignee=admin, actor=admin)
+        if column != "Backlog":
+            tasks.task_move(task=task, column=columns[column], actor=admin)
+    tasks.task_create(project=north, title="Order splice closures", column=columns["Review"],
+                      assignee=admin, priority="high", labels=["procurement"], actor=admin,
+                      due_date=today + timedelta(days=3), estimate_hours=Decimal("2"))  # fmt: skip
+    # The civil works slipped by a week: the backbone and everything after it moved with them.
+    civil = next(t for t in plan if t.title == "Civil works")
+    tasks.task_update(task=civil, due_date=civil.due_date + timedelta(days=7), actor=admin)
+    # a week of work on each finished task, and the civil works crew's days so far
+    days = [(plan[0], 6, 38), (plan[1], 7, 31), (civil, 8, 12)]
+    for task, n_days, since in days:
+        for day in range(n_days):
+            time.time_log_create(task=task, user=admin, hours=Decimal("7.5"), actor=admin,
+                                 work_date=today - timedelta(days=since - day),
+                                 billable=day % 4 != 3, rate=Decimal("45.00"))  # fmt: skip
+
+    for n, (name, offset) in enumerate((("Installation: 12 Harbour Road", -6),
+                                        ("Installation: Riverside Offices", 2))):  # fmt: skip
+        project = templates.project_from_template(
+            template=install, name=name, actor=admin, start_date=today + timedelta(days=offset),
+            budget_hours=Decimal("20"), budget_amount=Decimal("1200.00"),
+            status=ProjectStatus.ACTIVE if n == 0 else ProjectStatus.PLANNED,
+        )  # fmt: skip
+        if n == 0:
+            cols = {c.name: c for c in project.columns.all()}
+            first = project.tasks.order_by("start_date", "id")
+            tasks.task_move(task=first[0], column=cols["Done"], actor=admin)
+            tasks.task_move(task=first[1], column=cols["In progress"], actor=admin)
+            time.time_log_create(
+                task=first[0],
+                user=admin,
+                hours=Decimal("3.5"),
+                actor=admin,
+                work_date=today - timedelta(days=5),
+                rate=Decimal("40.00"),
+            )

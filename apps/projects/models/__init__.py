@@ -1,0 +1,4 @@
+from apps.projects.models.projects import *  # noqa: F403
+from apps.projects.models.tasks import *  # noqa: F403
+from apps.projects.models.templates import *  # noqa: F403
+from apps.projects.models.time import *  # noqa: F403

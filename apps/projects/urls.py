@@ -1,0 +1,28 @@
+"""Pages of Project Management, mounted at its area's prefix (/projects/) as namespace
+"projects"."""
+
+from django.urls import path
+
+from apps.projects import views
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("new/", views.ProjectFormView.as_view(), name="create"),
+    path("my-tasks/", views.MyTasksView.as_view(), name="my-tasks"),
+    path("templates/", views.TemplatesView.as_view(), name="templates"),
+    path("<int:pk>/", views.ProjectView.as_view(), name="project"),
+    path("<int:pk>/edit/", views.ProjectFormView.as_view(), name="edit"),
+    path("<int:pk>/board/", views.BoardView.as_view(), name="board"),
+    path("<int:pk>/timeline/", views.TimelineView.as_view(), name="timeline"),
+    path("<int:pk>/members/", views.MemberView.as_view(), name="members"),
+    path("<int:pk>/from-template/", views.FromTemplateView.as_view(), name="from-template"),
+    path("<int:pk>/tasks/new/", views.TaskFormView.as_view(), name="task-create"),
+    path("tasks/<int:pk>/", views.TaskView.as_view(), name="task"),
+    path("tasks/<int:task>/edit/", views.TaskFormView.as_view(), name="task-edit"),
+    path("tasks/<int:pk>/move/", views.MoveView.as_view(), name="move"),
+    path("tasks/<int:pk>/comments/", views.CommentView.as_view(), name="comment"),
+    path("tasks/<int:pk>/time/", views.TimeLogView.as_view(), name="time"),
+]
+
+#: area → its pages (apps.core.kit.urls mounts them at the area's prefix).
+by_area = {"projects": urlpatterns}

@@ -1,0 +1,52 @@
+"""The demo (DESIGN.md §10, issue 14): xyz-isp runs a network build-out and installation
+projects, with tasks in every column, time logged and a slipped dependency; abc-corp has no
+Projects ("Upgrade to access", APP_NOT_SUBSCRIBED); seeding twice adds nothing."""
+
+import pytest
+from django.core.management import call_command
+from django_tenants.utils import schema_context
+
+from apps.projects.models import Column, Project, Task, TaskDependency, TimeLog
+from tests.conftest import HostClient, obtain_tokens
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
+
+
+def counts() -> dict[str, int]:
+    with schema_context("xyz_isp"):
+        return {m.__name__: m.objects.count() for m in (Project, Task, TimeLog, TaskDependency)}
+
+
+def test_xyz_isp_runs_projects_and_abc_corp_is_offered_an_upgrade(settings):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    first = counts()
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    assert counts() == first
+    with schema_context("xyz_isp"):
+        names = set(Project.objects.values_list("name", flat=True))
+        assert "North district build-out" in names
+        assert sum(name.startswith("Installation") for name in names) == 2
+        north = Project.objects.get(name="North district build-out")
+        used = set(Column.objects.filter(project=north, tasks__isnull=False)
+                   .values_list("name", flat=True))  # fmt: skip
+        assert used == {"Backlog", "To do", "In progress", "Review", "Done"}
+        assert TimeLog.objects.filter(task__project=north).count() >= 20
+        civil = Task.objects.get(project=north, title="Civil works")
+        backbone = Task.objects.get(project=north, title="Backbone fibre and POP")
+        assert backbone.start_date > civil.due_date  # shifted after the slip
+        assert (civil.due_date - civil.start_date).days == 36  # 30 days planned, 7 late
+    password = settings.DEMO_PASSWORD
+    xyz = HostClient("xyz-isp.localhost")
+    xyz.authenticate(obtain_tokens(xyz, "admin", password)["access"])
+    board = xyz.get(f"/api/v1/projects/tasks/?project={north.pk}")
+    assert board.status_code == 200
+    abc = HostClient("abc-corp.localhost")
+    abc.authenticate(obtain_tokens(abc, "john", password)["access"])
+    refused = abc.get("/api/v1/projects/projects/")
+    assert refused.json()["error"]["code"] == "APP_NOT_SUBSCRIBED"
+    page = HostClient("abc-corp.localhost")
+    page.post("/login/", {"username": "john", "password": password})
+    upgrade = page.get("/projects/")
+    assert upgrade.status_code == 403
+    assert b"Upgrade to access" in upgrade.content
