@@ -450,6 +450,9 @@ SPECTACULAR_SETTINGS = {
         "NasTypeEnum": "apps.isp.models.radius.NasType",
         "RadiusLoginKindEnum": "apps.isp.models.radius.RadiusLogin.Kind",
         "RadiusSessionStatusEnum": "apps.isp.models.radius.RadiusSession.Status",
+        "ProductStatusEnum": "apps.commerce.constants.ProductStatus",
+        "OrderStatusEnum": "apps.commerce.constants.OrderStatus",
+        "MovementKindEnum": "apps.commerce.constants.MovementKind",
     },
 }
 SIMPLE_JWT = {

@@ -25,7 +25,7 @@ from apps.commerce.models import (
 from apps.core.api.serializers import CurrencyField, ModelSerializer
 
 
-class TaxClassSerializer(ModelSerializer):
+class ShopTaxClassSerializer(ModelSerializer):
     class Meta:
         model = TaxClass
         fields = ["id", "code", "name", "rate"]

@@ -30,7 +30,7 @@ class TaxClassViewSet(ModelViewSet):
     """The shop's tax rates. A class products use cannot be deleted (409)."""
 
     queryset = TaxClass.objects.all()
-    serializer_class = s.TaxClassSerializer
+    serializer_class = s.ShopTaxClassSerializer
     search_fields = ["code", "name"]
     resource_type = "tax_class"
 

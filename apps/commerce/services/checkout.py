@@ -140,13 +140,6 @@ def _place(order: Order, merged, variants, method, card_number: str, actor) -> O
                          total=money(price * quantity))  # fmt: skip
         lines.append(line)
     lines = OrderLine.objects.bulk_create(lines)
-    shortages = inventory.allocate(lines)
-    if shortages:
-        said = [f"{s.sku}: {s.available} available, {s.requested} asked" for s in shortages]
-        raise ConflictError(
-            f"Not enough stock ({'; '.join(said)}).",
-            [{"field": "lines", "message": text} for text in said],
-        )
     subtotal = sum((line.total for line in lines), Decimal("0"))
     tax = sum((money(line.total * line.tax_rate / 100) for line in lines), Decimal("0"))
     order.subtotal, order.shipping_total = money(subtotal), money(method.price)
@@ -157,6 +150,13 @@ def _place(order: Order, merged, variants, method, card_number: str, actor) -> O
         total=order.total,
     )  # fmt: skip
     audit_created(order, actor=actor)
+    shortages = inventory.allocate(lines, actor=actor)
+    if shortages:
+        said = [f"{s.sku}: {s.available} available, {s.requested} asked" for s in shortages]
+        raise ConflictError(
+            f"Not enough stock ({'; '.join(said)}).",
+            [{"field": "lines", "message": text} for text in said],
+        )
     orders.timeline_record(order=order, kind="placed", message=f"Order {order.number} placed",
                            actor=actor)  # fmt: skip
 

@@ -18,7 +18,7 @@ from django.db.models import F, Sum
 from apps.commerce.constants import MAX_STOCK_DELTA, MovementKind
 from apps.commerce.models import Allocation, Stock, StockMovement, Warehouse
 from apps.commerce.models.catalog import ProductVariant
-from apps.core.audit import audit_record, resolve_actor
+from apps.core.audit import audit_created, audit_record, resolve_actor
 from apps.core.exceptions import ConflictError
 
 __all__ = [
@@ -82,10 +82,18 @@ def _move(stock: Stock, delta: int, *, kind: str, order=None, note: str = "", ac
                 }
             ],
         )
+    after = Stock.objects.values_list("quantity", flat=True).get(pk=stock.pk)
+    _audit_stock(stock, f"stock_{kind}", {"quantity": [after - delta, after]}, actor)
     return StockMovement.objects.create(
         variant_id=stock.variant_id, warehouse_id=stock.warehouse_id, kind=kind, quantity=delta,
         order=order, note=note[:200], actor=resolve_actor(actor).name[:150],
     )  # fmt: skip
+
+
+def _audit_stock(stock: Stock, action: str, changes: dict, actor) -> None:
+    """The audit entry of a change of a stock row (its allocations' changes with it)."""
+    audit_record(action=action, object_type="commerce.stock", object_id=stock.pk,
+                 object_repr=f"stock {stock.pk}", changes=changes, actor=actor)  # fmt: skip
 
 
 def _audit_movement(movement: StockMovement, sku: str, warehouse: str, actor) -> None:
@@ -166,7 +174,7 @@ def stock_recount(*, actor=None) -> int:
 # --- allocation --------------------------------------------------------------------------------
 
 
-def allocate(lines) -> list[Shortage]:
+def allocate(lines, *, actor=None) -> list[Shortage]:
     """Allocate stock to order lines (each with `variant_id`, `quantity`, a saved line), from
     the active warehouses holding most of each variant first. The stock rows are locked in pk
     order first. Answers the shortages (then nothing is allocated: the caller's transaction
@@ -203,16 +211,21 @@ def allocate(lines) -> list[Shortage]:
         )
         if not updated:  # impossible while the rows are locked; the database would refuse too
             raise ConflictError("Stock changed during allocation; try again.")
+        before = next(row.allocated for row in stocks if row.pk == stock_pk)
+        _audit_stock(Stock(pk=stock_pk), "stock_allocate",
+                     {"allocated": [before, before + units]}, actor)  # fmt: skip
     Allocation.objects.bulk_create(plan)
     return []
 
 
-def allocations_release(allocations) -> None:
+def allocations_release(allocations, *, actor=None) -> None:
     """Give the units of these allocations back (an order cancelled before fulfilment)."""
     for allocation in sorted(allocations, key=lambda a: a.stock_id):
         Stock.objects.filter(pk=allocation.stock_id, allocated__gte=allocation.quantity).update(
             allocated=F("allocated") - allocation.quantity
         )
+        _audit_stock(Stock(pk=allocation.stock_id), "stock_release",
+                     {"allocated": [allocation.quantity, 0]}, actor)  # fmt: skip
         allocation.delete()
 
 
@@ -230,11 +243,13 @@ def allocations_fulfil(allocations, units_by_line: dict[int, int], *, order, act
         ).update(quantity=F("quantity") - units, allocated=F("allocated") - units)
         if not moved:
             raise ConflictError(f"Stock of {allocation.line.sku} no longer covers the order.")
-        StockMovement.objects.create(
+        _audit_stock(allocation.stock, "stock_sale", {"quantity": [units, 0]}, actor)
+        movement = StockMovement.objects.create(
             variant_id=allocation.line.variant_id, warehouse_id=allocation.stock.warehouse_id,
             kind=MovementKind.SALE, quantity=-units, order=order,
             actor=resolve_actor(actor).name[:150],
         )  # fmt: skip
+        audit_created(movement, actor=actor)
         if units == allocation.quantity:
             allocation.delete()
         else:

@@ -121,7 +121,7 @@ def order_cancel(*, order: Order, reason: str = "", actor=None) -> Order:
     _ensure_allowed(order, S.CANCELLED)
     allocations = [a for line in order.lines.prefetch_related("allocations")
                    for a in line.allocations.all()]  # fmt: skip
-    inventory.allocations_release(allocations)
+    inventory.allocations_release(allocations, actor=actor)
     for payment in order.payments.filter(status=PaymentStatus.SUCCEEDED):
         result = gateway().refund(
             reference=payment.reference, amount=payment.amount, currency=payment.currency
