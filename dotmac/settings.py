@@ -454,6 +454,9 @@ SPECTACULAR_SETTINGS = {
         "NasTypeEnum": "apps.isp.models.radius.NasType",
         "RadiusLoginKindEnum": "apps.isp.models.radius.RadiusLogin.Kind",
         "RadiusSessionStatusEnum": "apps.isp.models.radius.RadiusSession.Status",
+        "ProductStatusEnum": "apps.commerce.constants.ProductStatus",
+        "OrderStatusEnum": "apps.commerce.constants.OrderStatus",
+        "MovementKindEnum": "apps.commerce.constants.MovementKind",
     },
 }
 SIMPLE_JWT = {
@@ -542,8 +545,12 @@ RADIUS_COA_TIMEOUT = env.float("RADIUS_COA_TIMEOUT", default=2.0)
 RADIUS_COA_MAX_ATTEMPTS = env.int("RADIUS_COA_MAX_ATTEMPTS", default=6)
 RADIUS_COA_BACKOFF = env.float("RADIUS_COA_BACKOFF", default=5.0)
 
-# ISP billing: the card gateway (a class implementing apps.isp.gateways.PaymentGateway).
+# Card gateways (classes implementing apps.core.payments.PaymentGateway): the ISP's billing and
+# the shop's checkout, each the sandbox unless configured.
 ISP_PAYMENT_GATEWAY = env.str("ISP_PAYMENT_GATEWAY", default="apps.isp.gateways.SandboxGateway")
+COMMERCE_PAYMENT_GATEWAY = env.str(
+    "COMMERCE_PAYMENT_GATEWAY", default="apps.core.payments.SandboxGateway"
+)
 
 # --- RADIUS (apps.isp.radius) -------------------------------------------------------------------
 # FreeRADIUS asks DotMac over HTTP (rlm_rest) at RADIUS_API_URL/_radius/, signing in with

@@ -1,30 +1,40 @@
-"""Catalog app "E-commerce" (DESIGN.md §2), declared ahead of its build: its back office and
-shop areas are licensed and role-checked already (roles grant them, the launcher shows them);
-every other slot stays empty until the app is built."""
+"""Catalog app "E-commerce": the catalogue, inventory that never oversells, checkout under an
+idempotency key, orders; the back office at /commerce/ and the public storefront at /shop/.
+Its declaration is what the platform knows of it."""
 
 from apps.core.kit import appconfig
-from apps.core.kit.declaration import AppDeclaration, Area, LauncherEntry
+from apps.core.kit.declaration import AppDeclaration, Area, LauncherEntry, Tab
 
 DECLARATION = AppDeclaration(
     key="commerce",
     name="E-commerce",
     areas=(
-        Area("commerce", "E-commerce back office", pages="commerce", api="commerce"),
-        Area("commerce.shop", "Shop", pages="shop", api="commerce/shop"),
+        Area(
+            "commerce", "E-commerce back office", pages="commerce", api="commerce",
+            tabs=(
+                Tab("Dashboard", "commerce:dashboard", "dashboard"),
+                Tab("Products", "commerce:products", "products"),
+                Tab("Orders", "commerce:orders", "orders"),
+            ),
+        ),
+        Area(
+            "commerce.shop", "Shop", pages="shop", api="commerce/shop", public=True,
+            tabs=(Tab("Products", "shop:products", "products"),),
+        ),
     ),
     launcher=(
         LauncherEntry("commerce", "E-commerce back office", "package", "/commerce/"),
         LauncherEntry("commerce.shop", "Shop", "cart", "/shop/"),
     ),
-    pages=None,
-    api=None,
-    initialiser=None,
-    demo_seeder=None,
-    usage_counters={},
-    party_directory=None,
+    pages="apps.commerce.urls",
+    api="apps.commerce.api.urls",
+    initialiser="apps.commerce.services.setup.commerce_defaults_ensure",
+    demo_seeder="apps.commerce.demo.commerce_demo_ensure",
+    usage_counters={"commerce.max_products": "apps.commerce.services.catalog.products_counted"},
+    party_directory="apps.commerce.parties.CommerceShoppers",
     admin_features={},
-    planned=True,
-)
+    order=60,
+)  # fmt: skip
 
 
 class CommerceConfig(appconfig.CatalogAppConfig):

@@ -1,4 +1,5 @@
-"""Pages of an app area: sign in first, then the area must be granted (API: see permissions)."""
+"""Pages of an app area: sign in first, then the area must be granted (API: see permissions).
+A public area's pages (the storefront) are open to everyone; licensing still applies."""
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
@@ -17,7 +18,7 @@ class AppAreaAccessMiddleware:
         if connection.schema_name == "public" or request.path_info.startswith("/api/"):
             return self.get_response(request)
         area = area_for_path(request.path_info)
-        if area is None:
+        if area is None or area.public:
             return self.get_response(request)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), "/login/")

@@ -66,6 +66,9 @@ class Area:
     pages: str | None  # first path segment of its pages ("portal"), None: no pages
     api: str | None  # its API's path under /api/v1/ ("isp/portal"), None: no API
     tabs: tuple[Tab, ...] = ()
+    #: Its pages are open to everyone on the tenant host, anonymous visitors included (a
+    #: storefront); the app's licence still applies. Its API stays signed in.
+    public: bool = False
 
 
 @dataclass(frozen=True)

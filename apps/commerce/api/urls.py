@@ -1,0 +1,20 @@
+"""The E-commerce API, mounted at /api/v1/commerce/ (apps/commerce/apps.py)."""
+
+from rest_framework.routers import SimpleRouter
+
+from apps.commerce.api import views
+
+staff = SimpleRouter()
+staff.register("categories", views.CategoryViewSet, basename="commerce-category")
+staff.register("products", views.ProductViewSet, basename="commerce-product")
+staff.register("variants", views.VariantViewSet, basename="commerce-variant")
+staff.register("tax-classes", views.TaxClassViewSet, basename="commerce-tax-class")
+staff.register("warehouses", views.WarehouseViewSet, basename="commerce-warehouse")
+staff.register("shipping-methods", views.ShippingMethodViewSet, basename="commerce-shipping")
+staff.register("stock", views.StockViewSet, basename="commerce-stock")
+staff.register("movements", views.MovementViewSet, basename="commerce-movement")
+staff.register("orders", views.OrderViewSet, basename="commerce-order")
+staff.register("checkout", views.CheckoutViewSet, basename="commerce-checkout")
+
+#: area → its API routes (apps.core.kit.urls mounts them at the area's API path).
+by_area = {"commerce": staff.urls}

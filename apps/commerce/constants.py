@@ -1,0 +1,50 @@
+"""Names and choices of the E-commerce app shared by models, services, API and pages."""
+
+from django.db import models
+
+APP_KEY = "commerce"
+AREA = "commerce"  # the back office (/commerce/, /api/v1/commerce/)
+SHOP_AREA = "commerce.shop"  # the storefront (/shop/), open to anonymous visitors
+MAX_PRODUCTS = "commerce.max_products"
+DISCOUNTS = "commerce.discounts"
+VENDOR_PORTAL = "commerce.vendor_portal"
+
+#: The initialiser's defaults (the contract's codes: the demo warehouse is `main`).
+MAIN_WAREHOUSE = "main"
+STANDARD_SHIPPING = "standard"
+
+#: Bounds of what one request may ask for (every input that sizes work is bounded).
+MAX_CHECKOUT_LINES = 50
+MAX_LINE_QUANTITY = 1000
+MAX_STOCK_DELTA = 1_000_000
+MAX_VARIANTS_PER_PRODUCT = 100
+MAX_CATEGORY_DEPTH = 6
+IDEMPOTENCY_KEY_MAX = 100
+
+
+class ProductStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    SALE = "sale", "Sale"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    RETURN = "return", "Return"
+    TRANSFER = "transfer", "Transfer"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
+    PAID = "paid", "Paid"
+    PARTIALLY_FULFILLED = "partially_fulfilled", "Partially fulfilled"
+    FULFILLED = "fulfilled", "Fulfilled"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PaymentStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    REFUNDED = "refunded", "Refunded"

@@ -1,0 +1,78 @@
+"""Rows of the shop, made through its services (in the current schema)."""
+
+import itertools
+
+from apps.commerce.constants import MAIN_WAREHOUSE, STANDARD_SHIPPING, MovementKind
+from apps.commerce.models import Category, ShippingMethod, TaxClass, Warehouse
+from apps.commerce.services import catalog, checkout, inventory
+from apps.identity.models import User
+
+_numbers = itertools.count(1)
+
+CARD = "4242 4242 4242 4242"
+DECLINED = "4000 0000 0000 0002"
+
+
+def n() -> int:
+    return next(_numbers)
+
+
+def product(*, sku: str | None = None, stock: int = 0, price: str = "10.00", **fields):
+    """A published product with one variant (and `stock` units in `main`)."""
+    number = n()
+    sku = sku or f"SKU-{number}"
+    fields.setdefault("name", f"Product {number}")
+    fields.setdefault("status", "published")
+    made = catalog.product_create(sku=sku, price=price, **fields)
+    if stock:
+        inventory.stock_adjust(sku=sku, warehouse=MAIN_WAREHOUSE, quantity=stock,
+                               kind=MovementKind.RECEIPT)  # fmt: skip
+    return made
+
+
+def variant_of(made):
+    return made.variants.get()
+
+
+def category(**fields) -> Category:
+    number = n()
+    fields.setdefault("name", f"Category {number}")
+    return catalog.category_create(**fields)
+
+
+def warehouse(**fields) -> Warehouse:
+    number = n()
+    return Warehouse.objects.create(code=f"wh-{number}", name=f"Warehouse {number}", **fields)
+
+
+def tax_class(**fields) -> TaxClass:
+    number = n()
+    return TaxClass.objects.create(code=f"tax-{number}", name=f"Tax {number}", rate="7.00")
+
+
+def shipping_method(**fields) -> ShippingMethod:
+    number = n()
+    return ShippingMethod.objects.create(code=f"ship-{number}", name=f"Ship {number}",
+                                         price="3.00")  # fmt: skip
+
+
+def stock(**_):
+    made = product(stock=5)
+    return variant_of(made).stocks.get()
+
+
+def movement(**_):
+    made = product(stock=5)
+    return variant_of(made).movements.get()
+
+
+def order(*, customer=None, quantity: int = 1, **_):
+    """A paid order of one unit of a new product, bought by `customer` (default: the tenant's
+    super admin, `owner`)."""
+    customer = customer or User.objects.get(username="owner")
+    made = product(stock=quantity + 2)
+    placed, _ = checkout.checkout(
+        customer=customer, lines=[{"sku": variant_of(made).sku, "quantity": quantity}],
+        shipping_method=STANDARD_SHIPPING, card_number=CARD, idempotency_key=f"key-{n()}",
+    )  # fmt: skip
+    return placed
