@@ -31,6 +31,7 @@ from apps.core.models import AuditEntry
 from apps.crm.models import Account, Contact, Lead
 from apps.identity.models import User
 from apps.isp.models import BillingSettings, Customer, CustomerContact, Nas, RadiusLogin, Service
+from tests.commerce import factories as commerce_factories
 from tests.conftest import HostClient, obtain_tokens
 from tests.crm.conftest import People
 from tests.isp.api_factories import ContactFactory, CustomerFactory, ServiceFactory
@@ -104,6 +105,10 @@ def every_encrypted_record():
     values[nas] = {"secret": "nas secret 7946 0958"}
     login = RadiusLogin.objects.create(service=service, username="ann", password="pw 7946 0958")
     values[login] = {"password": "pw 7946 0958"}
+    order = commerce_factories.order()
+    order.shipping_address = "7946 Shop Street, Leeds LS1 0958"
+    order.save(update_fields=["shipping_address"])
+    values[order] = {"shipping_address": "7946 Shop Street, Leeds LS1 0958"}
     return values
 
 
