@@ -369,7 +369,9 @@ def test_packets_of_one_session_arriving_at_once_count_once_each(world):
     world.auth(**{"User-Name": f"nobody@{world.a.slug}", "User-Password": "not-a-password"})
 
     with ThreadPoolExecutor(max_workers=12) as pool:
-        answers = list(pool.map(lambda packet: world.acct(packet)[0], packets))
+        # Retransmitted as a NAS does (3 tries): what is judged is that each counts once.
+        answers = list(pool.map(lambda packet: world.radius.radclient(
+            "acct", SECRET_A, packet, retries=3)[0], packets))  # fmt: skip
 
     assert [a and a["code"] for a in answers] == ["Accounting-Response"] * len(packets)
     sessions = world.in_a(lambda: list(RadiusSession.objects.filter(service_id=service)))
