@@ -10,7 +10,6 @@ DUNNING = "isp.dunning"
 CUSTOMER_PORTAL = "isp.customer_portal"
 MAX_CUSTOMERS = "isp.max_customers"
 MAX_DEVICES = "isp.max_devices"
-RADIUS = "isp.radius"
 
 #: The window business dates must fall in (apps.core.dates.check_window): a document's issue
 #: date and a service's activation, termination or plan change from ten years back (history
@@ -22,6 +21,9 @@ AHEAD = relativedelta(years=1)
 PAYMENT_AHEAD = relativedelta(days=1)
 #: RADIUS (FreeRADIUS asks DotMac) and CoA: the ISP Pro plan and up.
 RADIUS = "isp.radius"
+#: Monitoring of devices (probes, outages) and SLA policies on tickets: the ISP Pro plan and up.
+MONITORING = "isp.monitoring"
+SLA = "isp.sla"
 
 #: The bounds of a CSV import of devices (apps.isp.services.device_import).
 DEVICE_IMPORT_MAX_BYTES = 1024 * 1024

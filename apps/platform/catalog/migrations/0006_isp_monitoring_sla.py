@@ -1,0 +1,41 @@
+"""ISP Pro and Enterprise include monitoring and SLA policies (isp.monitoring, isp.sla, see
+seed.CATALOG). New installations get them from the seed; this gives them to existing ones."""
+
+from django.db import migrations
+
+FEATURES = ("isp.monitoring", "isp.sla")
+PLANS = ("pro", "enterprise")
+
+
+def _isp_plans(apps):
+    return apps.get_model("catalog", "Plan").objects.filter(app__key="isp", key__in=PLANS)
+
+
+def _entitlements_changed():
+    # Entitlements are cached (in Redis too); model signals do not fire in migrations.
+    from apps.core.localcache import tenancy_cache
+
+    tenancy_cache.invalidate()
+
+
+def add_feature(apps, schema_editor):
+    for plan in _isp_plans(apps):
+        missing = [feature for feature in FEATURES if feature not in plan.features]
+        if missing:
+            plan.features = [*plan.features, *missing]
+            plan.save(update_fields=["features"])
+    _entitlements_changed()
+
+
+def remove_feature(apps, schema_editor):
+    for plan in _isp_plans(apps):
+        if set(FEATURES) & set(plan.features):
+            plan.features = [f for f in plan.features if f not in FEATURES]
+            plan.save(update_fields=["features"])
+    _entitlements_changed()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0005_isp_radius")]
+
+    operations = [migrations.RunPython(add_feature, remove_feature)]
