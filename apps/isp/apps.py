@@ -41,7 +41,7 @@ DECLARATION = AppDeclaration(
     demo_seeder="apps.isp.demo.isp_demo_ensure",
     usage_counters={
         "isp.max_customers": "apps.isp.services.customers.customers_counted",
-        "isp.max_devices": "apps.isp.services.inventory.devices_counted",
+        "isp.max_devices": "apps.isp.services.monitoring.monitored_count",
     },
     party_directory="apps.isp.parties.IspCustomers",
     admin_features={"isp.dunningstep": "isp.dunning", "isp.dunningnotice": "isp.dunning"},
