@@ -6,197 +6,477 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('isp', '0006_radius'),
+        ("isp", "0006_radius"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProbeRound',
+            name="ProbeRound",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('targets', models.PositiveIntegerField(default=0)),
-                ('batches', models.PositiveIntegerField(default=0)),
-                ('batches_done', models.PositiveIntegerField(default=0)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("targets", models.PositiveIntegerField(default=0)),
+                ("batches", models.PositiveIntegerField(default=0)),
+                ("batches_done", models.PositiveIntegerField(default=0)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Monitor',
+            name="Monitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enabled', models.BooleanField(default=True)),
-                ('method', models.CharField(choices=[('icmp', 'ICMP echo (ping)'), ('tcp', 'TCP port')], default='icmp', max_length=4)),
-                ('tcp_port', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(65535)], verbose_name='TCP port')),
-                ('state', models.CharField(choices=[('unknown', 'Not probed yet'), ('up', 'Up'), ('down', 'Down')], default='unknown', max_length=7)),
-                ('alert', models.CharField(choices=[('none', 'None'), ('pending', 'Not decided yet'), ('suppressed', 'Suppressed'), ('outage', 'Outage')], default='none', max_length=10)),
-                ('consecutive_failures', models.PositiveIntegerField(default=0, editable=False)),
-                ('last_probed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('last_latency_ms', models.FloatField(blank=True, editable=False, null=True)),
-                ('last_loss_percent', models.FloatField(blank=True, editable=False, null=True)),
-                ('state_since', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('device', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='monitor', to='isp.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("icmp", "ICMP echo (ping)"), ("tcp", "TCP port")],
+                        default="icmp",
+                        max_length=4,
+                    ),
+                ),
+                (
+                    "tcp_port",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(65535),
+                        ],
+                        verbose_name="TCP port",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("unknown", "Not probed yet"), ("up", "Up"), ("down", "Down")],
+                        default="unknown",
+                        max_length=7,
+                    ),
+                ),
+                (
+                    "alert",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("pending", "Not decided yet"),
+                            ("suppressed", "Suppressed"),
+                            ("outage", "Outage"),
+                        ],
+                        default="none",
+                        max_length=10,
+                    ),
+                ),
+                ("consecutive_failures", models.PositiveIntegerField(default=0, editable=False)),
+                ("last_probed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("last_latency_ms", models.FloatField(blank=True, editable=False, null=True)),
+                ("last_loss_percent", models.FloatField(blank=True, editable=False, null=True)),
+                ("state_since", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "device",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="monitor",
+                        to="isp.device",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['device__name'],
+                "ordering": ["device__name"],
             },
         ),
         migrations.CreateModel(
-            name='MonitorEvent',
+            name="MonitorEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('unknown', 'Not probed yet'), ('up', 'Up'), ('down', 'Down')], max_length=7)),
-                ('message', models.CharField(blank=True, max_length=300)),
-                ('monitor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='isp.monitor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("unknown", "Not probed yet"), ("up", "Up"), ("down", "Down")],
+                        max_length=7,
+                    ),
+                ),
+                ("message", models.CharField(blank=True, max_length=300)),
+                (
+                    "monitor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="isp.monitor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='MonitoringSettings',
+            name="MonitoringSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('failures_before_down', models.PositiveSmallIntegerField(default=3, help_text='Probes in a row that must fail before a device is down (flap suppression).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)])),
-                ('pings_per_probe', models.PositiveSmallIntegerField(default=3, help_text='ICMP echo requests sent per probe (loss is the share unanswered).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)])),
-                ('timeout_ms', models.PositiveIntegerField(default=1000, validators=[django.core.validators.MinValueValidator(50), django.core.validators.MaxValueValidator(10000)], verbose_name='probe timeout (ms)')),
-                ('retention_days', models.PositiveSmallIntegerField(default=30, help_text='Probe results and state changes older than this are deleted.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(400)])),
-                ('notify_emails', models.CharField(blank=True, help_text='Staff addresses told of outages, comma separated (empty: nobody).', max_length=500, verbose_name='notify')),
-                ('credit_outages', models.BooleanField(default=False, help_text="Credit each affected service for the outage's length when it ends.")),
-                ('credit_minimum_minutes', models.PositiveIntegerField(default=30, help_text='Outages shorter than this are not credited.', validators=[django.core.validators.MaxValueValidator(10080)])),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "failures_before_down",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="Probes in a row that must fail before a device is down (flap suppression).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(20),
+                        ],
+                    ),
+                ),
+                (
+                    "pings_per_probe",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="ICMP echo requests sent per probe (loss is the share unanswered).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                    ),
+                ),
+                (
+                    "timeout_ms",
+                    models.PositiveIntegerField(
+                        default=1000,
+                        validators=[
+                            django.core.validators.MinValueValidator(50),
+                            django.core.validators.MaxValueValidator(10000),
+                        ],
+                        verbose_name="probe timeout (ms)",
+                    ),
+                ),
+                (
+                    "retention_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Probe results and state changes older than this are deleted.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(400),
+                        ],
+                    ),
+                ),
+                (
+                    "notify_emails",
+                    models.CharField(
+                        blank=True,
+                        help_text="Staff addresses told of outages, comma separated (empty: nobody).",
+                        max_length=500,
+                        verbose_name="notify",
+                    ),
+                ),
+                (
+                    "credit_outages",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Credit each affected service for the outage's length when it ends.",
+                    ),
+                ),
+                (
+                    "credit_minimum_minutes",
+                    models.PositiveIntegerField(
+                        default=30,
+                        help_text="Outages shorter than this are not credited.",
+                        validators=[django.core.validators.MaxValueValidator(10080)],
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'monitoring settings',
-                'verbose_name_plural': 'monitoring settings',
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='isp_monitoring_settings_one')],
+                "verbose_name": "monitoring settings",
+                "verbose_name_plural": "monitoring settings",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="isp_monitoring_settings_one"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Outage',
+            name="Outage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('services_affected', models.PositiveIntegerField(default=0)),
-                ('subscribers_affected', models.PositiveIntegerField(default=0)),
-                ('ticket_reference', models.CharField(blank=True, help_text='The support ticket the outage opened.', max_length=60)),
-                ('credited_at', models.DateTimeField(blank=True, null=True)),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='outages', to='isp.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("services_affected", models.PositiveIntegerField(default=0)),
+                ("subscribers_affected", models.PositiveIntegerField(default=0)),
+                (
+                    "ticket_reference",
+                    models.CharField(
+                        blank=True, help_text="The support ticket the outage opened.", max_length=60
+                    ),
+                ),
+                ("credited_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="outages",
+                        to="isp.device",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='OutageCredit',
+            name="OutageCredit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('credit_note', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='isp.creditnote')),
-                ('outage', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credits', to='isp.outage')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='isp.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "credit_note",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="isp.creditnote",
+                    ),
+                ),
+                (
+                    "outage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credits",
+                        to="isp.outage",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="isp.service",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OutageEvent',
+            name="OutageEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('kind', models.CharField(choices=[('opened', 'Opened'), ('ticket', 'Ticket'), ('notified', 'Staff notified'), ('resolved', 'Resolved'), ('credited', 'Credited')], max_length=10)),
-                ('message', models.CharField(max_length=300)),
-                ('outage', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='timeline', to='isp.outage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("opened", "Opened"),
+                            ("ticket", "Ticket"),
+                            ("notified", "Staff notified"),
+                            ("resolved", "Resolved"),
+                            ("credited", "Credited"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("message", models.CharField(max_length=300)),
+                (
+                    "outage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="timeline",
+                        to="isp.outage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OutageService',
+            name="OutageService",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outage', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='affected', to='isp.outage')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='isp.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "outage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="affected",
+                        to="isp.outage",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="isp.service",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='outage',
-            name='services',
-            field=models.ManyToManyField(related_name='outages', through='isp.OutageService', to='isp.service'),
+            model_name="outage",
+            name="services",
+            field=models.ManyToManyField(
+                related_name="outages", through="isp.OutageService", to="isp.service"
+            ),
         ),
         migrations.CreateModel(
-            name='ProbeResult',
+            name="ProbeResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('ok', models.BooleanField()),
-                ('latency_ms', models.FloatField(blank=True, null=True)),
-                ('loss_percent', models.FloatField(blank=True, null=True)),
-                ('monitor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='isp.monitor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("ok", models.BooleanField()),
+                ("latency_ms", models.FloatField(blank=True, null=True)),
+                ("loss_percent", models.FloatField(blank=True, null=True)),
+                (
+                    "monitor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="isp.monitor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at'],
+                "ordering": ["-at"],
             },
         ),
         migrations.CreateModel(
-            name='MaintenanceWindow',
+            name="MaintenanceWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='maintenance', to='isp.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="maintenance",
+                        to="isp.device",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='isp_maintenance_ends_after')],
+                "ordering": ["-starts_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                        name="isp_maintenance_ends_after",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='monitor',
-            index=models.Index(fields=['enabled', 'state'], name='isp_monitor_enabled_18d7f6_idx'),
+            model_name="monitor",
+            index=models.Index(fields=["enabled", "state"], name="isp_monitor_enabled_18d7f6_idx"),
         ),
         migrations.AddConstraint(
-            model_name='monitor',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('method', 'tcp'), _negated=True), ('tcp_port__isnull', False), _connector='OR'), name='isp_monitor_tcp_port'),
+            model_name="monitor",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("method", "tcp"), _negated=True),
+                    ("tcp_port__isnull", False),
+                    _connector="OR",
+                ),
+                name="isp_monitor_tcp_port",
+            ),
         ),
         migrations.AddIndex(
-            model_name='monitorevent',
-            index=models.Index(fields=['monitor', 'at'], name='isp_monitor_monitor_d17371_idx'),
+            model_name="monitorevent",
+            index=models.Index(fields=["monitor", "at"], name="isp_monitor_monitor_d17371_idx"),
         ),
         migrations.AddIndex(
-            model_name='monitorevent',
-            index=models.Index(fields=['at'], name='isp_monitor_at_375483_idx'),
+            model_name="monitorevent",
+            index=models.Index(fields=["at"], name="isp_monitor_at_375483_idx"),
         ),
         migrations.AddConstraint(
-            model_name='outagecredit',
-            constraint=models.UniqueConstraint(fields=('outage', 'service'), name='isp_outage_credit_once'),
+            model_name="outagecredit",
+            constraint=models.UniqueConstraint(
+                fields=("outage", "service"), name="isp_outage_credit_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outageservice',
-            constraint=models.UniqueConstraint(fields=('outage', 'service'), name='isp_outage_service_once'),
+            model_name="outageservice",
+            constraint=models.UniqueConstraint(
+                fields=("outage", "service"), name="isp_outage_service_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outage',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('device',), name='isp_outage_one_open'),
+            model_name="outage",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=("device",),
+                name="isp_outage_one_open",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outage',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='isp_outage_ends_after_start'),
+            model_name="outage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_at__isnull", True),
+                    ("ended_at__gte", models.F("started_at")),
+                    _connector="OR",
+                ),
+                name="isp_outage_ends_after_start",
+            ),
         ),
         migrations.AddIndex(
-            model_name='proberesult',
-            index=models.Index(fields=['monitor', 'at'], name='isp_probere_monitor_929abd_idx'),
+            model_name="proberesult",
+            index=models.Index(fields=["monitor", "at"], name="isp_probere_monitor_929abd_idx"),
         ),
         migrations.AddIndex(
-            model_name='proberesult',
-            index=models.Index(fields=['at'], name='isp_probere_at_fb1cd6_idx'),
+            model_name="proberesult",
+            index=models.Index(fields=["at"], name="isp_probere_at_fb1cd6_idx"),
         ),
     ]

@@ -164,16 +164,20 @@ def batch_probe(*, round_id: int | None, first_pk: int, last_pk: int) -> int:
     targets = {pk: str(address) for pk, _, _, address in rows}
     icmp = [targets[pk] for pk, method, _, _ in rows if method == Monitor.Method.ICMP]
     tcp = [(targets[pk], port) for pk, method, port, _ in rows if method == Monitor.Method.TCP]
-    seen = probes.icmp_probe(icmp, count=config.pings_per_probe, timeout_ms=config.timeout_ms)
-    by_port = probes.tcp_probe(tcp, timeout_ms=config.timeout_ms) if tcp else {}
-    outcomes = {}
-    for pk, method, _, _ in rows:
-        source = seen if method == Monitor.Method.ICMP else by_port
-        outcomes[pk] = source[targets[pk]]
-    results_record(outcomes=outcomes, config=config)
-    if round_id is not None and _batch_done(round_id):
-        alerts_evaluate()
-    return len(rows)
+    try:
+        seen = probes.icmp_probe(icmp, count=config.pings_per_probe, timeout_ms=config.timeout_ms)
+        by_port = probes.tcp_probe(tcp, timeout_ms=config.timeout_ms) if tcp else {}
+        outcomes = {}
+        for pk, method, port, _ in rows:
+            icmp_kind = method == Monitor.Method.ICMP
+            source, key = (seen, targets[pk]) if icmp_kind else (by_port, (targets[pk], port))
+            if key in source:  # a refused address has no outcome: its state stays
+                outcomes[pk] = source[key]
+        results_record(outcomes=outcomes, config=config)
+    finally:  # a batch that failed still counts: the round's alerts are decided all the same
+        if round_id is not None and _batch_done(round_id):
+            alerts_evaluate()
+    return len(outcomes)
 
 
 def _batch_done(round_id: int) -> bool:

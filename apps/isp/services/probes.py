@@ -4,12 +4,13 @@ connect: an answer, even a refusal, means the host is there), and the TCP port p
 database here: addresses in, one `ProbeOutcome` per address out.
 
 Only addresses a tenant registered are ever handed in (a device's management IP); on top of
-that `MONITORING_PROBE_NETWORKS`, when set, is a fence: an address outside it is refused
-before anything is sent (the tests fence probes into 127.0.0.0/8, ::1 and their own network
-namespace)."""
+that `MONITORING_PROBE_NETWORKS`, when set, is a fence: an address outside it is refused (logged,
+no outcome: its state does not move) before anything is sent. The tests fence probes into
+127.0.0.0/8, ::1 and their own network namespace."""
 
 import asyncio
 import ipaddress
+import logging
 import shutil
 import subprocess
 import time
@@ -17,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ProbeOutcome",
@@ -56,21 +59,23 @@ def address_allowed(address: str, fence: list | None = None) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    if ip.is_multicast or ip.is_unspecified or (ip.version == 4 and ip == ip.max):
+    if ip.is_multicast or ip.is_unspecified or (ip.version == 4 and int(ip) == 0xFFFFFFFF):
         return False
     fence = _fence() if fence is None else fence
     return not fence or any(ip in net for net in fence if net.version == ip.version)
 
 
 def _checked(addresses: Iterable[str]) -> list[str]:
+    """The addresses that may be probed; the others are refused (logged, never sent to)."""
     addresses = list(dict.fromkeys(str(a) for a in addresses))
     if len(addresses) > MAX_TARGETS:
         raise ProbeRefused(f"At most {MAX_TARGETS} targets per probe batch.")
     fence = _fence()
-    refused = [a for a in addresses if not address_allowed(a, fence)]
-    if refused:
-        raise ProbeRefused(f"Not probed (outside MONITORING_PROBE_NETWORKS): {refused[:5]}")
-    return addresses
+    allowed = [a for a in addresses if address_allowed(a, fence)]
+    if len(allowed) < len(addresses):
+        refused = [a for a in addresses if a not in set(allowed)]
+        log.warning("Not probed (outside MONITORING_PROBE_NETWORKS): %s", refused[:20])
+    return allowed
 
 
 def fping_path() -> str | None:
@@ -137,11 +142,12 @@ async def _connect_all(targets, timeout: float, refused_is_up: bool) -> list[Pro
     return await asyncio.gather(*(_connect(a, p, timeout, refused_is_up, gate) for a, p in targets))
 
 
-def tcp_probe(targets: list[tuple[str, int]], *, timeout_ms: int) -> dict[str, ProbeOutcome]:
-    """Connect to each (address, port): up when the port accepts."""
-    _checked(a for a, _ in targets)
+def tcp_probe(targets: list[tuple[str, int]], *, timeout_ms: int) -> dict[tuple, ProbeOutcome]:
+    """Connect to each (address, port): up when the port accepts. Keyed by (address, port)."""
+    allowed = set(_checked(a for a, _ in targets))
+    targets = list(dict.fromkeys((a, p) for a, p in targets if a in allowed))
     outcomes = asyncio.run(_connect_all(targets, timeout_ms / 1000, refused_is_up=False))
-    return {o.address: o for o in outcomes}
+    return dict(zip(targets, outcomes, strict=True))
 
 
 def icmp_probe(addresses: Iterable[str], *, count: int, timeout_ms: int) -> dict:
