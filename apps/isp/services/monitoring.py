@@ -14,8 +14,10 @@ States: up at the first answered probe; down after `failures_before_down` failed
 row (a single lost probe is a flap, not an outage)."""
 
 import datetime
+from copy import copy
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -58,6 +60,8 @@ BATCH_TASK = "isp.monitoring_probe_batch"
 ROUND_STALE = datetime.timedelta(minutes=5)
 #: The deepest uplink chain followed (as apps.isp.services.inventory).
 MAX_DEPTH = 32
+#: The longest maintenance window.
+MAX_WINDOW = datetime.timedelta(days=31)
 #: History rows deleted per statement by the retention sweep.
 PRUNE_CHUNK = 50_000
 
@@ -76,11 +80,24 @@ def monitored_count() -> int:
 # --- What is probed ------------------------------------------------------------------------------
 
 
+def _check(monitor: Monitor) -> None:
+    problems = {}
+    if monitor.device.management_ip_id is None:
+        problems["device"] = "A device is probed at its management IP: give it one first."
+    if monitor.method == Monitor.Method.TCP and monitor.tcp_port is None:
+        problems["tcp_port"] = "A TCP probe needs the port to connect to."
+    if monitor.method == Monitor.Method.ICMP:
+        monitor.tcp_port = None
+    if problems:
+        raise ValidationError(problems)
+
+
 @transaction.atomic
 def monitor_create(*, device: Device, actor=None, **fields) -> Monitor:
     """Start probing a device (its management IP), within the plan's `isp.max_devices`."""
     ensure_feature(MONITORING)
     monitor = Monitor(device=device, **fields)
+    _check(monitor)
     if monitor.enabled:
         with within_limit(MAX_DEVICES):
             return record_create(monitor, actor=actor)
@@ -90,6 +107,10 @@ def monitor_create(*, device: Device, actor=None, **fields) -> Monitor:
 @transaction.atomic
 def monitor_update(*, monitor: Monitor, actor=None, **fields) -> Monitor:
     ensure_feature(MONITORING)
+    proposed = copy(monitor)
+    for name, value in fields.items():
+        setattr(proposed, name, value)
+    _check(proposed)
     if fields.get("enabled") and not monitor.enabled:
         with within_limit(MAX_DEVICES):  # a paused monitor switched on counts again
             record_update(monitor, fields, actor=actor)
@@ -102,13 +123,31 @@ def monitor_delete(*, monitor: Monitor, actor=None) -> None:
     record_delete(monitor, actor=actor)
 
 
+def _window_check(window: MaintenanceWindow) -> None:
+    if window.starts_at and window.ends_at and window.ends_at <= window.starts_at:
+        raise ValidationError({"ends_at": "A maintenance window ends after it starts."})
+    if window.starts_at and window.ends_at and window.ends_at - window.starts_at > MAX_WINDOW:
+        raise ValidationError(
+            {"ends_at": f"A maintenance window lasts at most {MAX_WINDOW.days} days."}
+        )
+
+
 @transaction.atomic
 def maintenance_create(*, actor=None, **fields) -> MaintenanceWindow:
-    return record_create(MaintenanceWindow(**fields), actor=actor)
+    """Plan work on a device: it and what hangs off it raise no alert while it lasts."""
+    ensure_feature(MONITORING)
+    window = MaintenanceWindow(**fields)
+    _window_check(window)
+    return record_create(window, actor=actor)
 
 
 @transaction.atomic
 def maintenance_update(*, window: MaintenanceWindow, actor=None, **fields) -> MaintenanceWindow:
+    ensure_feature(MONITORING)
+    proposed = copy(window)
+    for name, value in fields.items():
+        setattr(proposed, name, value)
+    _window_check(proposed)
     record_update(window, fields, actor=actor)
     return window
 
