@@ -170,7 +170,7 @@ class MonitorViewSet(ModelViewSet):
     @action(detail=True, methods=["post"])
     def probe(self, request, pk=None):
         """Probe this device now (outside the schedule) and answer its state."""
-        return self.respond(monitoring.probe_now(monitor=self.get_object()))
+        return self.respond(monitoring.probe_now(monitor=self.get_object(), actor=self.actor))
 
 
 class ProbeResultViewSet(ReadOnlyModelViewSet):

@@ -5,6 +5,11 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def monitoring_settings_row(apps, schema_editor):
+    """The settings row every tenant has (the initialiser makes it in new ones)."""
+    apps.get_model("isp", "MonitoringSettings").objects.get_or_create(id=1)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("isp", "0006_radius"),
@@ -479,4 +484,5 @@ class Migration(migrations.Migration):
             model_name="proberesult",
             index=models.Index(fields=["at"], name="isp_probere_at_fb1cd6_idx"),
         ),
+        migrations.RunPython(monitoring_settings_row, migrations.RunPython.noop),
     ]

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.audit import UPDATE, audit_record
 from apps.core.dispatch import dispatch
 from apps.core.kit.writes import record_create, record_delete, record_update
 from apps.isp.constants import MAX_DEVICES, MONITORING
@@ -384,9 +385,14 @@ def history_prune(*, now=None) -> int:
     return deleted
 
 
-def probe_now(*, monitor: Monitor) -> Monitor:
-    """Probe one device at once (a button on its page), without waiting for the round."""
+def probe_now(*, monitor: Monitor, actor=None) -> Monitor:
+    """Probe one device at once (a button on its page), without waiting for the round; the
+    probe is audited as the user's (its result, state change and any outage hang off it)."""
+    before = monitor.state
     batch_probe(round_id=None, first_pk=monitor.pk, last_pk=monitor.pk)
     alerts_evaluate()
     monitor.refresh_from_db()
+    audit_record(
+        action=UPDATE, instance=monitor, changes={"probed": [before, monitor.state]}, actor=actor
+    )
     return monitor

@@ -15,6 +15,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.audit import UPDATE, audit_created, audit_record
+from apps.core.kit.writes import record_update
 from apps.core.money import ZERO, money
 from apps.isp.models import (
     Device,
@@ -118,6 +120,7 @@ def outage_open(*, device: Device, started_at: datetime.datetime) -> Outage | No
     outage.services_affected = len(services)
     outage.subscribers_affected = len({customer for _, customer in services})
     outage.save(update_fields=["services_affected", "subscribers_affected"])
+    audit_created(outage, actor="monitoring")
     summary = (
         f"{device.name} down since {started_at:%d %b %Y %H:%M} UTC: "
         f"{outage.services_affected} services, {outage.subscribers_affected} subscribers affected"
@@ -144,8 +147,7 @@ def outage_resolve(*, outage: Outage, ended_at: datetime.datetime) -> bool:
         locked = Outage.objects.select_for_update().get(pk=outage.pk)
         if locked.ended_at is not None:
             return False
-        locked.ended_at = ended_at
-        locked.save(update_fields=["ended_at"])
+        record_update(locked, {"ended_at": ended_at}, actor="monitoring")
         message = f"{locked.device.name} up again after {_span(_length(locked))}"
         _event(locked, OutageEvent.Kind.RESOLVED, message)
         _notify(locked, f"Resolved: {locked.device.name} is up", message)
@@ -211,9 +213,10 @@ def outage_credit(*, outage: Outage) -> int:
         if credited:
             _event(outage, OutageEvent.Kind.CREDITED,
                    f"{credited} services credited, {total} in total")  # fmt: skip
-        Outage.objects.filter(pk=outage.pk, credited_at__isnull=True).update(
-            credited_at=timezone.now()
-        )
+        now = timezone.now()
+        if Outage.objects.filter(pk=outage.pk, credited_at__isnull=True).update(credited_at=now):
+            audit_record(action=UPDATE, instance=outage, changes={"credited_at": [None, str(now)]},
+                         actor="monitoring")  # fmt: skip
     return credited
 
 

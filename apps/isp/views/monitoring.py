@@ -28,7 +28,7 @@ class NetworkStatusPage(MonitoringPage):
     template_name = "isp/network/monitoring.html"
 
     def get(self, request):
-        return self.render(status=network_status())
+        return self.render(network=network_status())
 
 
 class OutageDetail(MonitoringPage, DetailPage):
@@ -53,7 +53,7 @@ class ProbeNow(MonitoringPage, ActionPage):
         monitor = Monitor.objects.filter(device=device).first()
         if monitor is None:
             raise ValidationError(f"{device.name} is not monitored.")
-        monitor = monitoring.probe_now(monitor=monitor)
+        monitor = monitoring.probe_now(monitor=monitor, actor=self.actor)
         latency = f", {monitor.last_latency_ms} ms" if monitor.last_latency_ms is not None else ""
         return f"{device.name}: {monitor.get_state_display().lower()}{latency}."
 
