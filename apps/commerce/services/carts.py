@@ -18,7 +18,7 @@ from apps.commerce.constants import MAX_CART_LINES, MAX_LINE_QUANTITY, STALE_CAR
 from apps.commerce.models import Cart, CartLine, ProductVariant, Reservation, ShopSettings
 from apps.commerce.services import inventory
 from apps.commerce.services.pricing import discount_find
-from apps.core.audit import audit_record
+from apps.core.audit import audit_created, audit_record
 from apps.core.exceptions import ConflictError
 
 __all__ = [
@@ -44,7 +44,9 @@ def cart_of_customer(customer, *, create: bool = True) -> Cart | None:
         return cart
     try:
         with transaction.atomic():
-            return Cart.objects.create(customer=customer)
+            cart = Cart.objects.create(customer=customer)
+            audit_created(cart)
+            return cart
     except IntegrityError:
         return Cart.objects.get(customer=customer, checked_out_at__isnull=True)
 
@@ -62,6 +64,17 @@ def _variant_on_sale(sku: str) -> ProductVariant:
     if variant is None:
         raise ValidationError({"sku": f"No product on sale has the SKU {sku!r}."})
     return variant
+
+
+def _audit_cart(cart: Cart, action: str, changes: dict, actor, line=None) -> None:
+    """The audit entries of a change of a cart (and of its line, whose reservations change
+    with it)."""
+    audit_record(action=action, object_type="commerce.cart", object_id=cart.pk,
+                 object_repr=f"cart {cart.pk}", changes=changes, actor=actor)  # fmt: skip
+    if line is not None:
+        audit_record(action=action, object_type="commerce.cartline", object_id=line.pk,
+                     object_repr=f"cart {cart.pk} line {line.pk}", changes=changes,
+                     actor=actor)  # fmt: skip
 
 
 def _reserve(line: CartLine, cart: Cart, variant: ProductVariant, quantity: int) -> None:
@@ -100,10 +113,12 @@ def cart_line_set(*, cart: Cart, sku: str, quantity: int, add: bool = False, act
         quantity += line.quantity
     if quantity > MAX_LINE_QUANTITY:
         raise ValidationError({"quantity": f"At most {MAX_LINE_QUANTITY} units of a SKU."})
+    before = line.quantity if line is not None else 0
     if quantity == 0:
         if line is not None:
+            _audit_cart(cart, "cart_line", {sku: [before, 0]}, actor, line=line)
             line.delete()
-        Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+            Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
         return cart
     if line is None:
         if cart.lines.count() >= MAX_CART_LINES:
@@ -111,6 +126,8 @@ def cart_line_set(*, cart: Cart, sku: str, quantity: int, add: bool = False, act
         line = CartLine(cart=cart, variant=variant, quantity=quantity)
     line.quantity = quantity
     line.save()
+    # audited first: a refused reservation rolls the entry back with the line
+    _audit_cart(cart, "cart_line", {sku: [before, quantity]}, actor, line=line)
     _reserve(line, cart, variant, quantity)
     Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
     return cart
@@ -120,8 +137,11 @@ def cart_line_set(*, cart: Cart, sku: str, quantity: int, add: bool = False, act
 def cart_discount_set(*, cart: Cart, code: str, actor=None) -> Cart:
     """Put a discount code on the cart (checked now, counted at checkout); "" removes it."""
     cart = _open(cart)
+    before = cart.discount.code if cart.discount_id else None
     cart.discount = discount_find(code) if (code or "").strip() else None
     cart.save(update_fields=["discount", "updated_at"])
+    after = cart.discount.code if cart.discount_id else None
+    _audit_cart(cart, "cart_discount", {"discount": [before, after]}, actor)
     return cart
 
 
@@ -136,7 +156,7 @@ def cart_merge(*, source: Cart, into: Cart, actor=None) -> Cart:
         return into
     lines = list(source.lines.select_related("variant"))
     Reservation.objects.filter(line__cart=source).delete()  # freed, then reserved for `into`
-    discount = source.discount
+    discount, source_pk = source.discount, source.pk
     source.delete()
     moved = 0
     for line in lines:
@@ -148,9 +168,7 @@ def cart_merge(*, source: Cart, into: Cart, actor=None) -> Cart:
             continue  # sold out meanwhile or no longer on sale: the customer's cart says so
     if discount is not None and into.discount_id is None:
         Cart.objects.filter(pk=into.pk).update(discount=discount)
-    audit_record(action="cart_merge", object_type="commerce.cart", object_id=into.pk,
-                 object_repr=f"cart {into.pk}", changes={"units": [None, moved]},
-                 actor=actor)  # fmt: skip
+    _audit_cart(into, "cart_merge", {"units": [None, moved], "from": [source_pk, None]}, actor)
     return into
 
 
@@ -159,6 +177,10 @@ def reservations_sweep() -> int:
     for STALE_CART_DAYS. Answers the reservations deleted."""
     now = timezone.now()
     deleted, _ = Reservation.objects.filter(reserved_until__lte=now).delete()
+    if deleted:
+        audit_record(action="reservations_sweep", object_type="commerce.reservation",
+                     object_id="", object_repr="expired reservations",
+                     changes={"deleted": [deleted, 0]})  # fmt: skip
     Cart.objects.filter(customer__isnull=True, checked_out_at__isnull=True,
                         updated_at__lt=now - timedelta(days=STALE_CART_DAYS)).delete()  # fmt: skip
     return deleted

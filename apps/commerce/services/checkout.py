@@ -40,7 +40,7 @@ from apps.commerce.models import (
 )
 from apps.commerce.services import inventory, orders, pricing
 from apps.commerce.services.carts import shop_settings
-from apps.core.audit import audit_created
+from apps.core.audit import audit_created, audit_record
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import ConflictError, DomainError
 from apps.core.kit import organisation
@@ -176,15 +176,16 @@ def checkout(
             # the same key's (or cart's) checkout committed meanwhile: its order, not a second
             return _replayed(customer, key, digest, cart), False
         if discount is not None:
-            pricing.discount_use(discount)
+            pricing.discount_use(discount, actor=actor)
         order = _place(order, merged, variants, method, card_number, actor, cart, discount)
         if cart is not None:
             Reservation.objects.filter(line__cart=cart).delete()
             Cart.objects.filter(pk=cart.pk).update(checked_out_at=timezone.now())
+            audit_record(action="checkout", object_type="commerce.cart", object_id=cart.pk,
+                         object_repr=f"cart {cart.pk}",
+                         changes={"order": [None, order.number]}, actor=actor)  # fmt: skip
         if customer is not None and shipping_address:
-            ShopperAddress.objects.update_or_create(
-                customer=customer, defaults={"address": shipping_address}
-            )
+            _address_remember(customer, shipping_address, actor)
         transaction.on_commit(lambda: orders.order_mail(order.pk, "confirmation"))
         return order, True
 
@@ -241,3 +242,14 @@ def _place(order: Order, merged, variants, method, card_number: str, actor, cart
         gateway.refund(reference=result.reference, amount=order.total, currency=order.currency)
         raise
     return order
+
+
+def _address_remember(customer, address: str, actor) -> None:
+    saved = ShopperAddress.objects.filter(customer=customer).first()
+    if saved is None:
+        audit_created(ShopperAddress.objects.create(customer=customer, address=address),
+                      actor=actor)  # fmt: skip
+    elif saved.address != address:
+        ShopperAddress.objects.filter(pk=saved.pk).update(address=address)
+        audit_record(action="update", instance=saved, object_repr=str(saved),
+                     changes={"address": ["…", "…"]}, actor=actor)  # fmt: skip

@@ -19,7 +19,7 @@ from apps.commerce.constants import MovementKind, OrderStatus, PaymentStatus
 from apps.commerce.models import Order, OrderEvent, OrderLine, OrderReturn, Payment, ReturnLine
 from apps.commerce.services import inventory
 from apps.core import payments
-from apps.core.audit import audit_created, audit_updated, resolve_actor
+from apps.core.audit import audit_created, audit_record, audit_updated, resolve_actor
 from apps.core.exceptions import ConflictError
 from apps.core.money import ZERO, money
 
@@ -158,14 +158,18 @@ def _refund(order: Order, amount: Decimal, *, actor=None) -> None:
             refunded_amount=refunded, refund_reference=result.reference,
             status=PaymentStatus.REFUNDED if refunded == payment.amount else payment.status,
         )  # fmt: skip
-        audit_updated(payment, {"refunded_amount": payment.refunded_amount}, actor=actor,
-                      action="refund")  # fmt: skip
+        before = {"refunded_amount": payment.refunded_amount}
+        payment.refunded_amount = refunded
+        audit_updated(payment, before, actor=actor, action="refund")
         left -= share
         if not left:
             break
     if left:
         raise ConflictError(f"Only {amount - left} of {amount} can be refunded on this order.")
     Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + amount)
+    before = {"refunded_total": order.refunded_total}
+    order.refunded_total += amount
+    audit_updated(order, before, actor=actor, action="refund")
     timeline_record(order=order, kind="refunded",
                     message=f"{amount} {order.currency} refunded", actor=actor)  # fmt: skip
 
@@ -239,6 +243,9 @@ def order_return(
                                kind=MovementKind.RETURN, note=f"Return of {order.number}",
                                actor=actor)  # fmt: skip
     units = sum(wanted.values())
+    audit_record(action="return", instance=order, object_repr=order.number,
+                 changes={"returned": [None, {by_pk[pk].sku: n for pk, n in wanted.items()}]},
+                 actor=actor)  # fmt: skip
     timeline_record(order=order, kind="returned",
                     message=f"{units} units returned to {place.code}", actor=actor)  # fmt: skip
     if amount:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.commerce.constants import DISCOUNTS, DiscountKind
 from apps.commerce.models import DiscountCode, ShippingMethod
+from apps.core.audit import audit_record
 from apps.core.exceptions import ConflictError
 from apps.core.money import ZERO, money
 from apps.platform.licensing.guards import ensure_feature
@@ -57,7 +58,7 @@ def discount_find(code: str) -> DiscountCode:
     return found
 
 
-def discount_use(discount: DiscountCode) -> None:
+def discount_use(discount: DiscountCode, *, actor=None) -> None:
     """Count one use of the code: one conditional UPDATE, so that concurrent checkouts never
     use it past its limit (the database's check refuses it too). Refused: a CONFLICT, and the
     caller's transaction writes nothing."""
@@ -71,6 +72,8 @@ def discount_use(discount: DiscountCode) -> None:
             "charged.",
             [{"field": "discount_code", "message": f"{discount.code} cannot be used now"}],
         )
+    audit_record(action="discount_use", instance=discount, object_repr=discount.code,
+                 changes={"times_used": [None, "+1"]}, actor=actor)  # fmt: skip
 
 
 def _discount_of(discount: DiscountCode | None, subtotal: Decimal) -> Decimal:
