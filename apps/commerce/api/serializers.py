@@ -238,12 +238,12 @@ class CancelInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class RefundInput(serializers.Serializer):
+class OrderRefundInput(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class ReturnInput(serializers.Serializer):
+class OrderReturnInput(serializers.Serializer):
     lines = FulfilLineInput(many=True, min_length=1, max_length=MAX_CHECKOUT_LINES)
     warehouse = serializers.CharField(max_length=30)
     refund = serializers.DecimalField(

@@ -193,21 +193,21 @@ class OrderViewSet(ReadOnlyModelViewSet):
         data = self.validated(s.CancelInput)
         return self.respond(orders.order_cancel(order=order, actor=self.actor, **data))
 
-    @extend_schema(request=s.RefundInput, responses=s.OrderSerializer)
+    @extend_schema(request=s.OrderRefundInput, responses=s.OrderSerializer)
     @action(detail=True, methods=["post"], filter_backends=[])
     def refund(self, request, pk=None):
         """Refund part (or all) of what was paid, without a return, through the gateway."""
         order = self.get_object()
-        data = self.validated(s.RefundInput)
+        data = self.validated(s.OrderRefundInput)
         return self.respond(orders.order_refund(order=order, actor=self.actor, **data))
 
-    @extend_schema(request=s.ReturnInput, responses=s.OrderSerializer)
+    @extend_schema(request=s.OrderReturnInput, responses=s.OrderSerializer)
     @action(detail=True, methods=["post"], filter_backends=[], url_path="returns")
     def returns(self, request, pk=None):
         """Units sent back: restocked into `warehouse`, refunded (their price with tax, or
         `refund`) through the gateway; on the timeline and audited."""
         order = self.get_object()
-        orders.order_return(order=order, actor=self.actor, **self.validated(s.ReturnInput))
+        orders.order_return(order=order, actor=self.actor, **self.validated(s.OrderReturnInput))
         return self.respond(order)
 
 
