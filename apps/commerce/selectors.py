@@ -62,14 +62,18 @@ def storefront_products() -> QuerySet[Product]:
 
 
 def stock_with_reserved() -> QuerySet[Stock]:
-    """Stock rows with `reserved`: the units carts hold there now (unexpired)."""
+    """Stock rows with `reserved` (the units carts hold there now, unexpired) and `free` (on
+    sale: on hand less allocated and reserved)."""
     held = (
         Reservation.objects.filter(stock=OuterRef("pk"), reserved_until__gt=Now())
         .values("stock")
         .annotate(total=Sum("quantity"))
         .values("total")
     )
-    return Stock.objects.annotate(reserved=Coalesce(Subquery(held, output_field=IntegerField()), 0))
+    reserved = Coalesce(Subquery(held, output_field=IntegerField()), 0)
+    return Stock.objects.annotate(reserved=reserved).annotate(
+        free=Greatest(F("quantity") - F("allocated") - F("reserved"), 0)
+    )
 
 
 def low_stock() -> QuerySet[Stock]:
