@@ -22,7 +22,6 @@ from apps.isp.selectors.network import (
 )
 from apps.isp.services import device_import, ipam
 from apps.isp.views.base import IspPage
-from apps.isp.views.device_monitoring import device_monitoring
 
 #: Free addresses a prefix's page lists.
 FREE_SHOWN = 16
@@ -138,10 +137,7 @@ class DeviceDetail(NetworkPage, DetailPage):
         return self.get_row(devices, self.kwargs["pk"])
 
     def detail_context(self, device) -> dict:
-        return {
-            "children": device.children.select_related("site").order_by("name")[:200],
-            **device_monitoring(device),
-        }
+        return {"children": device.children.select_related("site").order_by("name")[:200]}
 
 
 class DeviceImport(NetworkPage, CsvImportPage):
