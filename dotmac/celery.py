@@ -41,4 +41,9 @@ app.conf.beat_schedule = {
         "task": "isp.radius_changes_fan_out",
         "schedule": 60.0,
     },
+    # ISP support: SLA warnings, breaches and escalations, every minute in tenants with isp.sla.
+    "isp-sla-sweep": {
+        "task": "isp.sla_fan_out",
+        "schedule": 60.0,
+    },
 }

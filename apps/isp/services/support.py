@@ -35,6 +35,8 @@ __all__ = [
     "attachment_add",
     "saved_view_create",
     "saved_view_delete",
+    "team_create",
+    "team_update",
     "ticket_assign",
     "ticket_merge",
     "ticket_open",
@@ -427,3 +429,29 @@ def saved_view_create(*, owner, name: str, query: str = "", shared: bool = False
 
 def saved_view_delete(*, view: SavedTicketView, actor=None) -> None:
     record_delete(view, actor=actor)
+
+
+def _check_members(members) -> None:
+    for user in members:
+        _check_agent(user)
+
+
+@transaction.atomic
+def team_create(*, name: str, email: str = "", members=(), actor=None) -> SupportTeam:
+    """A support team; its members are ISP staff."""
+    members = list(members)
+    _check_members(members)
+    team = record_create(SupportTeam(name=name, email=email), actor=actor)
+    team.members.set(members)
+    return team
+
+
+@transaction.atomic
+def team_update(*, team: SupportTeam, actor=None, **fields) -> SupportTeam:
+    members = fields.pop("members", None)
+    record_update(team, fields, actor=actor)
+    if members is not None:
+        members = list(members)
+        _check_members(members)
+        team.members.set(members)
+    return team
