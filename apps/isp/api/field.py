@@ -116,6 +116,7 @@ class WorkOrderViewSet(JobActions, mixins.CreateModelMixin, mixins.UpdateModelMi
     resource_type = "work_order"
     create_service = staticmethod(field.work_order_create)
     update_service = staticmethod(field.work_order_schedule)
+    service_object = "work_order"
 
 
 class TechJobViewSet(JobActions, ReadOnlyModelViewSet):
