@@ -218,6 +218,7 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            models.Index(fields=["-created_at", "-id"], name="isp_ticket_queue_order"),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["team", "status"]),
