@@ -5,8 +5,6 @@ import datetime
 import itertools
 import uuid
 
-from django.utils import timezone
-
 from apps.platform.billing.models import (
     BillingAccount,
     BillingRun,

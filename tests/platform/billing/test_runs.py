@@ -41,8 +41,8 @@ def committed_tenants(db, django_db_blocker):
 
 
 def run_period(period=FEB, **kwargs):
-    with time_machine.travel(datetime.datetime(period.year, period.month, period.day, 2, tzinfo=datetime.UTC),
-                             tick=False):  # fmt: skip
+    moment = datetime.datetime(period.year, period.month, period.day, 2, tzinfo=datetime.UTC)
+    with time_machine.travel(moment, tick=False):
         run = runs.run_request(period_start=period, shards=kwargs.get("shards", 1))
         return runs.run_execute(run=run, **kwargs)
 
