@@ -3,6 +3,7 @@ periods.py)."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -184,11 +185,12 @@ def upcoming(*, account: BillingAccount) -> dict:
     """A preview of the account's next period invoice: recurring lines at each subscription's
     price (a pending downgrade's new price), the pending proration lines, credit and tax."""
     start = next_period_start(timezone.localdate())
+    starts_at = timezone.make_aware(datetime.datetime.combine(start, datetime.time()))
     end = period_of(start)[1]
     lines = []
     subscriptions = Subscription.objects.filter(
         Q(status__in=(Status.ACTIVE, Status.PAST_DUE)) | Q(status=Status.TRIAL,
-                                                          trial_ends_at__lt=start),
+                                                          trial_ends_at__lt=starts_at),
         tenant_id=account.tenant_id,
     ).select_related("app", "plan").order_by("pk")  # fmt: skip
     for subscription in subscriptions:
