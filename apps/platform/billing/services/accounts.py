@@ -70,12 +70,27 @@ def payment_method_set(*, account: BillingAccount, card_number: str, actor: str)
 def price_current(plan: Plan) -> PlanPrice:
     """The plan's latest price version, the one new subscriptions take (version 1 is the
     catalog price, created on first use)."""
-    price = PlanPrice.objects.filter(plan=plan).order_by("-version").first()
-    if price is None:
-        price, _ = PlanPrice.objects.get_or_create(
+    price = price_peek(plan)
+    if price.pk is None:
+        price, created = PlanPrice.objects.get_or_create(
             plan=plan, version=1, defaults={"amount": plan.price}
         )
+        if created:
+            audit_created(price, actor="billing")
     return price
+
+
+def price_peek(plan: Plan) -> PlanPrice:
+    """The plan's latest price version without writing (version 1 unsaved when none yet)."""
+    price = PlanPrice.objects.filter(plan=plan).order_by("-version").first()
+    return price or PlanPrice(plan=plan, version=1, amount=plan.price)
+
+
+def billing_peek(subscription: Subscription) -> SubscriptionBilling:
+    """The subscription's billing side without writing (unsaved at the current price)."""
+    billing = SubscriptionBilling.objects.filter(subscription=subscription).first()
+    return billing or SubscriptionBilling(subscription=subscription,
+                                          price=price_peek(subscription.plan))  # fmt: skip
 
 
 @transaction.atomic
@@ -111,9 +126,11 @@ def billing_of(subscription: Subscription) -> SubscriptionBilling:
     """The subscription's billing side, created with the plan's current price on first use."""
     billing = SubscriptionBilling.objects.filter(subscription=subscription).first()
     if billing is None:
-        billing, _ = SubscriptionBilling.objects.get_or_create(
+        billing, created = SubscriptionBilling.objects.get_or_create(
             subscription=subscription, defaults={"price": price_current(subscription.plan)}
         )
+        if created:
+            audit_created(billing, actor="billing")
     return billing
 
 

@@ -19,8 +19,10 @@ from apps.platform.billing.services.accounts import (
     account_ensure,
     billable_seats,
     billing_of,
+    billing_peek,
     period_amount,
     price_current,
+    price_peek,
 )
 from apps.platform.billing.services.collection import invoice_collect
 from apps.platform.billing.services.invoicing import LineSpec, issue_immediate, totals
@@ -194,9 +196,9 @@ def upcoming(*, account: BillingAccount) -> dict:
         tenant_id=account.tenant_id,
     ).select_related("app", "plan").order_by("pk")  # fmt: skip
     for subscription in subscriptions:
-        billing = billing_of(subscription)
+        billing = billing_peek(subscription)
         plan = billing.pending_plan or subscription.plan
-        price = price_current(plan) if billing.pending_plan else billing.price
+        price = price_peek(plan) if billing.pending_plan else billing.price
         amount = period_amount(billing, price)
         lines.append({"kind": "recurring", "description": f"{subscription.app.name} {plan.name}",
                       "period_start": start, "period_end": end, "amount": amount,
