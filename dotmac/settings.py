@@ -89,6 +89,7 @@ SHARED_APPS = [
     "apps.platform.catalog",
     "apps.platform.licensing",
     "apps.platform.billing",
+    "apps.platform.partners",
     "apps.identity",
     "django.contrib.contenttypes",
     "django.contrib.auth",
