@@ -416,6 +416,9 @@ REST_FRAMEWORK = {
 # minute). Sign-ins per IP a minute, API and pages together, across tenants. Searches per tenant
 # a minute (platform.search_rate_per_minute). Bulk operations per user an hour.
 API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=100)
+# A list is counted exactly up to this many rows; past it, meta.pagination carries the
+# planner's estimate and count_is_estimate: true (apps/core/api/pagination.py). 0: always exact.
+API_COUNT_EXACT_UP_TO = env.int("API_COUNT_EXACT_UP_TO", default=10_000)
 LOGIN_RATE_PER_MINUTE = env.int("LOGIN_RATE_PER_MINUTE", default=5)
 SEARCH_RATE_PER_MINUTE = env.int("SEARCH_RATE_PER_MINUTE", default=30)
 BULK_RATE_PER_HOUR = env.int("BULK_RATE_PER_HOUR", default=10)
