@@ -214,7 +214,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DB_HEALTH_CHECK_DELAY = env.float("DB_HEALTH_CHECK_DELAY", default=5.0)
 # The hot paths' prepared statements (apps/core/db/base.py): off behind a transaction-mode
 # pooler that does not track them (pgbouncer < 1.21).
-DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
+# DATABASE_POOLER=pgbouncer: DATABASE_URL is a pgbouncer in transaction mode; every statement
+# carries its tenant's search_path (apps/core/db/base.py), no prepared statements, no
+# server-side cursors. Migrations and management commands may use PostgreSQL directly.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=not DATABASE_POOLER)
+if DATABASE_POOLER:
+    DATABASES["default"]["POOLER"] = DATABASE_POOLER
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DB_CONNECT_TIMEOUT", default=5
 )
