@@ -41,4 +41,13 @@ app.conf.beat_schedule = {
         "task": "isp.radius_changes_fan_out",
         "schedule": 60.0,
     },
+    # ISP monitoring: a probe round every minute, the history past its retention once a day.
+    "isp-monitoring-rounds": {
+        "task": "isp.monitoring_fan_out",
+        "schedule": 60.0,
+    },
+    "isp-monitoring-retention": {
+        "task": "isp.monitoring_retention_fan_out",
+        "schedule": crontab(hour=4, minute=30),
+    },
 }

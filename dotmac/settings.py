@@ -545,6 +545,16 @@ RADIUS_COA_TIMEOUT = env.float("RADIUS_COA_TIMEOUT", default=2.0)
 RADIUS_COA_MAX_ATTEMPTS = env.int("RADIUS_COA_MAX_ATTEMPTS", default=6)
 RADIUS_COA_BACKOFF = env.float("RADIUS_COA_BACKOFF", default=5.0)
 
+# ISP monitoring (apps.isp.services.probes, monitoring): the fping binary ("" = the pure-Python
+# TCP fallback), its interval between requests in ms (fping's -i: 1 ms is its unprivileged
+# minimum), how many devices one probe batch (one task, one fping call) takes, and an optional
+# fence: when set, only addresses inside these networks are ever probed (on top of probing only
+# the management IPs the tenant registered).
+MONITORING_FPING = env.str("MONITORING_FPING", default="fping")
+MONITORING_FPING_INTERVAL_MS = env.float("MONITORING_FPING_INTERVAL_MS", default=1.0)
+MONITORING_BATCH_SIZE = env.int("MONITORING_BATCH_SIZE", default=5000)
+MONITORING_PROBE_NETWORKS = env.list("MONITORING_PROBE_NETWORKS", default=[])
+
 # Card gateways (classes implementing apps.core.payments.PaymentGateway): the ISP's billing and
 # the shop's checkout, each the sandbox unless configured.
 ISP_PAYMENT_GATEWAY = env.str("ISP_PAYMENT_GATEWAY", default="apps.isp.gateways.SandboxGateway")

@@ -46,6 +46,9 @@ CACHES["default"]["KEY_PREFIX"] = f"dotmac-test-{os.environ['DOTMAC_TEST_QUEUE']
 RATE_LIMIT_KEY_PREFIX = f"dotmac-test:{os.environ['DOTMAC_TEST_QUEUE']}"
 # No background refill of spare schemas behind the tests' backs; tests that want spares make them.
 SPARE_SCHEMAS = 0
+# Monitoring probes loopback addresses only (and the network namespaces tests make, which add
+# their own network for the test's length).
+MONITORING_PROBE_NETWORKS = ["127.0.0.0/8", "::1/128"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 

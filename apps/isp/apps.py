@@ -1,5 +1,6 @@
 """Catalog app "ISP Framework": subscribers, plans, services and their billing; the customer
-portal; the technician app (to come). Its declaration is what the platform knows of it."""
+portal; network inventory and monitoring; the technician app (to come). Its declaration is what
+the platform knows of it."""
 
 from apps.core.kit import appconfig
 from apps.core.kit.declaration import AppDeclaration, Area, LauncherEntry, Tab
@@ -41,10 +42,16 @@ DECLARATION = AppDeclaration(
     demo_seeder="apps.isp.demo.isp_demo_ensure",
     usage_counters={
         "isp.max_customers": "apps.isp.services.customers.customers_counted",
-        "isp.max_devices": "apps.isp.services.inventory.devices_counted",
+        "isp.max_devices": "apps.isp.services.monitoring.monitored_count",
     },
     party_directory="apps.isp.parties.IspCustomers",
-    admin_features={"isp.dunningstep": "isp.dunning", "isp.dunningnotice": "isp.dunning"},
+    admin_features={
+        "isp.dunningstep": "isp.dunning", "isp.dunningnotice": "isp.dunning",
+        **{f"isp.{model}": "isp.monitoring" for model in (
+            "monitoringsettings", "monitor", "maintenancewindow", "proberound", "proberesult",
+            "monitorevent", "outage", "outageevent", "outagecredit", "outageservice",
+        )},
+    },
     order=40,
 )  # fmt: skip
 

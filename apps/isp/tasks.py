@@ -8,9 +8,9 @@ licence allows it, each from (and so into) that tenant's schema.
 from celery import shared_task
 from django_tenants.utils import get_tenant_model, schema_context
 
-from apps.isp.constants import DUNNING, RADIUS
+from apps.isp.constants import DUNNING, MONITORING, RADIUS
 from apps.isp.models import BillingRun
-from apps.isp.services import coa, dunning
+from apps.isp.services import coa, dunning, monitoring
 from apps.isp.services.radius import sessions_close_stale
 from apps.isp.services.runs import BILLING_RUN_TASK, billing_run_execute, billing_run_request
 from apps.platform.licensing.entitlements import entitlements_for
@@ -100,4 +100,41 @@ def radius_changes_fan_out() -> int:
     """One sweep of lost changes of authorization for every tenant with `isp.radius`."""
     return _in_each_tenant_with(
         lambda entitlements: entitlements.has_feature(RADIUS), radius_changes_sweep.delay
+    )
+
+
+@shared_task(name="isp.monitoring_round")
+def monitoring_round() -> dict | None:
+    """Start a probe round over the tenant's monitored devices (in the tenant's schema)."""
+    probe_round = monitoring.round_start()
+    if probe_round is None:
+        return None
+    return {"round": probe_round.pk, "targets": probe_round.targets, "batches": probe_round.batches}
+
+
+@shared_task(name=monitoring.BATCH_TASK, acks_late=True)
+def monitoring_probe_batch(round_id: int | None, first_pk: int, last_pk: int) -> int:
+    """Probe one batch of a round (devices first_pk..last_pk); the last batch decides alerts."""
+    return monitoring.batch_probe(round_id=round_id, first_pk=first_pk, last_pk=last_pk)
+
+
+@shared_task(name="isp.monitoring_fan_out")
+def monitoring_fan_out() -> int:
+    """A probe round in every tenant whose ISP plan has `isp.monitoring`."""
+    return _in_each_tenant_with(
+        lambda entitlements: entitlements.has_feature(MONITORING), monitoring_round.delay
+    )
+
+
+@shared_task(name="isp.monitoring_history_prune")
+def monitoring_history_prune() -> int:
+    """Delete the probe history older than the tenant's retention period."""
+    return monitoring.history_prune()
+
+
+@shared_task(name="isp.monitoring_retention_fan_out")
+def monitoring_retention_fan_out() -> int:
+    """The retention sweep in every tenant with `isp.monitoring`."""
+    return _in_each_tenant_with(
+        lambda entitlements: entitlements.has_feature(MONITORING), monitoring_history_prune.delay
     )

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from apps.isp.views import customers, nas, network, portal, radius, staff
+from apps.isp.views import customers, monitoring, nas, network, portal, radius, staff
 
 staff_patterns = [
     path("", staff.Dashboard.as_view(), name="dashboard"),
@@ -48,6 +48,9 @@ staff_patterns = [
     path("network/devices/import/devices.csv", network.DeviceImportTemplate.as_view(),
          name="device-import-template"),
     path("network/devices/<int:pk>/", network.DeviceDetail.as_view(), name="device-detail"),
+    path("network/devices/<int:pk>/probe/", monitoring.ProbeNow.as_view(), name="device-probe"),
+    path("network/monitoring/", monitoring.NetworkStatusPage.as_view(), name="monitoring"),
+    path("network/outages/<int:pk>/", monitoring.OutageDetail.as_view(), name="outage-detail"),
     path("network/sites/", network.SiteList.as_view(), name="sites"),
     path("network/nas/", nas.NasList.as_view(), name="nas-list"),
     path("network/nas/<int:pk>/", nas.NasDetail.as_view(), name="nas-detail"),

@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 from apps.isp.models import Device, IPAddress
 from apps.platform.licensing import services as licensing
 from apps.platform.licensing.models import Subscription
+from tests.isp.coa_data import move_isp_to
 from tests.isp.factories import ServiceFactory
 from tests.isp.network_factories import (
     CircuitFactory,
@@ -18,6 +19,7 @@ from tests.resource_base import ResourceTests
 
 pytestmark = pytest.mark.django_db
 DEVICES = "/api/v1/isp/devices/"
+MONITORS = "/api/v1/isp/monitors/"
 SITES = "/api/v1/isp/sites/"
 
 
@@ -122,30 +124,44 @@ def test_only_a_cpe_serves_a_subscriber_and_its_management_ip_is_not_a_subscribe
         assert IPAddress.objects.get(pk=management_ip.pk).device.name == "cpe-b"
 
 
-def test_devices_past_the_plans_limit_are_refused_and_retired_ones_do_not_count(
+def test_the_device_limit_counts_probed_devices_and_retired_ones_do_not_count(
     api_a, tenant_a, django_capture_on_commit_callbacks
 ):
+    """`isp.max_devices` counts the devices monitoring probes (ISP Pro: isp.monitoring):
+    inventory is not limited; a second monitor is refused, a retired device's does not count,
+    and bringing that device back needs room again."""
+    move_isp_to("tenant-a", "pro", django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         licensing.subscription_set_overrides(
             subscription=Subscription.objects.get(tenant=tenant_a, app__key="isp"),
             limits={"isp.max_devices": 1}, actor="test",
         )  # fmt: skip
-    first = api_a.post_json(DEVICES, {"name": "r1", "role": "router"})
-    refused = api_a.post_json(DEVICES, {"name": "r2", "role": "router"})
-    api_a.patch(f"{DEVICES}{first.json()['data']['id']}/", {"status": "retired"},
-                "application/json")  # fmt: skip
-    allowed = api_a.post_json(DEVICES, {"name": "r3", "role": "router"})
-    revived = api_a.patch(f"{DEVICES}{first.json()['data']['id']}/", {"status": "active"},
-                          "application/json")  # fmt: skip
+    with schema_context(tenant_a.schema_name):
+        addresses = [IPAddressFactory(address=f"127.0.9.{n}").pk for n in (1, 2, 3)]
+    routers = [api_a.post_json(DEVICES, {"name": f"r{n}", "role": "router",
+                                         "management_ip": addresses[n - 1]})
+               for n in (1, 2, 3)]  # fmt: skip
+    ids = [router.json()["data"]["id"] for router in routers]
+    first = api_a.post_json(MONITORS, {"device": ids[0]})
+    refused = api_a.post_json(MONITORS, {"device": ids[1]})
+    api_a.patch(f"{DEVICES}{ids[0]}/", {"status": "retired"}, "application/json")
+    allowed = api_a.post_json(MONITORS, {"device": ids[1]})
+    revived = api_a.patch(f"{DEVICES}{ids[0]}/", {"status": "active"}, "application/json")
+    api_a.patch(f"{DEVICES}{ids[2]}/", {"status": "retired"}, "application/json")
+    unprobed_revival = api_a.patch(f"{DEVICES}{ids[2]}/", {"status": "active"},
+                                   "application/json")  # fmt: skip
 
+    assert [router.status_code for router in routers] == [201, 201, 201]  # inventory: no limit
     assert first.status_code == 201
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "LIMIT_EXCEEDED"
     assert allowed.status_code == 201
     assert revived.status_code == 403
+    assert revived.json()["error"]["code"] == "LIMIT_EXCEEDED"
+    assert unprobed_revival.status_code == 200
     with schema_context(tenant_a.schema_name):
         assert sorted(Device.objects.values_list("name", "status")) == [
-            ("r1", "retired"), ("r3", "active"),
+            ("r1", "retired"), ("r2", "active"), ("r3", "active"),
         ]  # fmt: skip
 
 

@@ -10,4 +10,13 @@ payments are never edited (credit notes and refunds correct them). Every change 
 licence filter of the admin site hides all of it from a tenant without ISP.
 """
 
-from apps.isp.admin import billing, customers, network, plans, radius, runs, services  # noqa: F401
+from apps.isp.admin import (  # noqa: F401
+    billing,
+    customers,
+    monitoring,
+    network,
+    plans,
+    radius,
+    runs,
+    services,
+)

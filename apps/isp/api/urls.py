@@ -4,7 +4,7 @@ portal's (/api/v1/isp/portal/...), each mounted at its area's API path (apps/isp
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from apps.isp.api import portal, radius, radius_changes, views
+from apps.isp.api import monitoring, portal, radius, radius_changes, views
 
 staff = SimpleRouter()
 staff.register("customers", views.CustomerViewSet, basename="isp-customer")
@@ -28,6 +28,12 @@ staff.register("nas-attributes", radius.NasAttributeViewSet, basename="isp-nas-a
 staff.register("radius-logins", radius.RadiusLoginViewSet, basename="isp-radius-login")
 staff.register("radius-sessions", radius.RadiusSessionViewSet, basename="isp-radius-session")
 staff.register("radius-changes", radius_changes.RadiusChangeViewSet, basename="isp-radius-change")
+staff.register("monitors", monitoring.MonitorViewSet, basename="isp-monitor")
+staff.register("probe-results", monitoring.ProbeResultViewSet, basename="isp-probe-result")
+staff.register("monitor-events", monitoring.MonitorEventViewSet, basename="isp-monitor-event")
+staff.register("maintenance-windows", monitoring.MaintenanceWindowViewSet,
+               basename="isp-maintenance-window")  # fmt: skip
+staff.register("outages", monitoring.OutageViewSet, basename="isp-outage")
 
 customer_portal = SimpleRouter()
 customer_portal.register("services", portal.PortalServiceViewSet, basename="isp-portal-service")

@@ -5,6 +5,7 @@ from apps.isp.models.billing import *  # noqa: F403
 from apps.isp.models.customers import *  # noqa: F403
 from apps.isp.models.dunning import *  # noqa: F403
 from apps.isp.models.inventory import *  # noqa: F403
+from apps.isp.models.monitoring import *  # noqa: F403
 from apps.isp.models.network import *  # noqa: F403
 from apps.isp.models.plans import *  # noqa: F403
 from apps.isp.models.radius import *  # noqa: F403

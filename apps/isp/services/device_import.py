@@ -1,11 +1,11 @@
-"""CSV import of network devices: each row written by `device_create` (the plan's
-`isp.max_devices`, uplinks without loops, a CPE's service, a management address of its own),
+"""CSV import of network devices: each row written by `device_create` (uplinks without loops,
+a CPE's service, a management address of its own),
 all rows in one transaction, all or none (the CSV import kit: apps.core.kit.csvimport).
 
 A row names its site and its uplink (`parent`) by name (the uplink may be a device of an
 earlier row of the same file) and its management IP by address: an address IPAM already holds,
-else the row is refused. A file that would take the tenant past its device limit (counting every
-row) is refused as a whole (403 LIMIT_EXCEEDED) before any row is tried. A dry run is the same
+else the row is refused. (The plan's `isp.max_devices` counts probed devices: an import adds
+none, so it is not limited.) A dry run is the same
 import, undone: what the preview shows is what the real run would do.
 """
 
@@ -14,12 +14,10 @@ import ipaddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from apps.core.exceptions import LimitExceededError
 from apps.core.kit.csvimport import ImportResult, ImportRow, read_import, write_all_or_none
-from apps.isp.constants import DEVICE_IMPORT_MAX_BYTES, DEVICE_IMPORT_MAX_ROWS, MAX_DEVICES
+from apps.isp.constants import DEVICE_IMPORT_MAX_BYTES, DEVICE_IMPORT_MAX_ROWS
 from apps.isp.models import Device, IPAddress, Site
-from apps.isp.services.inventory import device_create, devices_counted
-from apps.platform.licensing.guards import current_entitlements
+from apps.isp.services.inventory import device_create
 
 __all__ = ["COLUMNS", "device_import"]
 
@@ -131,28 +129,12 @@ class _Rows:
         self.made[device.name] = device
 
 
-def _over_the_limit(result: ImportResult) -> LimitExceededError | None:
-    """The refusal of a file that would take the tenant past `isp.max_devices`. Every row
-    counts, a retired device's too: device_create needs room for each device it adds."""
-    limit = current_entitlements().limit(MAX_DEVICES)
-    if limit is None:
-        return None
-    adding, used = len(result.rows), devices_counted()
-    if used + adding <= limit:
-        return None
-    message = (f"This file adds {adding} devices; your plan allows {limit} ({MAX_DEVICES}) and "
-               f"{used} are in use. Nothing was imported.")  # fmt: skip
-    return LimitExceededError(message, [{"field": "file", "message": message}])
-
-
 def device_import(*, text: str, actor=None, dry_run: bool = False) -> ImportResult:
     """Import the devices of a CSV text, all or none. A dry run answers each row's errors and
     writes nothing; a real run raises the refusal (ImportRejected: 400 VALIDATION_ERROR with
-    one detail per row error; LimitExceededError: 403) having written nothing."""
+    one detail per row error) having written nothing."""
     result = read_import(text, kind=KIND, columns=COLUMNS, max_bytes=DEVICE_IMPORT_MAX_BYTES,
                          max_rows=DEVICE_IMPORT_MAX_ROWS)  # fmt: skip
-    if result.rows and not result.problems:
-        result.refusal = _over_the_limit(result)
     if result.refusal is not None:
         if not dry_run:
             result.reject()

@@ -1,5 +1,7 @@
-"""Network inventory: sites, devices and circuits, and their rules: a plan's `isp.max_devices`,
-a device's uplink chain without loops, a CPE's service, a management address of its own."""
+"""Network inventory: sites, devices and circuits, and their rules: a device's uplink chain
+without loops, a CPE's service, a management address of its own. The plan's `isp.max_devices`
+counts the devices monitoring probes (apps.isp.services.monitoring): the inventory itself is not
+limited, but a retired device brought back while it has a monitor on counts again."""
 
 from copy import copy
 
@@ -8,18 +10,13 @@ from django.db import transaction
 
 from apps.core.kit.writes import record_create, record_delete, record_update
 from apps.isp.constants import MAX_DEVICES
-from apps.isp.models import Device
+from apps.isp.models import Device, Monitor
 from apps.platform.licensing.guards import within_limit
 
-__all__ = ["device_create", "device_delete", "device_update", "devices_counted"]
+__all__ = ["device_create", "device_delete", "device_update"]
 
 #: The longest uplink chain followed when looking for a loop (a deeper one is refused too).
 MAX_DEPTH = 32
-
-
-def devices_counted() -> int:
-    """Usage of `isp.max_devices`: every device not retired."""
-    return Device.objects.exclude(status=Device.Status.RETIRED).count()
 
 
 def _check(device: Device) -> None:
@@ -45,18 +42,18 @@ def _check(device: Device) -> None:
 
 @transaction.atomic
 def device_create(*, actor=None, **fields) -> Device:
-    """Add a device within the plan's `isp.max_devices` (403 LIMIT_EXCEEDED, nothing written)."""
-    with within_limit(MAX_DEVICES):
-        device = Device(**fields)
-        _check(device)
-        return record_create(device, actor=actor)
+    """Add a device (probing it is what counts against `isp.max_devices`)."""
+    device = Device(**fields)
+    _check(device)
+    return record_create(device, actor=actor)
 
 
 @transaction.atomic
 def device_update(*, device: Device, actor=None, **fields) -> Device:
     reviving = fields.get("status", device.status) != Device.Status.RETIRED
-    if device.status == Device.Status.RETIRED and reviving:
-        with within_limit(MAX_DEVICES):  # a retired device brought back counts again
+    probed = Monitor.objects.filter(device=device, enabled=True).exists()
+    if device.status == Device.Status.RETIRED and reviving and probed:
+        with within_limit(MAX_DEVICES):  # a probed device brought back counts again
             return _update(device, fields, actor)
     return _update(device, fields, actor)
 

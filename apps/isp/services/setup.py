@@ -3,7 +3,13 @@ classes and a dunning policy, all editable afterwards in the tenant admin."""
 
 from django.db import transaction
 
-from apps.isp.models import BillingSettings, DunningStep, NetworkSettings, TaxClass
+from apps.isp.models import (
+    BillingSettings,
+    DunningStep,
+    MonitoringSettings,
+    NetworkSettings,
+    TaxClass,
+)
 
 DEFAULT_TAX_CLASSES = (
     ("standard", "Standard rate", "20.00", True),
@@ -37,6 +43,7 @@ def isp_defaults_ensure(**_) -> None:
     """Tenant initialiser: the defaults exist (created once; never overwrites a tenant's edits)."""
     BillingSettings.objects.get_or_create(id=1)
     NetworkSettings.objects.get_or_create(id=1)
+    MonitoringSettings.objects.get_or_create(id=1)
     for code, name, rate, is_default in DEFAULT_TAX_CLASSES:
         TaxClass.objects.get_or_create(
             code=code, defaults={"name": name, "rate": rate, "is_default": is_default}

@@ -170,3 +170,61 @@ def dashboard_charts(board) -> dict[str, SafeString]:
             height=280,
         ),
     }
+
+
+def latency_chart(points, *, start, end, title: str, width: int = 900, height: int = 220):
+    """An SVG line of latency over time (`points`: (at, ms or None)); a failed probe breaks
+    the line and is a red tick on the axis."""
+    WIDTH, HEIGHT = width, height  # noqa: N806
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    span = max((end - start).total_seconds(), 1)
+    top = _nice_max(Decimal(str(max((ms for _, ms in points if ms is not None), default=1))))
+
+    def x(at) -> float:
+        return LEFT + (at - start).total_seconds() / span * plot_w
+
+    def y(ms) -> float:
+        return TOP + plot_h - float(Decimal(str(ms)) / top) * plot_h
+
+    out = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for fraction in (0, Decimal("0.25"), Decimal("0.5"), Decimal("0.75"), 1):
+        gy = y(top * fraction)
+        out.append(
+            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{gy:.1f}" y2="{gy:.1f}"/>'
+            f'<text class="axis" x="{LEFT - 6}" y="{gy + 4:.1f}" text-anchor="end">'
+            f"{top * fraction:g} ms</text>"
+        )
+    for label_at, anchor in ((start, "start"), (end, "end")):
+        out.append(
+            f'<text class="axis" x="{x(label_at):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
+            f"{label_at:%d %b %H:%M}</text>"
+        )
+    runs, run, failures = [], [], []
+    for at, ms in points:
+        if ms is None:
+            failures.append(at)
+            if run:
+                runs.append(run)
+            run = []
+        else:
+            run.append((x(at), y(ms)))
+    if run:
+        runs.append(run)
+    for segment in runs:
+        path = " ".join(f"{px:.1f},{py:.1f}" for px, py in segment)
+        out.append(f'<polyline class="line c-blue" points="{path}"/>')
+    base = TOP + plot_h
+    for at in failures:
+        out.append(
+            f'<line class="failed" x1="{x(at):.1f}" x2="{x(at):.1f}" y1="{base:.1f}" '
+            f'y2="{base - 8:.1f}"><title>{at:%d %b %H:%M:%S}: no answer</title></line>'
+        )
+    out.append("</svg>")
+    legend = (
+        '<span class="key"><i class="swatch c-blue"></i>Latency (ms)</span>'
+        '<span class="key"><i class="swatch c-red"></i>No answer</span>'
+    )
+    return mark_safe(f'{"".join(out)}<div class="legend">{legend}</div>')  # noqa: S308

@@ -22,6 +22,7 @@ from apps.isp.selectors.network import (
 )
 from apps.isp.services import device_import, ipam
 from apps.isp.views.base import IspPage
+from apps.isp.views.device_monitoring import device_monitoring
 
 #: Free addresses a prefix's page lists.
 FREE_SHOWN = 16
@@ -137,7 +138,10 @@ class DeviceDetail(NetworkPage, DetailPage):
         return self.get_row(devices, self.kwargs["pk"])
 
     def detail_context(self, device) -> dict:
-        return {"children": device.children.select_related("site").order_by("name")[:200]}
+        return {
+            "children": device.children.select_related("site").order_by("name")[:200],
+            **device_monitoring(device),
+        }
 
 
 class DeviceImport(NetworkPage, CsvImportPage):

@@ -12,9 +12,11 @@ from apps.isp import documents, selectors
 from apps.isp.api.filters import InvoiceFilter
 from apps.isp.forms import ChangePlanForm, DateForm, ServiceForm
 from apps.isp.models import Invoice, Service
+from apps.isp.selectors.monitoring import network_status
 from apps.isp.services import runs, subscriptions
 from apps.isp.views.base import CustomerPage, IspPage
 from apps.isp.views.charts import dashboard_charts
+from apps.isp.views.device_monitoring import monitoring_licensed
 
 
 class Dashboard(IspPage):
@@ -23,7 +25,8 @@ class Dashboard(IspPage):
 
     def get(self, request):
         board = selectors.dashboard()
-        return self.render(board=board, charts=dashboard_charts(board))
+        network = network_status() if monitoring_licensed() else None
+        return self.render(board=board, charts=dashboard_charts(board), network=network)
 
 
 # --- Services ----------------------------------------------------------------------------------
