@@ -15,11 +15,14 @@ DECLARATION = AppDeclaration(
                 Tab("Dashboard", "commerce:dashboard", "dashboard"),
                 Tab("Products", "commerce:products", "products"),
                 Tab("Orders", "commerce:orders", "orders"),
+                Tab("Stock", "commerce:stock", "stock"),
+                Tab("Discounts", "commerce:discounts", "discounts"),
             ),
         ),
         Area(
             "commerce.shop", "Shop", pages="shop", api="commerce/shop", public=True,
-            tabs=(Tab("Products", "shop:products", "products"),),
+            tabs=(Tab("Products", "shop:products", "products"), Tab("Cart", "shop:cart", "cart"),
+                  Tab("My orders", "shop:orders", "orders")),
         ),
     ),
     launcher=(
@@ -42,3 +45,7 @@ class CommerceConfig(appconfig.CatalogAppConfig):
     label = "commerce"
     verbose_name = "E-commerce"
     declaration = DECLARATION
+
+    def ready(self):
+        super().ready()
+        from apps.commerce import signals  # noqa: F401 - connects the sign-in's cart merge

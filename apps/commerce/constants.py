@@ -48,3 +48,16 @@ class OrderStatus(models.TextChoices):
 class PaymentStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     REFUNDED = "refunded", "Refunded"
+
+
+class DiscountKind(models.TextChoices):
+    PERCENTAGE = "percentage", "Percentage"
+    FIXED = "fixed", "Fixed amount"
+
+
+#: Bounds of carts and returns.
+MAX_CART_LINES = MAX_CHECKOUT_LINES
+MAX_RESERVATION_MINUTES = 24 * 60
+#: Carts of anonymous visitors untouched this long are deleted by the sweep.
+STALE_CART_DAYS = 30
+SESSION_CART_KEY = "shop_cart"

@@ -1,22 +1,47 @@
 """Reused reads of the shop: what is available to sell, what is low, who sees which orders."""
 
 from django.db.models import F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest, Now
 
 from apps.commerce.constants import AREA, ProductStatus
-from apps.commerce.models import Order, OrderEvent, Product, ProductVariant, Stock
+from apps.commerce.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderEvent,
+    Product,
+    ProductVariant,
+    Reservation,
+    Stock,
+)
 from apps.identity.access import can_open
 
 
+def _reserved_of_variant():
+    """Units of the outer variant that carts hold and whose reservation has not expired."""
+    rows = (
+        Reservation.objects.filter(
+            stock__variant=OuterRef("pk"), stock__warehouse__is_active=True,
+            reserved_until__gt=Now(),
+        )
+        .values("stock__variant")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )  # fmt: skip
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 def _available_of_variant():
-    """Units on sale of the outer variant: on hand less allocated, in active warehouses."""
+    """Units on sale of the outer variant: on hand less allocated, in active warehouses, less
+    what carts reserve (Saleor #10877: a reserved unit is not shown as available to anyone)."""
     rows = (
         Stock.objects.filter(variant=OuterRef("pk"), warehouse__is_active=True)
         .values("variant")
         .annotate(total=Sum(F("quantity") - F("allocated")))
         .values("total")
     )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+    on_sale = Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+    return Greatest(on_sale - _reserved_of_variant(), 0)
 
 
 def variants_with_availability() -> QuerySet[ProductVariant]:
@@ -33,6 +58,21 @@ def storefront_products() -> QuerySet[Product]:
     """Published products, each with its variants and what is available of them."""
     return (
         products_with_variants().filter(status=ProductStatus.PUBLISHED).select_related("category")
+    )
+
+
+def stock_with_reserved() -> QuerySet[Stock]:
+    """Stock rows with `reserved` (the units carts hold there now, unexpired) and `free` (on
+    sale: on hand less allocated and reserved)."""
+    held = (
+        Reservation.objects.filter(stock=OuterRef("pk"), reserved_until__gt=Now())
+        .values("stock")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    reserved = Coalesce(Subquery(held, output_field=IntegerField()), 0)
+    return Stock.objects.annotate(reserved=reserved).annotate(
+        free=Greatest(F("quantity") - F("allocated") - F("reserved"), 0)
     )
 
 
@@ -59,3 +99,20 @@ def orders_visible(queryset: QuerySet[Order], user, action: str = "view") -> Que
     if action != "view" or not user.is_authenticated:
         return queryset.none()
     return queryset.filter(Q(customer=user))
+
+
+def carts_with_lines() -> QuerySet[Cart]:
+    """Carts with their lines (variants, products, tax classes) and each line's unexpired
+    reservations (`live_reservations`), in a constant number of queries."""
+    live = Reservation.objects.filter(reserved_until__gt=Now())
+    lines = CartLine.objects.select_related("variant__product__tax_class").prefetch_related(
+        Prefetch("reservations", queryset=live, to_attr="live_reservations")
+    )
+    return Cart.objects.select_related("discount").prefetch_related(Prefetch("lines", lines))
+
+
+def carts_visible(queryset: QuerySet[Cart], user) -> QuerySet[Cart]:
+    """A shopper's own open cart(s); staff see none of theirs either (a cart is personal)."""
+    if not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(customer=user, checked_out_at__isnull=True)

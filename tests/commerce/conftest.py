@@ -24,3 +24,19 @@ def shop_tenant_slug(django_db_setup, django_db_blocker) -> str:
             )  # fmt: skip
         connection.set_schema_to_public()
     return SHOP_TENANT
+
+
+@pytest.fixture
+def discounts_on(tenant_a, shop_tenant_slug, django_capture_on_commit_callbacks):
+    """Tenant A and the suite's shop tenant with `commerce.discounts` for the test (undone
+    with the test's transaction; the entitlement caches are invalidated on commit, run here)."""
+    from apps.platform.licensing import services as licensing
+    from apps.platform.licensing.models import Subscription
+
+    for slug in (tenant_a.slug, shop_tenant_slug):
+        subscription = Subscription.objects.get(tenant__slug=slug, app__key="commerce")
+        with django_capture_on_commit_callbacks(execute=True):
+            licensing.subscription_set_overrides(
+                subscription=subscription, features={"commerce.discounts": True}, actor="test"
+            )
+    connection.set_schema_to_public()

@@ -76,3 +76,23 @@ def order(*, customer=None, quantity: int = 1, **_):
         shipping_method=STANDARD_SHIPPING, card_number=CARD, idempotency_key=f"key-{n()}",
     )  # fmt: skip
     return placed
+
+
+def discount(**fields):
+    from apps.commerce.services import shop
+
+    fields.setdefault("code", f"CODE-{n()}")
+    fields.setdefault("kind", "percentage")
+    fields.setdefault("value", "10.00")
+    return shop.discount_create(**fields)
+
+
+def cart(*, customer=None, sku: str | None = None, quantity: int = 1):
+    """The open cart of `customer` (default `owner`), with `quantity` units of `sku` (default
+    a new product with stock for it)."""
+    from apps.commerce.services import carts
+
+    customer = customer or User.objects.get(username="owner")
+    made = carts.cart_of_customer(customer)
+    sku = sku or variant_of(product(stock=quantity + 2)).sku
+    return carts.cart_line_set(cart=made, sku=sku, quantity=quantity)

@@ -3,8 +3,11 @@ delete (where it has them), 401/403/405, licence, cross-tenant 404s, audit, quer
 
 from decimal import Decimal
 
+import pytest
+
 from apps.commerce.models import (
     Category,
+    DiscountCode,
     Order,
     Product,
     ProductVariant,
@@ -118,3 +121,17 @@ def test_decimal_prices_are_strings(api_a, in_tenant_a):
     data = api_a.get(f"/api/v1/commerce/products/{made.pk}/").json()["data"]["attributes"]
     assert data["price"] == "12.30"
     assert Decimal(data["price"]) == Decimal("12.30")
+
+
+class TestDiscountCodes(CommerceResourceTests):
+    path = "/api/v1/commerce/discount-codes/"
+    resource_type = "discount_code"
+    model = DiscountCode
+    maker = staticmethod(f.discount)
+    create_data = {"code": "WELCOME5", "kind": "fixed", "value": "5.00", "usage_limit": 100}
+    update_data = {"value": "7.50", "is_active": False}
+    invalid_data = {"code": "PCT", "kind": "percentage", "value": "150.00"}
+
+    @pytest.fixture(autouse=True)
+    def _discounts(self, discounts_on):
+        """The feature on both tenants (the cross-tenant checks need it on the other one)."""

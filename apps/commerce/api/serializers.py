@@ -10,18 +10,22 @@ from apps.commerce.constants import (
     MovementKind,
 )
 from apps.commerce.models import (
+    Cart,
     Category,
+    DiscountCode,
     Order,
     OrderEvent,
     OrderLine,
     Product,
     ProductVariant,
     ShippingMethod,
+    ShopSettings,
     Stock,
     StockMovement,
     TaxClass,
     Warehouse,
 )
+from apps.commerce.services.pricing import price
 from apps.core.api.serializers import CurrencyField, ModelSerializer
 
 
@@ -112,23 +116,32 @@ class ShippingMethodSerializer(ModelSerializer):
 
     class Meta:
         model = ShippingMethod
-        fields = ["id", "code", "name", "price", "currency", "is_active"]
+        fields = ["id", "code", "name", "price", "free_above", "currency", "is_active"]
 
 
 class StockSerializer(ModelSerializer):
     sku = serializers.CharField(source="variant.sku", read_only=True)
     warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
-    available = serializers.IntegerField(read_only=True)
+    reserved = serializers.SerializerMethodField(help_text="Units carts hold (unexpired).")
+    available = serializers.SerializerMethodField(
+        help_text="Units on sale: on hand less allocated and reserved."
+    )
     low = serializers.SerializerMethodField(help_text="At or below the variant's threshold.")
 
     class Meta:
         model = Stock
         fields = ["id", "variant", "sku", "warehouse", "warehouse_code", "quantity",
-                  "allocated", "available", "low"]  # fmt: skip
+                  "allocated", "reserved", "available", "low"]  # fmt: skip
         read_only_fields = fields
 
+    def get_reserved(self, stock) -> int:
+        return getattr(stock, "reserved", 0)
+
+    def get_available(self, stock) -> int:
+        return max(0, stock.available - self.get_reserved(stock))
+
     def get_low(self, stock) -> bool:
-        return stock.available <= stock.variant.low_stock_threshold
+        return self.get_available(stock) <= stock.variant.low_stock_threshold
 
 
 class StockAdjustInput(serializers.Serializer):
@@ -166,8 +179,8 @@ class MovementSerializer(ModelSerializer):
 class OrderLineSerializer(ModelSerializer):
     class Meta:
         model = OrderLine
-        fields = ["id", "sku", "name", "quantity", "quantity_fulfilled", "unit_price",
-                  "tax_rate", "total"]  # fmt: skip
+        fields = ["id", "sku", "name", "quantity", "quantity_fulfilled", "quantity_returned",
+                  "unit_price", "tax_rate", "total"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -189,9 +202,9 @@ class OrderSerializer(ModelSerializer):
     class Meta:
         model = Order
         fields = ["id", "number", "status", "customer", "customer_username", "email",
-                  "shipping_method", "shipping_address", "subtotal", "shipping_total",
-                  "tax_total", "total", "currency", "lines", "timeline", "created_at",
-                  "updated_at"]  # fmt: skip
+                  "shipping_method", "shipping_address", "subtotal", "discount_code",
+                  "discount_total", "shipping_total", "tax_total", "total", "refunded_total",
+                  "currency", "lines", "timeline", "created_at", "updated_at"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -205,6 +218,7 @@ class CheckoutInput(serializers.Serializer):
     shipping_method = serializers.CharField(max_length=30)
     card_number = serializers.CharField(max_length=30, write_only=True)
     shipping_address = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    discount_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
 class FulfilLineInput(serializers.Serializer):
@@ -222,3 +236,78 @@ class ShipInput(serializers.Serializer):
 
 class CancelInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class OrderRefundInput(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class OrderReturnInput(serializers.Serializer):
+    lines = FulfilLineInput(many=True, min_length=1, max_length=MAX_CHECKOUT_LINES)
+    warehouse = serializers.CharField(max_length=30)
+    refund = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False,
+        help_text="The amount refunded (default: the units' price with tax).",
+    )  # fmt: skip
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class DiscountCodeSerializer(ModelSerializer):
+    class Meta:
+        model = DiscountCode
+        fields = ["id", "code", "kind", "value", "valid_from", "valid_until", "usage_limit",
+                  "times_used", "is_active", "created_at"]  # fmt: skip
+        read_only_fields = ["times_used", "created_at"]
+
+
+class ShopSettingsSerializer(ModelSerializer):
+    class Meta:
+        model = ShopSettings
+        fields = ["reservation_minutes", "guest_checkout"]
+
+
+class CartSerializer(ModelSerializer):
+    """A cart with its lines priced now and each line's reservation."""
+
+    lines = serializers.SerializerMethodField()
+    discount_code = serializers.CharField(source="discount.code", read_only=True, default=None)
+    totals = serializers.SerializerMethodField(help_text="Net lines, discount, tax (no shipping).")
+
+    class Meta:
+        model = Cart
+        fields = ["id", "token", "customer", "discount_code", "lines", "totals", "created_at",
+                  "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_lines(self, cart) -> list[dict]:
+        return [
+            {"sku": line.variant.sku, "name": line.variant.product.name, "quantity": line.quantity,
+             "unit_price": str(line.variant.effective_price),
+             "reserved": sum(r.quantity for r in line.live_reservations),
+             "reserved_until": max((r.reserved_until for r in line.live_reservations),
+                                   default=None)}
+            for line in cart.lines.all()
+        ]  # fmt: skip
+
+    def get_totals(self, cart) -> dict:
+        priced = price([(line.variant, line.quantity) for line in cart.lines.all()],
+                       method=None, discount=cart.discount)  # fmt: skip
+        return {"subtotal": str(priced.subtotal), "discount_total": str(priced.discount_total),
+                "tax_total": str(priced.tax_total), "total": str(priced.total)}  # fmt: skip
+
+
+class CartLineInput(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY,
+                                        help_text="Units wanted (0 removes the line).")  # fmt: skip
+
+
+class CartDiscountInput(serializers.Serializer):
+    code = serializers.CharField(max_length=40, allow_blank=True)
+
+
+class CartCheckoutInput(serializers.Serializer):
+    shipping_method = serializers.CharField(max_length=30)
+    card_number = serializers.CharField(max_length=30, write_only=True)
+    shipping_address = serializers.CharField(max_length=500, required=False, allow_blank=True)

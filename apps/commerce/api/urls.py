@@ -15,6 +15,8 @@ staff.register("stock", views.StockViewSet, basename="commerce-stock")
 staff.register("movements", views.MovementViewSet, basename="commerce-movement")
 staff.register("orders", views.OrderViewSet, basename="commerce-order")
 staff.register("checkout", views.CheckoutViewSet, basename="commerce-checkout")
+staff.register("carts", views.CartViewSet, basename="commerce-cart")
+staff.register("discount-codes", views.DiscountCodeViewSet, basename="commerce-discount")
 
 #: area → its API routes (apps.core.kit.urls mounts them at the area's API path).
 by_area = {"commerce": staff.urls}

@@ -5,6 +5,7 @@ Access: the back-office area `commerce` (the default permission); orders and che
 open to shoppers (area `commerce.shop`), who see only their own orders.
 """
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -14,16 +15,22 @@ from apps.commerce import selectors
 from apps.commerce.api import filters
 from apps.commerce.api import serializers as s
 from apps.commerce.api.permissions import ShopOrBackOffice
+from apps.commerce.constants import DISCOUNTS
 from apps.commerce.models import (
     Category,
+    DiscountCode,
     ShippingMethod,
-    Stock,
     StockMovement,
     TaxClass,
     Warehouse,
 )
-from apps.commerce.services import catalog, checkout, inventory, orders
-from apps.core.api.viewsets import BaseViewSet, ModelViewSet, ReadOnlyModelViewSet
+from apps.commerce.services import carts, catalog, checkout, inventory, orders, shop
+from apps.core.api.viewsets import (
+    BaseViewSet,
+    CreateReadViewSet,
+    ModelViewSet,
+    ReadOnlyModelViewSet,
+)
 
 
 class TaxClassViewSet(ModelViewSet):
@@ -108,7 +115,7 @@ class StockViewSet(ReadOnlyModelViewSet):
     """Units per variant and warehouse: on hand, allocated, available, low. Changed only by
     `adjust` and `transfer` (and by orders), each a movement of the ledger."""
 
-    queryset = Stock.objects.select_related("variant", "warehouse")
+    queryset = selectors.stock_with_reserved().select_related("variant", "warehouse")
     serializer_class = s.StockSerializer
     filterset_class = filters.StockFilter
     ordering_fields = ["quantity", "allocated"]
@@ -126,6 +133,7 @@ class StockViewSet(ReadOnlyModelViewSet):
     def transfer(self, request):
         """Move units of a SKU from one warehouse to another (both movements or neither)."""
         rows = inventory.stock_transfer(**self.validated(s.StockTransferInput), actor=self.actor)
+        rows = [self.get_queryset().get(pk=row.pk) for row in rows]
         return Response(s.StockSerializer(rows, many=True).data)
 
 
@@ -151,7 +159,7 @@ class OrderViewSet(ReadOnlyModelViewSet):
     ordering_fields = ["created_at", "total"]
     permission_classes = [ShopOrBackOffice]
     object_actions = {"fulfil": "change", "ship": "change", "deliver": "change",
-                      "cancel": "change"}  # fmt: skip
+                      "cancel": "change", "refund": "change", "returns": "change"}  # fmt: skip
 
     def restrict(self, queryset, user, action: str):
         return selectors.orders_visible(queryset, user, action)
@@ -185,6 +193,23 @@ class OrderViewSet(ReadOnlyModelViewSet):
         data = self.validated(s.CancelInput)
         return self.respond(orders.order_cancel(order=order, actor=self.actor, **data))
 
+    @extend_schema(request=s.OrderRefundInput, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def refund(self, request, pk=None):
+        """Refund part (or all) of what was paid, without a return, through the gateway."""
+        order = self.get_object()
+        data = self.validated(s.OrderRefundInput)
+        return self.respond(orders.order_refund(order=order, actor=self.actor, **data))
+
+    @extend_schema(request=s.OrderReturnInput, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], url_path="returns")
+    def returns(self, request, pk=None):
+        """Units sent back: restocked into `warehouse`, refunded (their price with tax, or
+        `refund`) through the gateway; on the timeline and audited."""
+        order = self.get_object()
+        orders.order_return(order=order, actor=self.actor, **self.validated(s.OrderReturnInput))
+        return self.respond(order)
+
 
 class CheckoutViewSet(BaseViewSet):
     """Buy in one call: lines, a shipping method and a card → 201 with the paid order. Send an
@@ -215,3 +240,84 @@ class CheckoutViewSet(BaseViewSet):
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
+
+
+class DiscountCodeViewSet(ModelViewSet):
+    """Discount codes (plan feature `commerce.discounts`): a percentage or an amount off the
+    lines, between two dates, at most `usage_limit` orders (counted at checkout)."""
+
+    queryset = DiscountCode.objects.all()
+    serializer_class = s.DiscountCodeSerializer
+    search_fields = ["code"]
+    required_feature = DISCOUNTS
+    resource_type = "discount_code"
+    create_service = staticmethod(shop.discount_create)
+    update_service = staticmethod(shop.discount_update)
+    destroy_service = staticmethod(shop.discount_delete)
+    service_object = "discount"
+
+
+class CartViewSet(CreateReadViewSet):
+    """The signed-in shopper's cart: `POST` opens it (or answers the open one), `lines` sets a
+    SKU's units (reserving the stock for the shop's reservation time; more than is free is 409
+    CONFLICT naming the SKU), `discount` puts a code on it, `checkout` buys it under an
+    `Idempotency-Key` (one order, one allocation, one charge however often it is sent)."""
+
+    queryset = selectors.carts_with_lines()
+    serializer_class = s.CartSerializer
+    permission_classes = [ShopOrBackOffice]
+    resource_type = "cart"
+
+    def get_queryset(self):
+        return self.restrict(selectors.carts_with_lines(), self.request.user, "view")
+
+    def restrict(self, queryset, user, action: str):
+        return selectors.carts_visible(queryset, user)
+
+    @extend_schema(request=None, responses={201: s.CartSerializer})
+    def create(self, request, *args, **kwargs):
+        return self.respond(carts.cart_of_customer(request.user), status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CartLineInput, responses=s.CartSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def lines(self, request, pk=None):
+        cart = self.get_object()
+        data = self.validated(s.CartLineInput)
+        return self.respond(carts.cart_line_set(cart=cart, actor=self.actor, **data))
+
+    @extend_schema(request=s.CartDiscountInput, responses=s.CartSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def discount(self, request, pk=None):
+        cart = self.get_object()
+        code = self.validated(s.CartDiscountInput)["code"]
+        return self.respond(carts.cart_discount_set(cart=cart, code=code, actor=self.actor))
+
+    @extend_schema(
+        request=s.CartCheckoutInput,
+        responses={201: s.OrderSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                     required=True)],
+    )  # fmt: skip
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def checkout(self, request, pk=None):
+        cart = self.get_object_or_checked_out()
+        order, created = checkout.checkout(
+            customer=request.user, cart=cart, actor=self.actor,
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            **self.validated(s.CartCheckoutInput),
+        )  # fmt: skip
+        answer = Response(s.OrderSerializer(selectors.orders_with_details().get(pk=order.pk)).data,
+                          status=status.HTTP_201_CREATED)  # fmt: skip
+        if not created:
+            answer["Idempotent-Replayed"] = "true"
+        return answer
+
+    def get_object_or_checked_out(self):
+        """A retried checkout finds its cart closed by the first: the shopper's own cart,
+        open or checked out (others' are a 404 like any)."""
+        pk = str(self.kwargs["pk"])
+        cart = (selectors.carts_with_lines().filter(pk=int(pk), customer=self.request.user)
+                .first() if pk.isdigit() and len(pk) < 12 else None)  # fmt: skip
+        if cart is None:
+            raise Http404
+        return cart

@@ -10,7 +10,16 @@ from apps.commerce.models.inventory import Stock
 from apps.core.encryption import EncryptedTextField
 from apps.core.money import MoneyField, non_negative
 
-__all__ = ["Allocation", "Order", "OrderEvent", "OrderLine", "Payment", "ShippingMethod"]
+__all__ = [
+    "Allocation",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OrderReturn",
+    "Payment",
+    "ReturnLine",
+    "ShippingMethod",
+]
 
 
 class ShippingMethod(models.Model):
@@ -19,6 +28,10 @@ class ShippingMethod(models.Model):
     code = models.SlugField(max_length=30, unique=True, help_text="e.g. standard, express")
     name = models.CharField(max_length=120)
     price = MoneyField(validators=[non_negative], help_text="Net rate per order.")
+    free_above = MoneyField(
+        null=True, blank=True, default=None, validators=[non_negative],
+        help_text="Orders whose lines come to at least this (net, after discount) ship free.",
+    )  # fmt: skip
     is_active = models.BooleanField("active", default=True)
 
     class Meta:
@@ -54,7 +67,12 @@ class Order(models.Model):
         ShippingMethod, on_delete=models.PROTECT, related_name="orders"
     )
     shipping_address = EncryptedTextField(max_length=500, blank=True)
+    #: The cart checked out into this order (unique: a cart becomes one order at most).
+    cart_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     subtotal = MoneyField(help_text="Net total of the lines.")
+    discount_code = models.CharField(max_length=40, blank=True)
+    discount_total = MoneyField(help_text="Net amount taken off the lines by the discount code.")
+    refunded_total = MoneyField(help_text="What was refunded (returns, partial refunds).")
     shipping_total = MoneyField()
     tax_total = MoneyField()
     total = MoneyField(help_text="What the customer pays: lines, shipping and tax.")
@@ -89,6 +107,7 @@ class OrderLine(models.Model):
     name = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField()
     quantity_fulfilled = models.PositiveIntegerField(default=0)
+    quantity_returned = models.PositiveIntegerField(default=0)
     unit_price = MoneyField(help_text="Net price of one unit.")
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
     total = MoneyField(help_text="Net total of the line.")
@@ -102,6 +121,10 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=models.Q(quantity_fulfilled__lte=models.F("quantity")),
                 name="commerce_line_fulfilled_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity_returned__lte=models.F("quantity_fulfilled")),
+                name="commerce_line_returned_within_fulfilled",
             ),
         ]
 
@@ -140,11 +163,18 @@ class Payment(models.Model):
     reference = models.CharField(max_length=100, unique=True)
     status = models.CharField(max_length=10, choices=PaymentStatus.choices)
     refund_reference = models.CharField(max_length=100, blank=True)
+    refunded_amount = MoneyField(help_text="What was given back of this charge so far.")
     card_last4 = models.CharField(max_length=4, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
+                name="commerce_payment_refund_within_amount",
+            ),
+        ]
 
     def __str__(self):
         return self.reference
@@ -164,3 +194,42 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class OrderReturn(models.Model):
+    """Units a customer sent back: restocked into a chosen warehouse (return movements) and
+    refunded (`refund`, possibly less than their price) through the gateway."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    warehouse = models.ForeignKey(
+        "commerce.Warehouse", on_delete=models.PROTECT, related_name="returns"
+    )
+    refund = MoneyField(validators=[non_negative], help_text="Amount given back.")
+    reason = models.CharField(max_length=200, blank=True)
+    actor = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Return {self.pk} of {self.order_id}"
+
+
+class ReturnLine(models.Model):
+    """Units of one order line in a return."""
+
+    order_return = models.ForeignKey(OrderReturn, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="returns")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="commerce_return_line_qty_gt_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.line_id}"

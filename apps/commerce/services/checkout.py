@@ -15,10 +15,10 @@ refunded before the error goes on.
 import hashlib
 import json
 from collections import OrderedDict
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from apps.commerce.constants import (
     IDEMPOTENCY_KEY_MAX,
@@ -28,13 +28,22 @@ from apps.commerce.constants import (
     PaymentStatus,
     ProductStatus,
 )
-from apps.commerce.models import Order, OrderLine, Payment, ProductVariant, ShippingMethod
-from apps.commerce.services import inventory, orders
-from apps.core.audit import audit_created
+from apps.commerce.models import (
+    Cart,
+    Order,
+    OrderLine,
+    Payment,
+    ProductVariant,
+    Reservation,
+    ShippingMethod,
+    ShopperAddress,
+)
+from apps.commerce.services import inventory, orders, pricing
+from apps.commerce.services.carts import shop_settings
+from apps.core.audit import audit_created, audit_record
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import ConflictError, DomainError
 from apps.core.kit import organisation
-from apps.core.money import money
 
 
 class PaymentDeclinedError(DomainError):
@@ -43,10 +52,11 @@ class PaymentDeclinedError(DomainError):
     code = ErrorCode.VALIDATION_ERROR
 
 
-def _digest(lines: dict, shipping_method: str, card_number: str, address: str) -> str:
+def _digest(lines: dict, shipping_method: str, card_number: str, address: str,
+            extra: dict) -> str:  # fmt: skip
     digits = "".join(ch for ch in str(card_number) if ch.isdigit())
     body = {"lines": sorted(lines.items()), "shipping": shipping_method, "card": digits[-4:],
-            "address": address}  # fmt: skip
+            "address": address, **extra}  # fmt: skip
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -72,10 +82,25 @@ def _next_number() -> str:
     return f"SO-{number:06d}"
 
 
-def _replayed(customer, key: str, digest: str) -> Order:
-    order = Order.objects.filter(customer=customer, idempotency_key=key).first()
+def _existing(customer, key: str, cart: Cart | None) -> Order | None:
+    if customer is not None:
+        order = Order.objects.filter(customer=customer, idempotency_key=key).first()
+        if order is not None:
+            return order
+    if cart is not None:
+        return Order.objects.filter(cart_token=cart.token).first()
+    return None
+
+
+def _replayed(customer, key: str, digest: str, cart: Cart | None = None) -> Order:
+    order = _existing(customer, key, cart)
     if order is None:
         raise RuntimeError("the idempotency key's order vanished")  # re-raised as a 500
+    if order.idempotency_key != key or order.customer_id != getattr(customer, "pk", None):
+        raise ConflictError(
+            f"This cart was checked out as order {order.number}.",
+            [{"field": "cart", "message": f"order {order.number} has this cart"}],
+        )
     if order.request_digest != digest:
         raise ConflictError(
             "This Idempotency-Key was used for another checkout; use a new key.",
@@ -85,22 +110,42 @@ def _replayed(customer, key: str, digest: str) -> Order:
 
 
 def checkout(
-    *, customer, lines: list, shipping_method: str, card_number: str, idempotency_key: str,
-    shipping_address: str = "", actor=None,
+    *, customer, lines: list | None = None, shipping_method: str, card_number: str,
+    idempotency_key: str, shipping_address: str = "", cart: Cart | None = None,
+    email: str = "", discount_code: str = "", actor=None,
 ) -> tuple[Order, bool]:  # fmt: skip
-    """Place and pay an order. Answers (order, created): created False when the key's order
-    already exists (the same order, not charged again)."""
+    """Place and pay an order, of `lines` or of a `cart`'s lines (whose reservations then
+    become the order's allocations). `customer` None is a guest (the shop's setting; an email
+    needed). Answers (order, created): created False when the key's order already exists (the
+    same order, not charged again)."""
     key = (idempotency_key or "").strip()
     if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
         raise ValidationError(
             {"Idempotency-Key": f"Send an Idempotency-Key header of 1 to {IDEMPOTENCY_KEY_MAX} "
              "printable characters, the same for every retry of this checkout."}
         )  # fmt: skip
-    merged = _merged(lines)
-    digest = _digest(merged, shipping_method, card_number, shipping_address)
-    existing = Order.objects.filter(customer=customer, idempotency_key=key).first()
-    if existing is not None:
-        return _replayed(customer, key, digest), False
+    if customer is None:
+        if not shop_settings().guest_checkout:
+            raise ValidationError({"email": "Sign in to check out: this shop has no guest "
+                                   "checkout."})  # fmt: skip
+        if not email or cart is None:
+            raise ValidationError({"email": "A guest checkout needs an email and a cart."})
+    if cart is not None:
+        lines = [{"sku": line.variant.sku, "quantity": line.quantity}
+                 for line in cart.lines.select_related("variant")]  # fmt: skip
+        discount_code = discount_code or (cart.discount.code if cart.discount_id else "")
+    merged = _merged(lines or [])
+    shipping_address = (shipping_address or "").strip()
+    if not shipping_address and customer is not None:
+        saved = ShopperAddress.objects.filter(customer=customer).first()
+        shipping_address = saved.address if saved else ""
+    extra = {"cart": str(cart.token) if cart else "", "discount": discount_code.upper(),
+             "email": email}  # fmt: skip
+    digest = _digest(merged, shipping_method, card_number, shipping_address, extra)
+    if _existing(customer, key, cart) is not None:
+        return _replayed(customer, key, digest, cart), False
+    if cart is not None and cart.checked_out_at is not None:
+        raise ConflictError("This cart has been checked out already.")
 
     variants = {
         v.sku: v
@@ -114,43 +159,58 @@ def checkout(
     method = ShippingMethod.objects.filter(code=shipping_method, is_active=True).first()
     if method is None:
         raise ValidationError({"shipping_method": f"No shipping method {shipping_method!r}."})
+    discount = pricing.discount_find(discount_code) if discount_code else None
 
     with transaction.atomic():
         try:
             with transaction.atomic():
                 order = Order.objects.create(
-                    number=_next_number(), customer=customer, email=customer.email or "",
+                    number=_next_number(), customer=customer,
+                    email=email or getattr(customer, "email", "") or "",
                     idempotency_key=key, request_digest=digest, shipping_method=method,
                     shipping_address=shipping_address, currency=organisation.currency(),
+                    cart_token=cart.token if cart else None,
+                    discount_code=discount.code if discount else "",
                 )  # fmt: skip
         except IntegrityError:
-            # the same key's checkout committed meanwhile: its order, not a second one
-            return _replayed(customer, key, digest), False
-        return _place(order, merged, variants, method, card_number, actor), True
+            # the same key's (or cart's) checkout committed meanwhile: its order, not a second
+            return _replayed(customer, key, digest, cart), False
+        if discount is not None:
+            pricing.discount_use(discount, actor=actor)
+        order = _place(order, merged, variants, method, card_number, actor, cart, discount)
+        if cart is not None:
+            Reservation.objects.filter(line__cart=cart).delete()
+            Cart.objects.filter(pk=cart.pk).update(checked_out_at=timezone.now())
+            audit_record(action="checkout", object_type="commerce.cart", object_id=cart.pk,
+                         object_repr=f"cart {cart.pk}",
+                         changes={"order": [None, order.number]}, actor=actor)  # fmt: skip
+        if customer is not None and shipping_address:
+            _address_remember(customer, shipping_address, actor)
+        transaction.on_commit(lambda: orders.order_mail(order.pk, "confirmation"))
+        return order, True
 
 
-def _place(order: Order, merged, variants, method, card_number: str, actor) -> Order:
+def _place(order: Order, merged, variants, method, card_number: str, actor, cart=None,
+           discount=None) -> Order:  # fmt: skip
+    priced = pricing.price([(variants[sku], units) for sku, units in merged.items()],
+                           method=method, discount=discount)  # fmt: skip
     lines = []
-    for sku, quantity in merged.items():
-        variant = variants[sku]
-        price = money(variant.effective_price)
+    for item in priced.lines:
+        variant = item.variant
         name = variant.product.name + (f" ({variant.name})" if variant.name else "")
-        line = OrderLine(order=order, variant=variant, sku=sku, name=name[:300], quantity=quantity,
-                         unit_price=price, tax_rate=variant.product.tax_class.rate,
-                         total=money(price * quantity))  # fmt: skip
-        lines.append(line)
+        lines.append(OrderLine(order=order, variant=variant, sku=variant.sku, name=name[:300],
+                               quantity=item.quantity, unit_price=item.unit_price,
+                               tax_rate=item.tax_rate, total=item.total))  # fmt: skip
     lines = OrderLine.objects.bulk_create(lines)
-    subtotal = sum((line.total for line in lines), Decimal("0"))
-    tax = sum((money(line.total * line.tax_rate / 100) for line in lines), Decimal("0"))
-    order.subtotal, order.shipping_total = money(subtotal), money(method.price)
-    order.tax_total = money(tax)
-    order.total = money(order.subtotal + order.shipping_total + order.tax_total)
+    order.subtotal, order.shipping_total = priced.subtotal, priced.shipping_total
+    order.discount_total, order.tax_total, order.total = (
+        priced.discount_total, priced.tax_total, priced.total)  # fmt: skip
     Order.objects.filter(pk=order.pk).update(
         subtotal=order.subtotal, shipping_total=order.shipping_total, tax_total=order.tax_total,
-        total=order.total,
+        discount_total=order.discount_total, total=order.total,
     )  # fmt: skip
     audit_created(order, actor=actor)
-    shortages = inventory.allocate(lines, actor=actor)
+    shortages = inventory.allocate(lines, actor=actor, cart=cart)
     if shortages:
         said = [f"{s.sku}: {s.available} available, {s.requested} asked" for s in shortages]
         raise ConflictError(
@@ -182,3 +242,14 @@ def _place(order: Order, merged, variants, method, card_number: str, actor) -> O
         gateway.refund(reference=result.reference, amount=order.total, currency=order.currency)
         raise
     return order
+
+
+def _address_remember(customer, address: str, actor) -> None:
+    saved = ShopperAddress.objects.filter(customer=customer).first()
+    if saved is None:
+        audit_created(ShopperAddress.objects.create(customer=customer, address=address),
+                      actor=actor)  # fmt: skip
+    elif saved.address != address:
+        ShopperAddress.objects.filter(pk=saved.pk).update(address=address)
+        audit_record(action="update", instance=saved, object_repr=str(saved),
+                     changes={"address": ["…", "…"]}, actor=actor)  # fmt: skip

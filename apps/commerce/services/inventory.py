@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 
 from apps.commerce.constants import MAX_STOCK_DELTA, MovementKind
-from apps.commerce.models import Allocation, Stock, StockMovement, Warehouse
+from apps.commerce.models import Allocation, Reservation, Stock, StockMovement, Warehouse
 from apps.commerce.models.catalog import ProductVariant
 from apps.core.audit import audit_created, audit_record, resolve_actor
 from apps.core.exceptions import ConflictError
@@ -26,6 +27,9 @@ __all__ = [
     "allocate",
     "allocations_fulfil",
     "allocations_release",
+    "reserved_by_others",
+    "stocks_locked",
+    "warehouse_of",
     "stock_adjust",
     "stock_recount",
     "stock_transfer",
@@ -46,7 +50,7 @@ def _variant(sku: str) -> ProductVariant:
     return variant
 
 
-def _warehouse(code: str) -> Warehouse:
+def warehouse_of(code: str) -> Warehouse:
     warehouse = Warehouse.objects.filter(code=code).first()
     if warehouse is None:
         raise ValidationError({"warehouse": f"No warehouse has the code {code!r}."})
@@ -123,7 +127,7 @@ def stock_adjust(
     if kind not in (MovementKind.ADJUSTMENT, MovementKind.RECEIPT, MovementKind.RETURN):
         raise ValidationError({"kind": "Adjustments, receipts or returns only."})
     _bounded(quantity, signed=kind == MovementKind.ADJUSTMENT)
-    variant, place = _variant(sku), _warehouse(warehouse)
+    variant, place = _variant(sku), warehouse_of(warehouse)
     stock = _stock_row(variant, place)
     movement = _move(stock, quantity, kind=kind, note=note, actor=actor)
     _audit_movement(movement, sku, warehouse, actor)
@@ -139,8 +143,8 @@ def stock_transfer(
     if source == destination:
         raise ValidationError({"destination": "Another warehouse than the source."})
     variant = _variant(sku)
-    out_of = _stock_row(variant, _warehouse(source))
-    into = _stock_row(variant, _warehouse(destination))
+    out_of = _stock_row(variant, warehouse_of(source))
+    into = _stock_row(variant, warehouse_of(destination))
     list(Stock.objects.select_for_update().filter(pk__in=[out_of.pk, into.pk]).order_by("pk"))
     for stock, delta in ((out_of, -quantity), (into, quantity)):
         movement = _move(stock, delta, kind=MovementKind.TRANSFER, note=note, actor=actor)
@@ -174,34 +178,53 @@ def stock_recount(*, actor=None) -> int:
 # --- allocation --------------------------------------------------------------------------------
 
 
-def allocate(lines, *, actor=None) -> list[Shortage]:
-    """Allocate stock to order lines (each with `variant_id`, `quantity`, a saved line), from
-    the active warehouses holding most of each variant first. The stock rows are locked in pk
-    order first. Answers the shortages (then nothing is allocated: the caller's transaction
-    is rolled back by the conflict it raises)."""
-    variant_ids = sorted({line.variant_id for line in lines})
-    stocks = list(
+def stocks_locked(variant_ids) -> list[Stock]:
+    """The stock rows of these variants in active warehouses, locked in pk order (Saleor
+    #543: every writer locks in the same order, so two never wait on each other in a cycle)."""
+    return list(
         Stock.objects.select_for_update(of=("self",))
-        .filter(variant_id__in=variant_ids, warehouse__is_active=True)
+        .filter(variant_id__in=sorted(set(variant_ids)), warehouse__is_active=True)
         .order_by("pk")
     )
+
+
+def reserved_by_others(stock_ids, cart=None) -> dict[int, int]:
+    """Units of these stock rows that carts other than `cart` reserve and whose reservation
+    has not expired (read under the rows' locks: reservations are written under them too)."""
+    rows = Reservation.objects.filter(stock_id__in=list(stock_ids),
+                                      reserved_until__gt=timezone.now())  # fmt: skip
+    if cart is not None:
+        rows = rows.exclude(line__cart=cart)
+    totals = rows.values("stock_id").annotate(units=Sum("quantity")).order_by()
+    return {row["stock_id"]: row["units"] for row in totals}
+
+
+def allocate(lines, *, actor=None, cart=None) -> list[Shortage]:
+    """Allocate stock to order lines (each with `variant_id`, `quantity`, a saved line), from
+    the active warehouses holding most of each variant first. The stock rows are locked in pk
+    order first; units other carts reserve (unexpired) are not free, the buyer's own `cart`'s
+    are. Answers the shortages (then nothing is allocated: the caller's transaction is rolled
+    back by the conflict it raises)."""
+    stocks = stocks_locked(line.variant_id for line in lines)
+    reserved = reserved_by_others([s.pk for s in stocks], cart)
     by_variant = defaultdict(list)
     for stock in stocks:
+        stock.free = max(0, stock.available - reserved.get(stock.pk, 0))
         by_variant[stock.variant_id].append(stock)
     taken: dict[int, int] = defaultdict(int)  # stock pk → units allocated here
     plan, shortages = [], []
     for line in lines:
-        rows = sorted(by_variant[line.variant_id], key=lambda s: (-s.available, s.pk))
+        rows = sorted(by_variant[line.variant_id], key=lambda s: (-s.free, s.pk))
         need = line.quantity
         for stock in rows:
-            free = stock.available - taken[stock.pk]
+            free = stock.free - taken[stock.pk]
             if need and free > 0:
                 units = min(free, need)
                 taken[stock.pk] += units
                 plan.append(Allocation(line=line, stock=stock, quantity=units))
                 need -= units
         if need:
-            available = sum(s.available for s in by_variant[line.variant_id])
+            available = sum(s.free for s in by_variant[line.variant_id])
             shortages.append(Shortage(line.sku, line.quantity, available))
     if shortages:
         return shortages

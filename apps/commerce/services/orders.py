@@ -6,15 +6,24 @@ CONFLICT that writes nothing.
     pending_payment, paid → cancelled (allocated stock released, a payment refunded)
 """
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+import logging
+from decimal import Decimal
 
-from apps.commerce.constants import OrderStatus, PaymentStatus
-from apps.commerce.models import Order, OrderEvent, Payment
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+
+from apps.commerce.constants import MovementKind, OrderStatus, PaymentStatus
+from apps.commerce.models import Order, OrderEvent, OrderLine, OrderReturn, Payment, ReturnLine
 from apps.commerce.services import inventory
 from apps.core import payments
-from apps.core.audit import audit_updated, resolve_actor
+from apps.core.audit import audit_created, audit_record, audit_updated, resolve_actor
 from apps.core.exceptions import ConflictError
+from apps.core.money import ZERO, money
+
+logger = logging.getLogger(__name__)
 
 S = OrderStatus
 #: status → the statuses it may move to.
@@ -105,7 +114,9 @@ def order_fulfil(*, order: Order, lines: list | None = None, actor=None) -> Orde
 @transaction.atomic
 def order_ship(*, order: Order, tracking: str = "", actor=None) -> Order:
     message = f"Shipped (tracking {tracking})" if tracking else "Shipped"
-    return order_transition(order=_locked(order), to=S.SHIPPED, message=message, actor=actor)
+    order = order_transition(order=_locked(order), to=S.SHIPPED, message=message, actor=actor)
+    transaction.on_commit(lambda: order_mail(order.pk, "shipped", tracking=tracking))
+    return order
 
 
 @transaction.atomic
@@ -122,16 +133,138 @@ def order_cancel(*, order: Order, reason: str = "", actor=None) -> Order:
     allocations = [a for line in order.lines.prefetch_related("allocations")
                    for a in line.allocations.all()]  # fmt: skip
     inventory.allocations_release(allocations, actor=actor)
-    for payment in order.payments.filter(status=PaymentStatus.SUCCEEDED):
-        result = gateway().refund(
-            reference=payment.reference, amount=payment.amount, currency=payment.currency
-        )
-        if not result.succeeded:
-            raise ConflictError(f"The gateway refused the refund: {result.failure_reason}.")
-        Payment.objects.filter(pk=payment.pk).update(
-            status=PaymentStatus.REFUNDED, refund_reference=result.reference
-        )
-        timeline_record(order=order, kind="refunded", message=f"{payment.amount} refunded",
-                        actor=actor)  # fmt: skip
+    left = sum((p.amount - p.refunded_amount for p in
+                order.payments.filter(status=PaymentStatus.SUCCEEDED)), ZERO)  # fmt: skip
+    if left:
+        _refund(order, left, actor=actor)
     message = f"Cancelled: {reason}" if reason else "Cancelled"
     return order_transition(order=order, to=S.CANCELLED, message=message[:300], actor=actor)
+
+
+def _refund(order: Order, amount: Decimal, *, actor=None) -> None:
+    """Give `amount` back through the gateway, from the order's charges in turn (a refused
+    refund is a CONFLICT: the caller's transaction writes nothing)."""
+    left = amount
+    for payment in order.payments.select_for_update().filter(status=PaymentStatus.SUCCEEDED):
+        share = min(left, payment.amount - payment.refunded_amount)
+        if share <= 0:
+            continue
+        result = gateway().refund(reference=payment.reference, amount=share,
+                                  currency=payment.currency)  # fmt: skip
+        if not result.succeeded:
+            raise ConflictError(f"The gateway refused the refund: {result.failure_reason}.")
+        refunded = payment.refunded_amount + share
+        Payment.objects.filter(pk=payment.pk).update(
+            refunded_amount=refunded, refund_reference=result.reference,
+            status=PaymentStatus.REFUNDED if refunded == payment.amount else payment.status,
+        )  # fmt: skip
+        before = {"refunded_amount": payment.refunded_amount}
+        payment.refunded_amount = refunded
+        audit_updated(payment, before, actor=actor, action="refund")
+        left -= share
+        if not left:
+            break
+    if left:
+        raise ConflictError(f"Only {amount - left} of {amount} can be refunded on this order.")
+    Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + amount)
+    before = {"refunded_total": order.refunded_total}
+    order.refunded_total += amount
+    audit_updated(order, before, actor=actor, action="refund")
+    timeline_record(order=order, kind="refunded",
+                    message=f"{amount} {order.currency} refunded", actor=actor)  # fmt: skip
+
+
+def _refundable(order: Order) -> Decimal:
+    charged = sum((p.amount - p.refunded_amount for p in order.payments.all()
+                   if p.status == PaymentStatus.SUCCEEDED), ZERO)  # fmt: skip
+    return money(charged)
+
+
+@transaction.atomic
+def order_refund(*, order: Order, amount, reason: str = "", actor=None) -> Order:
+    """A partial (or whole) refund without a return (a goodwill gesture, a late delivery):
+    through the gateway, on the timeline and audited. More than is left is refused."""
+    order = _locked(order)
+    if order.status in (S.PENDING_PAYMENT, S.CANCELLED):
+        raise ConflictError(f"Order {order.number} has no payment to refund.",
+                            [{"field": "status", "message": order.status}])  # fmt: skip
+    amount = money(amount)
+    if amount <= 0 or amount > _refundable(order):
+        raise ValidationError({"amount": f"Between 0.01 and {_refundable(order)}."})
+    _refund(order, amount, actor=actor)
+    if reason:
+        timeline_record(order=order, kind="note", message=f"Refund: {reason}", actor=actor)
+    return Order.objects.get(pk=order.pk)
+
+
+@transaction.atomic
+def order_return(
+    *, order: Order, lines: list, warehouse: str, refund=None, reason: str = "", actor=None
+) -> OrderReturn:
+    """Units sent back (`lines`: [{"line": id, "quantity": n}] of fulfilled units): restocked
+    into `warehouse` (return movements of the ledger) and refunded — by default their price
+    with its tax share, or `refund` (a partial refund) — through the gateway."""
+    order = _locked(order)
+    if order.status not in (S.PARTIALLY_FULFILLED, S.FULFILLED, S.SHIPPED, S.DELIVERED):
+        raise ConflictError(
+            f"Order {order.number} has nothing fulfilled to return.",
+            [{"field": "status", "message": f"{order.status}: nothing to return"}],
+        )
+    if not lines:
+        raise ValidationError({"lines": "Name the units returned."})
+    place = inventory.warehouse_of(warehouse)
+    by_pk = {line.pk: line for line in OrderLine.objects.select_for_update().filter(order=order)}
+    wanted: dict[int, int] = {}
+    for item in lines:
+        pk, units = item["line"], item["quantity"]
+        line = by_pk.get(pk)
+        if line is None:
+            raise ValidationError({"lines": f"Line {pk} is not one of order {order.number}."})
+        can = line.quantity_fulfilled - line.quantity_returned - wanted.get(pk, 0)
+        if units < 1 or units > can:
+            raise ValidationError({"lines": f"Line {pk} has {can} units that can be returned."})
+        wanted[pk] = wanted.get(pk, 0) + units
+    worth = sum((money(by_pk[pk].unit_price * n * (1 + by_pk[pk].tax_rate / 100))
+                 for pk, n in wanted.items()), ZERO)  # fmt: skip
+    amount = money(worth if refund is None else refund)
+    if amount < 0 or amount > _refundable(order):
+        raise ValidationError({"refund": f"Between 0.00 and {_refundable(order)}."})
+    made = OrderReturn.objects.create(order=order, warehouse=place, refund=amount,
+                                      reason=reason[:200],
+                                      actor=resolve_actor(actor).name[:150])  # fmt: skip
+    ReturnLine.objects.bulk_create(
+        [ReturnLine(order_return=made, line=by_pk[pk], quantity=n) for pk, n in wanted.items()]
+    )
+    audit_created(made, actor=actor)
+    for pk, units in sorted(wanted.items()):
+        line = by_pk[pk]
+        OrderLine.objects.filter(pk=pk).update(quantity_returned=F("quantity_returned") + units)
+        inventory.stock_adjust(sku=line.sku, warehouse=place.code, quantity=units,
+                               kind=MovementKind.RETURN, note=f"Return of {order.number}",
+                               actor=actor)  # fmt: skip
+    units = sum(wanted.values())
+    audit_record(action="return", instance=order, object_repr=order.number,
+                 changes={"returned": [None, {by_pk[pk].sku: n for pk, n in wanted.items()}]},
+                 actor=actor)  # fmt: skip
+    timeline_record(order=order, kind="returned",
+                    message=f"{units} units returned to {place.code}", actor=actor)  # fmt: skip
+    if amount:
+        _refund(order, amount, actor=actor)
+    return made
+
+
+def order_mail(order_id: int, kind: str, **context) -> None:
+    """The customer's email about their order (`confirmation`, `shipped`), sent once the
+    transaction that made the news has committed; a mail server's failure is logged, the
+    order stands."""
+    order = Order.objects.select_related("shipping_method").filter(pk=order_id).first()
+    if order is None or not order.email:
+        return
+    context = {"order": order, "lines": list(order.lines.all()), **context}
+    subject = {"confirmation": f"Your order {order.number} is confirmed",
+               "shipped": f"Your order {order.number} is on its way"}[kind]  # fmt: skip
+    try:
+        send_mail(subject, render_to_string(f"commerce/emails/{kind}.txt", context), None,
+                  [order.email])  # fmt: skip
+    except Exception:  # noqa: BLE001 - the order is placed; the mail is not worth failing it
+        logger.exception("order mail %s of %s failed", kind, order.number)
