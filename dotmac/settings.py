@@ -457,6 +457,7 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "apps.commerce.constants.ProductStatus",
         "OrderStatusEnum": "apps.commerce.constants.OrderStatus",
         "MovementKindEnum": "apps.commerce.constants.MovementKind",
+        "MonitorMethodEnum": "apps.isp.models.monitoring.Monitor.Method",
     },
 }
 SIMPLE_JWT = {

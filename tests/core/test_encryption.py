@@ -27,6 +27,7 @@ from apps.core.encryption import (
     encrypted_fields,
     is_token,
 )
+from apps.commerce.models import ShopperAddress
 from apps.core.models import AuditEntry
 from apps.crm.models import Account, Contact, Lead
 from apps.identity.models import User
@@ -109,6 +110,10 @@ def every_encrypted_record():
     order.shipping_address = "7946 Shop Street, Leeds LS1 0958"
     order.save(update_fields=["shipping_address"])
     values[order] = {"shipping_address": "7946 Shop Street, Leeds LS1 0958"}
+    saved = ShopperAddress.objects.create(
+        customer=User.objects.create(username="shopper-7946"), address="7946 Saved Road, York"
+    )
+    values[saved] = {"address": "7946 Saved Road, York"}
     return values
 
 

@@ -26,7 +26,7 @@ class MonitoringSettingsAdmin(ServiceAdmin):
     list_display = ["__str__", "failures_before_down", "retention_days", "credit_outages"]
 
     def has_add_permission(self, request):
-        return not MonitoringSettings.objects.exists()
+        return False  # one row, created with the tenant
 
     def has_delete_permission(self, request, obj=None):
         return False
