@@ -22,6 +22,11 @@ app.conf.beat_schedule = {
         "task": "core.fan_out_heartbeats",
         "schedule": crontab(minute="*/5"),
     },
+    # The platform's bill: trials, the period's invoices, payments due, dunning (public schema).
+    "platform-billing-day": {
+        "task": "billing.day",
+        "schedule": crontab(hour=1, minute=0),
+    },
     # ISP: recurring invoicing, then dunning, once a day in every tenant licensed for them.
     "isp-billing-runs": {
         "task": "isp.billing_runs_fan_out",
@@ -49,5 +54,10 @@ app.conf.beat_schedule = {
     "isp-monitoring-retention": {
         "task": "isp.monitoring_retention_fan_out",
         "schedule": crontab(hour=4, minute=30),
+    },
+    # ISP support: SLA warnings, breaches and escalations, every minute in tenants with isp.sla.
+    "isp-sla-sweep": {
+        "task": "isp.sla_fan_out",
+        "schedule": 60.0,
     },
 }

@@ -88,6 +88,8 @@ SHARED_APPS = [
     "apps.core",
     "apps.platform.catalog",
     "apps.platform.licensing",
+    "apps.platform.billing",
+    "apps.platform.partners",
     "apps.identity",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -538,6 +540,17 @@ LOGGING = {
 # --- Licensing ---------------------------------------------------------------------------------
 # Days a past-due subscription stays usable before its app switches off.
 LICENSE_GRACE_DAYS = env.int("LICENSE_GRACE_DAYS", default=7)
+
+# --- Platform billing (apps.platform.billing) ---------------------------------------------------
+# The card gateway the platform charges tenants through, days to pay an invoice, the days after
+# a failed payment (a soft decline) on which it is tried again, and the days past due after
+# which the subscriptions are cancelled (suspended after LICENSE_GRACE_DAYS).
+PLATFORM_PAYMENT_GATEWAY = env.str(
+    "PLATFORM_PAYMENT_GATEWAY", default="apps.core.payments.SandboxGateway"
+)
+BILLING_DUE_DAYS = env.int("BILLING_DUE_DAYS", default=14)
+BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[3, 5, 7])
+BILLING_CANCEL_AFTER_DAYS = env.int("BILLING_CANCEL_AFTER_DAYS", default=30)
 
 # ISP RADIUS: changes of authorization (CoA / Disconnect, apps.isp.services.coa). One attempt is
 # one packet waiting this many seconds; an unanswered one is sent again after 5, 10, 20... s

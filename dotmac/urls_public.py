@@ -10,6 +10,8 @@ urlpatterns = [
     path("", PlatformHomeView.as_view(), name="home"),
     path("signup/", include("apps.platform.tenants.urls")),
     path("api/v1/platform/", include("apps.platform.api_urls")),
+    path("api/v1/partners/", include("apps.platform.partners.api.urls")),
+    path("partners/", include("apps.platform.partners.urls")),
     *common_urlpatterns,
     *api_fallback,
 ]

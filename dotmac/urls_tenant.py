@@ -11,6 +11,8 @@ from dotmac.urls_common import urlpatterns as common_urlpatterns
 urlpatterns = [
     path("", include("apps.identity.urls")),
     path("api/v1/licence/", LicenceView.as_view(), name="licence"),
+    path("api/v1/billing/", include("apps.platform.billing.api.urls")),
+    path("billing/", include("apps.platform.billing.urls")),
     *catalog_urlpatterns(),  # every catalog app's pages and API, from its declaration
     *common_urlpatterns,
     *api_fallback,

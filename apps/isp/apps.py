@@ -1,6 +1,6 @@
 """Catalog app "ISP Framework": subscribers, plans, services and their billing; the customer
-portal; network inventory and monitoring; the technician app (to come). Its declaration is what
-the platform knows of it."""
+portal; network inventory and monitoring; support tickets and field work; the technician app.
+Its declaration is what the platform knows of it."""
 
 from apps.core.kit import appconfig
 from apps.core.kit.declaration import AppDeclaration, Area, LauncherEntry, Tab
@@ -18,6 +18,8 @@ DECLARATION = AppDeclaration(
                 Tab("Plans", "isp:plans", "plans"),
                 Tab("Billing runs", "isp:billing-runs", "runs"),
                 Tab("Network", "isp:prefixes", "network"),
+                Tab("Tickets", "isp:tickets", "tickets"),
+                Tab("Dispatch", "isp:dispatch", "dispatch"),
             ),
         ),
         Area(
@@ -26,10 +28,12 @@ DECLARATION = AppDeclaration(
                 Tab("Overview", "portal:overview", "overview"),
                 Tab("Invoices", "portal:invoices", "invoices"),
                 Tab("Payments", "portal:payments", "payments"),
+                Tab("Support", "portal:tickets", "tickets"),
                 Tab("Contact details", "portal:contact", "contact"),
             ),
         ),
-        Area("isp.tech", "Technician app", pages="tech", api="isp/tech"),
+        Area("isp.tech", "Technician app", pages="tech", api="isp/tech",
+             tabs=(Tab("Today", "tech:today", "today"),)),
     ),
     launcher=(
         LauncherEntry("isp", "ISP Framework", "globe", "/isp/"),

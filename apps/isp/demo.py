@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.core.kit.writes import record_create
 from apps.core.money import money
 from apps.isp.demo_radius import radius_demo_ensure
+from apps.isp.demo_support import support_demo_ensure
 from apps.isp.models import (
     Circuit,
     Customer,
@@ -249,13 +250,15 @@ def _payment_delay(rng: random.Random, habit: str, issued, today) -> int | None:
 
 def isp_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
     """Demo seeder: plans, customers and a year of billing (see the module docstring), then
-    RADIUS (apps/isp/demo_radius.py: its own idempotence, so a seeded demo gets it too)."""
+    RADIUS (apps/isp/demo_radius.py) and the support desk and Tom's jobs (apps/isp/demo_support.py),
+    each with its own idempotence, so a seeded demo gets them too."""
     if "isp" not in demo.apps:
         return
     if not ServicePlan.objects.filter(code="fiber-100").exists():
         with transaction.atomic():
             _seed(tenant, demo)
     radius_demo_ensure(demo=demo, password=password)
+    support_demo_ensure(demo=demo)
 
 
 def _seed(tenant, demo) -> None:

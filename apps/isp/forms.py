@@ -6,7 +6,15 @@ from django import forms
 from django.utils import timezone
 
 from apps.identity.models import User
-from apps.isp.models import Customer, CustomerContact, Payment, Service, ServicePlan
+from apps.isp.models import (
+    Customer,
+    CustomerContact,
+    Payment,
+    Service,
+    ServicePlan,
+    Ticket,
+    WorkOrder,
+)
 from apps.isp.services.customers import EDITABLE_FIELDS, PORTAL_EDITABLE
 from apps.isp.services.radius import MAX_TOP_UP_GB
 from apps.isp.services.subscriptions import SERVICE_FIELDS
@@ -186,3 +194,49 @@ class StaffTopUpForm(TopUpForm):
     charge = forms.BooleanField(
         required=False, initial=True, label="Invoice at the plan's top-up price"
     )
+
+
+# --- Support and field work ---------------------------------------------------------------------
+
+
+class TicketForm(forms.Form):
+    """Staff open a ticket (the customer by account id: a queue of 100,000 customers is no
+    select list)."""
+
+    subject = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=20_000,
+                                  required=False)  # fmt: skip
+    customer = forms.ModelChoiceField(queryset=Customer.objects.all(), required=False,
+                                      widget=forms.NumberInput,
+                                      help_text="The customer's id (from their page).")  # fmt: skip
+    category = forms.ChoiceField(choices=Ticket.Category.choices)
+    priority = forms.ChoiceField(choices=Ticket.Priority.choices, initial="normal")
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
+    internal = forms.BooleanField(required=False, label="Internal note (staff only)")
+    waiting = forms.BooleanField(required=False, label="Wait for the customer's answer")
+
+
+class PortalTicketForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000)
+    category = forms.ChoiceField(choices=Ticket.Category.choices)
+
+
+class WorkOrderForm(forms.Form):
+    kind = forms.ChoiceField(choices=WorkOrder.Kind.choices)
+    customer = forms.ModelChoiceField(queryset=Customer.objects.all(), widget=forms.NumberInput)
+    service = forms.ModelChoiceField(queryset=Service.objects.all(), widget=forms.NumberInput,
+                                     required=False)  # fmt: skip
+    technician = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    slot_start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    slot_end = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                   max_length=5000)  # fmt: skip
+
+    def __init__(self, *args, technicians=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if technicians is not None:
+            self.fields["technician"].queryset = technicians

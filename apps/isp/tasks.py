@@ -8,9 +8,9 @@ licence allows it, each from (and so into) that tenant's schema.
 from celery import shared_task
 from django_tenants.utils import get_tenant_model, schema_context
 
-from apps.isp.constants import DUNNING, MONITORING, RADIUS
+from apps.isp.constants import DUNNING, MONITORING, RADIUS, SLA
 from apps.isp.models import BillingRun
-from apps.isp.services import coa, dunning, monitoring
+from apps.isp.services import coa, dunning, monitoring, sla
 from apps.isp.services.radius import sessions_close_stale
 from apps.isp.services.runs import BILLING_RUN_TASK, billing_run_execute, billing_run_request
 from apps.platform.licensing.entitlements import entitlements_for
@@ -138,3 +138,15 @@ def monitoring_retention_fan_out() -> int:
     return _in_each_tenant_with(
         lambda entitlements: entitlements.has_feature(MONITORING), monitoring_history_prune.delay
     )
+
+
+@shared_task(name="isp.sla_sweep", acks_late=True)
+def sla_sweep() -> dict:
+    """SLA warnings, breaches and escalations due now (in the tenant's schema), each once."""
+    return sla.sla_sweep()
+
+
+@shared_task(name="isp.sla_fan_out")
+def sla_fan_out() -> int:
+    """One SLA sweep for every tenant whose ISP plan has `isp.sla`."""
+    return _in_each_tenant_with(lambda entitlements: entitlements.has_feature(SLA), sla_sweep.delay)

@@ -3,7 +3,17 @@
 
 from django.urls import path
 
-from apps.isp.views import customers, monitoring, nas, network, portal, radius, staff
+from apps.isp.views import (
+    customers,
+    field,
+    monitoring,
+    nas,
+    network,
+    portal,
+    radius,
+    staff,
+    support,
+)
 
 staff_patterns = [
     path("", staff.Dashboard.as_view(), name="dashboard"),
@@ -58,6 +68,19 @@ staff_patterns = [
     path("network/radius/changes/", radius.ChangeList.as_view(), name="radius-changes"),
     path("network/radius/changes/<int:pk>/retry/", radius.ChangeRetry.as_view(),
          name="radius-change-retry"),
+    path("tickets/", support.TicketQueue.as_view(), name="tickets"),
+    path("tickets/new/", support.TicketCreate.as_view(), name="ticket-create"),
+    path("tickets/views/", support.SavedViewCreate.as_view(), name="ticket-view-create"),
+    path("tickets/views/<int:pk>/delete/", support.SavedViewDelete.as_view(),
+         name="ticket-view-delete"),
+    path("tickets/<int:pk>/", support.TicketDetail.as_view(), name="ticket-detail"),
+    path("tickets/<int:pk>/files/<int:attachment_pk>/", support.AttachmentDownload.as_view(),
+         name="ticket-file"),
+    path("tickets/<int:pk>/<slug:action>/", support.TicketAction.as_view(),
+         name="ticket-action"),
+    path("dispatch/", field.DispatchBoard.as_view(), name="dispatch"),
+    path("dispatch/new/", field.WorkOrderCreate.as_view(), name="work-order-create"),
+    path("dispatch/<int:pk>/move/", field.WorkOrderSchedule.as_view(), name="work-order-move"),
 ]  # fmt: skip
 
 portal_patterns = [
@@ -70,7 +93,20 @@ portal_patterns = [
     path("services/<int:pk>/top-up/", portal.ServiceTopUp.as_view(), name="service-top-up"),
     path("payments/", portal.PaymentList.as_view(), name="payments"),
     path("contact/", portal.ContactDetails.as_view(), name="contact"),
+    path("tickets/", support.PortalTicketList.as_view(), name="tickets"),
+    path("tickets/new/", support.PortalTicketCreate.as_view(), name="ticket-create"),
+    path("tickets/<int:pk>/", support.PortalTicketDetail.as_view(), name="ticket-detail"),
+    path("tickets/<int:pk>/reply/", support.PortalTicketReply.as_view(), name="ticket-reply"),
+    path("tickets/<int:pk>/files/<int:attachment_pk>/", support.PortalAttachmentDownload.as_view(),
+         name="ticket-file"),
+]  # fmt: skip
+
+tech_patterns = [
+    path("", field.TodayJobs.as_view(), name="today"),
+    path("sw.js", field.ServiceWorker.as_view(), name="service-worker"),
+    path("jobs/<int:pk>/", field.JobDetail.as_view(), name="job"),
+    path("jobs/<int:pk>/<slug:action>/", field.JobAction.as_view(), name="job-action"),
 ]
 
 #: area → its pages (apps.core.kit.urls mounts them at the area's prefix).
-by_area = {"isp": staff_patterns, "isp.portal": portal_patterns}
+by_area = {"isp": staff_patterns, "isp.portal": portal_patterns, "isp.tech": tech_patterns}

@@ -2,6 +2,11 @@
 
 from rest_framework.routers import SimpleRouter
 
+from apps.platform.billing.api.views import (
+    BillingAccountViewSet,
+    PlatformInvoiceViewSet,
+    PlatformPaymentViewSet,
+)
 from apps.platform.catalog.api.views import AppViewSet, PlanViewSet
 from apps.platform.licensing.api.views import SubscriptionViewSet
 from apps.platform.tenants.api.views import TenantViewSet
@@ -11,5 +16,8 @@ router.register("tenants", TenantViewSet, basename="platform-tenant")
 router.register("subscriptions", SubscriptionViewSet, basename="platform-subscription")
 router.register("apps", AppViewSet, basename="platform-app")
 router.register("plans", PlanViewSet, basename="platform-plan")
+router.register("billing-accounts", BillingAccountViewSet, basename="platform-billing-account")
+router.register("invoices", PlatformInvoiceViewSet, basename="platform-invoice")
+router.register("payments", PlatformPaymentViewSet, basename="platform-payment")
 
 urlpatterns = router.urls

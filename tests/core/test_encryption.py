@@ -20,6 +20,7 @@ from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import schema_context
 
+from apps.commerce.models import ShopperAddress
 from apps.core.encryption import (
     BlindIndexField,
     DecryptionError,
@@ -27,7 +28,6 @@ from apps.core.encryption import (
     encrypted_fields,
     is_token,
 )
-from apps.commerce.models import ShopperAddress
 from apps.core.models import AuditEntry
 from apps.crm.models import Account, Contact, Lead
 from apps.identity.models import User

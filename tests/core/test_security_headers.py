@@ -46,6 +46,10 @@ PAGE_POLICY = {
     "frame-ancestors": ["'none'"],
 }
 NON_HTML_POLICY = {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
+#: The technician app's service worker fetches (its own origin only): its own policy.
+OWN_POLICIES = {
+    "/tech/sw.js": {**NON_HTML_POLICY, "connect-src": ["'self'"]},
+}
 DENIED_FEATURES = ("camera", "microphone", "geolocation", "payment", "usb", "serial", "hid")
 OTHER_HEADERS = {
     "Referrer-Policy": "same-origin",
@@ -69,6 +73,7 @@ def problems(path: str, response) -> list[str]:
     found = []
     media_type = response.get("Content-Type", "").split(";")[0]
     expected = {"text/html": PAGE_POLICY, "application/pdf": None}.get(media_type, NON_HTML_POLICY)
+    expected = OWN_POLICIES.get(path, expected)
     policy = response.get("Content-Security-Policy")
     actual = policy_of(policy) if policy else None
     if actual != expected:

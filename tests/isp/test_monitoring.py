@@ -22,6 +22,7 @@ from apps.isp.models import (
     OutageCredit,
     OutageEvent,
     ProbeResult,
+    Ticket,
 )
 from apps.isp.services import monitoring, outages, probes
 from apps.isp.services.probes import ProbeOutcome
@@ -142,8 +143,17 @@ def test_a_cpe_behind_a_router_that_is_down_is_suppressed_and_one_outage_counts_
     assert again["opened"] == 0
     assert outage.device == router
     assert (outage.services_affected, outage.subscribers_affected) == (2, 2)
+    ticket = Ticket.objects.get()
+    assert (ticket.device, ticket.category, ticket.source, ticket.priority) == (
+        router,
+        "outage",
+        "outage",
+        "urgent",
+    )
+    assert ticket.subject == f"Outage: {router.name} down, 2 subscribers affected"
+    assert outage.ticket_reference == ticket.number
     assert list(OutageEvent.objects.filter(kind="ticket").values_list("message", flat=True)) == [
-        f"Ticket: {router.name} down, 2 subscribers affected"
+        f"Ticket {ticket.number} opened"
     ]
     assert [m.alert for m in Monitor.objects.filter(device__in=[switch, *cpes])] == [
         "suppressed"

@@ -21,9 +21,9 @@ from apps.isp.models import (
     MonitorEvent,
     Outage,
     OutageCredit,
-    OutageEvent,
     ProbeResult,
     ProbeRound,
+    Ticket,
 )
 from apps.platform.catalog.models import Plan
 from apps.platform.licensing import services as licensing
@@ -232,7 +232,7 @@ def test_a_namespace_link_taken_down_and_up_opens_one_outage_one_ticket_and_one_
         outage = Outage.objects.get()
         return (
             outage,
-            list(OutageEvent.objects.filter(kind="ticket").values_list("message", flat=True)),
+            list(Ticket.objects.values_list("subject", flat=True)),
             sorted(OutageCredit.objects.values_list("service_id", flat=True)),
             {c: CreditNote.objects.filter(customer=c).count()
              for c in (behind.service.customer_id, on_loopback.service.customer_id)},
@@ -246,6 +246,6 @@ def test_a_namespace_link_taken_down_and_up_opens_one_outage_one_ticket_and_one_
     assert up == ["up", "up", "up"]
     assert outage.ended_at is not None
     assert outage.credited_at is not None
-    assert tickets == [f"Ticket: {router.name} down, 2 subscribers affected"]
+    assert tickets == [f"Outage: {router.name} down, 2 subscribers affected"]
     assert credited == sorted([behind.service_id, on_loopback.service_id])
     assert notes == {behind.service.customer_id: 1, on_loopback.service.customer_id: 1}

@@ -271,8 +271,9 @@ class CartSerializer(ModelSerializer):
     """A cart with its lines priced now and each line's reservation."""
 
     lines = serializers.SerializerMethodField()
-    discount_code = serializers.CharField(source="discount.code", read_only=True, default=None,
-                                          allow_null=True)
+    discount_code = serializers.CharField(
+        source="discount.code", read_only=True, default=None, allow_null=True
+    )
     totals = serializers.SerializerMethodField(help_text="Net lines, discount, tax (no shipping).")
 
     class Meta:

@@ -29,7 +29,9 @@ from apps.isp.models import (
     ServicePlan,
     Site,
     TaxClass,
+    Ticket,
     Vrf,
+    WorkOrder,
 )
 from apps.isp.selectors.network import prefix_addresses
 
@@ -248,3 +250,53 @@ class CircuitFilter(FilterSet):
     class Meta:
         model = Circuit
         fields = ["provider", "status", "site_a", "site_z"]
+
+
+# --- Support and field work ---------------------------------------------------------------------
+
+
+class TicketFilter(FilterSet):
+    """The queue's filters: `?status=open&priority=high&team=2&assignee=5&breached=true`;
+    `mine=true` the requester's own; `open=true` new, open or waiting."""
+
+    open = django_filters.BooleanFilter(method="filter_open", label="Still open")
+    breached = django_filters.BooleanFilter(
+        field_name="breached_at", lookup_expr="isnull", exclude=True, label="SLA breached"
+    )
+    unassigned = django_filters.BooleanFilter(
+        field_name="assignee", lookup_expr="isnull", label="Nobody assigned"
+    )
+    mine = django_filters.BooleanFilter(method="filter_mine", label="Assigned to me")
+    assignee = IntegerFilter(field_name="assignee")
+    team = IntegerFilter(field_name="team")
+    customer = IntegerFilter(field_name="customer")
+    device = IntegerFilter(field_name="device")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "priority", "category", "source"]
+
+    def filter_open(self, queryset, name, value):
+        statuses = ["new", "open", "waiting"]
+        return queryset.filter(status__in=statuses) if value else queryset.exclude(
+            status__in=statuses)  # fmt: skip
+
+    def filter_mine(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if not value or user is None:
+            return queryset
+        return queryset.filter(assignee_id=user.pk)
+
+
+class WorkOrderFilter(FilterSet):
+    technician = IntegerFilter(field_name="technician")
+    customer = IntegerFilter(field_name="customer")
+    ticket = IntegerFilter(field_name="ticket")
+    slot_after = django_filters.IsoDateTimeFilter(field_name="slot_start", lookup_expr="gte")
+    slot_before = django_filters.IsoDateTimeFilter(field_name="slot_start", lookup_expr="lt")
+
+    class Meta:
+        model = WorkOrder
+        fields = ["status", "kind"]

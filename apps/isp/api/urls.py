@@ -4,7 +4,7 @@ portal's (/api/v1/isp/portal/...), each mounted at its area's API path (apps/isp
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from apps.isp.api import monitoring, portal, radius, radius_changes, views
+from apps.isp.api import field, monitoring, portal, radius, radius_changes, support, views
 
 staff = SimpleRouter()
 staff.register("customers", views.CustomerViewSet, basename="isp-customer")
@@ -34,15 +34,27 @@ staff.register("monitor-events", monitoring.MonitorEventViewSet, basename="isp-m
 staff.register("maintenance-windows", monitoring.MaintenanceWindowViewSet,
                basename="isp-maintenance-window")  # fmt: skip
 staff.register("outages", monitoring.OutageViewSet, basename="isp-outage")
+staff.register("tickets", support.TicketViewSet, basename="isp-ticket")
+staff.register("ticket-views", support.SavedTicketViewViewSet, basename="isp-ticket-view")
+staff.register("support-teams", support.SupportTeamViewSet, basename="isp-support-team")
+staff.register("sla-policies", support.SlaPolicyViewSet, basename="isp-sla-policy")
+staff.register("business-hours", support.BusinessHoursViewSet, basename="isp-business-hours")
+staff.register("holidays", support.HolidayViewSet, basename="isp-holiday")
+staff.register("work-orders", field.WorkOrderViewSet, basename="isp-work-order")
 
 customer_portal = SimpleRouter()
 customer_portal.register("services", portal.PortalServiceViewSet, basename="isp-portal-service")
 customer_portal.register("invoices", portal.PortalInvoiceViewSet, basename="isp-portal-invoice")
 customer_portal.register("payments", portal.PortalPaymentViewSet, basename="isp-portal-payment")
+customer_portal.register("tickets", support.PortalTicketViewSet, basename="isp-portal-ticket")
+
+technician = SimpleRouter()
+technician.register("jobs", field.TechJobViewSet, basename="isp-tech-job")
 me = portal.PortalMeViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"})
 
 #: area → its API routes (apps.core.kit.urls mounts them at the area's API path).
 by_area = {
     "isp": staff.urls,
     "isp.portal": [path("me/", me, name="isp-portal-me"), *customer_portal.urls],
+    "isp.tech": technician.urls,
 }

@@ -27,9 +27,11 @@ from apps.isp.models import (
     OutageEvent,
     OutageService,
     Service,
+    Ticket,
 )
 from apps.isp.services.billing import LineDraft, credit_note_create
 from apps.isp.services.proration import period_containing, service_price
+from apps.isp.services.support import ticket_open
 
 __all__ = [
     "affected_services",
@@ -82,15 +84,25 @@ def _event(outage: Outage, kind: str, message: str) -> OutageEvent:
 
 
 def _open_ticket(outage: Outage) -> None:
-    """THE place where an outage opens its support ticket, called exactly once per outage
-    (inside the transaction that opened it). Until the support side is merged it records the
-    ticket's request on the outage's timeline; the support side replaces the body with its
-    ticket service (a ticket linked to the device, the affected count in its text) and keeps
-    the ticket's reference in `outage.ticket_reference`."""
-    _event(
-        outage, OutageEvent.Kind.TICKET,
-        f"Ticket: {outage.device.name} down, {outage.subscribers_affected} subscribers affected",
+    """THE place where an outage opens its support ticket, exactly once per outage (inside the
+    transaction that opened it): linked to the device, the affected count in its text, urgent
+    when subscribers are cut off, timed by the SLA policy of that priority. Its number is kept
+    in `outage.ticket_reference` and on the outage's timeline."""
+    device = outage.device
+    ticket = ticket_open(
+        subject=f"Outage: {device.name} down, {outage.subscribers_affected} subscribers affected",
+        description=(
+            f"{device.name} ({device.get_role_display()}) stopped answering probes at "
+            f"{outage.started_at:%d %b %Y %H:%M} UTC. {outage.services_affected} services of "
+            f"{outage.subscribers_affected} subscribers are behind it."
+        ),
+        device=device, category=Ticket.Category.OUTAGE, source=Ticket.Source.OUTAGE,
+        priority=Ticket.Priority.URGENT if outage.subscribers_affected else Ticket.Priority.HIGH,
+        actor="monitoring",
     )  # fmt: skip
+    outage.ticket_reference = ticket.number
+    outage.save(update_fields=["ticket_reference"])
+    _event(outage, OutageEvent.Kind.TICKET, f"Ticket {ticket.number} opened")
 
 
 def _notify(outage: Outage, subject: str, body: str) -> None:

@@ -8,6 +8,7 @@ organisation's currency.
 
 from apps.isp.api.serializers.billing import *  # noqa: F403
 from apps.isp.api.serializers.customers import *  # noqa: F403
+from apps.isp.api.serializers.field import *  # noqa: F403
 from apps.isp.api.serializers.inventory import *  # noqa: F403
 from apps.isp.api.serializers.network import *  # noqa: F403
 from apps.isp.api.serializers.plans import *  # noqa: F403
@@ -15,3 +16,4 @@ from apps.isp.api.serializers.portal import *  # noqa: F403
 from apps.isp.api.serializers.radius import *  # noqa: F403
 from apps.isp.api.serializers.runs import *  # noqa: F403
 from apps.isp.api.serializers.services import *  # noqa: F403
+from apps.isp.api.serializers.support import *  # noqa: F403

@@ -1,0 +1,73 @@
+"""The tenant super admin's /billing/ pages on its host: plan, seats, usage, the upcoming
+invoice, invoices and payments, and paying. Anyone else: a sign-in, or 403."""
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views import View
+
+from apps.core.exceptions import DomainError
+from apps.platform.billing.models import Invoice, Payment
+from apps.platform.billing.services import accounts, changes, collection
+from apps.platform.licensing.models import Subscription
+from apps.platform.licensing.selectors import usage_for_tenant
+
+
+class BillingPage(View):
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (user.is_active and user.is_superuser):
+            raise PermissionDenied("Only the organisation's super admin sees its DotMac bill.")
+        self.account = accounts.account_ensure(tenant=request.tenant)
+        return super().dispatch(request, *args, **kwargs)
+
+    def own_invoice(self, pk) -> Invoice:
+        invoice = Invoice.objects.filter(account=self.account, pk=pk).first()
+        if invoice is None:
+            raise Http404("No such invoice.")
+        return invoice
+
+
+class BillingHome(BillingPage):
+    def get(self, request, error: str = "", status: int = 200):
+        subscriptions = (
+            Subscription.objects.filter(tenant=request.tenant)
+            .select_related("app", "plan", "billing__price")
+            .order_by("app__position")
+        )
+        return render(request, "billing/home.html", {
+            "tenant": request.tenant, "account": self.account, "subscriptions": subscriptions,
+            "usage": usage_for_tenant(request.tenant),
+            "upcoming": changes.upcoming(account=self.account),
+            "invoices": Invoice.objects.filter(account=self.account).order_by("-number")[:24],
+            "payments": Payment.objects.filter(account=self.account).select_related("invoice")[:24],
+            "open": Invoice.objects.filter(account=self.account, status="open").order_by("number"),
+            "error": error,
+        }, status=status)  # fmt: skip
+
+    def post(self, request):
+        """Save a card (and pay the open invoices with it)."""
+        actor = request.user.get_username()
+        try:
+            card = request.POST.get("card_number", "")
+            accounts.payment_method_set(account=self.account, actor=actor, card_number=card)
+            for invoice in Invoice.objects.filter(account=self.account, status="open"):
+                payment = collection.invoice_pay_now(invoice=invoice, actor=actor)
+                if payment.status == Payment.Status.FAILED:
+                    self.account.refresh_from_db()
+                    failure = f"{invoice.display_number}: {payment.failure_reason}"
+                    return self.get(request, error=failure, status=400)
+        except (ValidationError, DomainError) as refusal:
+            self.account.refresh_from_db()
+            message = "; ".join(getattr(refusal, "messages", None) or [str(refusal)])
+            return self.get(request, error=message, status=400)
+        return redirect("billing:home")
+
+
+class InvoicePage(BillingPage):
+    def get(self, request, pk: int):
+        return render(request, "billing/invoice.html",
+                      {"tenant": request.tenant, "invoice": self.own_invoice(pk)})  # fmt: skip

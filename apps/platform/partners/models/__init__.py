@@ -1,0 +1,1 @@
+from apps.platform.partners.models.partners import *  # noqa: F403
