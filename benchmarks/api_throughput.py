@@ -118,11 +118,22 @@ def run_wrk(wrk, url, *, headers, duration, connections, threads) -> dict:
 # --- The run -----------------------------------------------------------------------------------
 
 
-def obtain_token(url: str) -> str:
-    body = json.dumps({"username": USERNAME, "password": PASSWORD}).encode()
+LISTS = (
+    "/api/v1/isp/customers/?page_size=25",
+    "/api/v1/isp/invoices/?page_size=25",
+    "/api/v1/crm/opportunities/?page_size=25",
+)
+DEMO_HOST, DEMO_USERNAME, DEMO_PASSWORD = "abc-corp.localhost", "john", "dotmac-demo"
+STOCK_DIR = benchlib.BENCH_DIR / "stock"
+STOCK_SEED = STOCK_DIR / "seed.py"
+STOCK_LIST = "/api/items/"
+
+
+def obtain_token(url: str, host: str = TENANT_HOST, username=USERNAME, password=PASSWORD) -> str:
+    body = json.dumps({"username": username, "password": password}).encode()
     status, data = http(
         f"{url}/api/v1/auth/token/",
-        host=TENANT_HOST,
+        host=host,
         method="POST",
         body=body,
         headers={"Content-Type": "application/json"},
@@ -183,6 +194,50 @@ def bench(server: benchlib.Gunicorn, path: str, headers: dict, args, wrk: str) -
             f"{result['socket_errors']} socket errors (see the JSON result)"
         )
     return result
+
+
+def bench_stock(stores: dict, gunicorn_env: dict, args, wrk: str) -> dict:
+    """The stock project (benchmarks/stock/) in a database of its own, served as DotMac is."""
+    name = f"{benchlib.BENCH_DATABASE}_stock"
+    url = benchlib.reset_database(stores["DATABASE_URL"], name)
+    env = {**benchlib.app_env(url, stores["REDIS_URL"], **gunicorn_env)}
+    env.update(DJANGO_SETTINGS_MODULE="stockproject.settings", STOCK_DATABASE_URL=url)
+    try:
+        for command in (["migrate_schemas", "--noinput"], ["shell", "-c", STOCK_SEED.read_text()]):
+            subprocess.run([sys.executable, "manage.py", *command], cwd=STOCK_DIR, env=env,
+                           check=True, capture_output=True)  # fmt: skip
+        extra = ["--pythonpath", str(STOCK_DIR), "--chdir", str(STOCK_DIR)]
+        with benchlib.Gunicorn("stock", "stockproject.wsgi:application", env, extra) as server:
+            body = json.dumps({"username": USERNAME, "password": PASSWORD}).encode()
+            status, answer = http(f"{server.url}/api/token/", host="stock.localhost",
+                                  method="POST", body=body,
+                                  headers={"Content-Type": "application/json"})  # fmt: skip
+            if status != 200:
+                raise RuntimeError(f"stock token: {status} {answer[:300]!r}")
+            token = json.loads(answer)["access"]
+            headers = {"Host": "stock.localhost", "Authorization": f"Bearer {token}"}
+            return bench(server, STOCK_LIST, headers, args, wrk)
+    finally:
+        if not args.keep:
+            benchlib.drop_database(stores["DATABASE_URL"], name)
+
+
+def print_lists(results: dict) -> None:
+    """The lists next to bare Django and the stock project, from the same run."""
+    rows = [(path, row) for path, row in results.get("endpoints", {}).items()]
+    if "stock" in results:
+        rows.append((f"stock DRF {STOCK_LIST}", results["stock"]))
+    if not rows:
+        return
+    bare = results["bare"]["requests_per_second"]
+    stock = results.get("stock", {}).get("requests_per_second")
+    print(f"{'list (same run)':<44} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+          f" {'x bare':>7} {'x stock':>8}")  # fmt: skip
+    for label, row in rows:
+        rps = row["requests_per_second"]
+        versus_stock = f"{rps / stock:8.2f}" if stock else f"{'-':>8}"
+        print(f"{label[:44]:<44} {rps:>7.0f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
+              f"{row['non_2xx_3xx']:>8} {rps / bare:>7.3f} {versus_stock}")  # fmt: skip
 
 
 def print_report(results: dict, args) -> None:
@@ -259,12 +314,29 @@ def main(argv=None) -> int:
         "the path; BENCH_WHATIF picks its changes)",
     )
     parser.add_argument(
+        "--endpoint",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also a list or detail of the demo tenant abc-corp, as its super admin (repeat "
+        "it; the database gets the demo data). --lists: the issue's three 25-row lists",
+    )
+    parser.add_argument("--lists", action="store_true", help=f"--endpoint for each of {LISTS}")
+    parser.add_argument(
+        "--stock",
+        action="store_true",
+        help="also the stock django-tenants + DRF + simplejwt project (benchmarks/stock/): "
+        "its 25-row list of a 15-field model with one foreign key, same gunicorn config",
+    )
+    parser.add_argument(
         "--json",
         type=Path,
         default=benchlib.RESULTS_DIR / "api_throughput.json",
         help="where to write the result",
     )
     args = parser.parse_args(argv)
+    if args.lists:
+        args.endpoint += [path for path in LISTS if path not in args.endpoint]
     args.workers_count = args.workers or 2 * cpus + 1
     wrk = find_wrk()
     load = load_average()
@@ -309,7 +381,7 @@ def main(argv=None) -> int:
         log(f"API rate limit: {env['API_RATE_PER_MINUTE']} requests/min per user (throttle on)")
         try:
             if not args.reuse_db:
-                benchlib.prepare_database(env)
+                benchlib.prepare_database(env, demo=bool(args.endpoint))
             results["round_trips"] = queries_per_request(env)
 
             if not args.skip_bare:
@@ -326,6 +398,14 @@ def main(argv=None) -> int:
                 if user != USERNAME:
                     raise RuntimeError(f"GET /api/v1/me/ answered {status}: {body[:500]!r}")
                 results["tenant"] = bench(server, "/api/v1/me/", headers, args, wrk)
+                if args.endpoint:
+                    demo = {"Host": DEMO_HOST, "Authorization": "Bearer " + obtain_token(
+                        server.url, DEMO_HOST, DEMO_USERNAME, DEMO_PASSWORD)}  # fmt: skip
+                    results["endpoints"] = {
+                        path: bench(server, path, demo, args, wrk) for path in args.endpoint
+                    }
+            if args.stock:
+                results["stock"] = bench_stock(stores, gunicorn_env, args, wrk)
         finally:
             if not args.keep:
                 benchlib.drop_database(stores["DATABASE_URL"])
@@ -347,6 +427,7 @@ def main(argv=None) -> int:
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     if "bare" in results:
         print_report(results, args)
+        print_lists(results)
     else:
         print(
             f"tenant GET /api/v1/me/: {tenant['requests_per_second']:.0f} req/s, "

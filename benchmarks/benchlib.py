@@ -22,7 +22,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 PYTHON = sys.executable
 
-BENCH_DATABASE = "dotmac_bench"
+# BENCH_DATABASE in the environment names another one (two benchmarks on one server at once).
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "dotmac_bench")
 TENANT_SLUG = "bench"
 TENANT_HOST = "bench.localhost"
 USERNAME = "bench"
@@ -153,13 +154,18 @@ tenant_create_now(name="Bench", slug="{TENANT_SLUG}", admin_username="{USERNAME}
 """
 
 
-def prepare_database(env: dict) -> None:
-    """Migrate the (fresh) benchmark database and provision the `bench` tenant and user."""
+def prepare_database(env: dict, *, demo: bool = False) -> None:
+    """Migrate the (fresh) benchmark database and provision the `bench` tenant and user; with
+    `demo`, the demo tenants too (`manage.py seed_demo`: abc-corp's customers, invoices and
+    opportunities, about a minute)."""
     started = time.monotonic()
     log("migrate_schemas ...")
     manage("migrate_schemas", "--noinput", env=env)
     log("provisioning tenant 'bench' ...")
     manage("shell", "-c", PROVISION, env=env)
+    if demo:
+        log("seeding the demo tenants (seed_demo) ...")
+        manage("seed_demo", env=env)
     log(f"database ready in {time.monotonic() - started:.0f} s")
 
 

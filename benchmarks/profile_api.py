@@ -1,6 +1,13 @@
-"""Where the milliseconds of a tenant API request go: GET /api/v1/me/ on bench.localhost.
+"""Where the milliseconds of a tenant API request go: GET /api/v1/me/ on bench.localhost, or
+any endpoint (`--endpoint`) of the demo tenant abc-corp.
 
     python benchmarks/profile_api.py [--requests 3000] [--top 30] [--keep] [--reuse-db]
+    python benchmarks/profile_api.py --endpoint "/api/v1/isp/customers/?page_size=25"
+
+An `--endpoint` other than /api/v1/me/ is requested on abc-corp.localhost as its super admin
+(john), in a database the demo seeder filled (`manage.py seed_demo`, ~1 min once; --keep and
+--reuse-db keep it between runs); its report has the round trips, the µs per request and the
+cProfile (the ablations and micro-benchmarks are /api/v1/me/'s).
 
 Calls DotMac's WSGI application in-process (no gunicorn, no HTTP, no load tool), with the env
 the benchmark's servers get, through exactly the code a gunicorn worker runs per request
@@ -38,20 +45,27 @@ import whatif  # noqa: E402
 from benchlib import PASSWORD, TENANT_HOST, USERNAME, log  # noqa: E402
 
 ME = "/api/v1/me/"
+#: Who requests an --endpoint other than ME: the demo's first tenant and its super admin.
+DEMO_HOST, DEMO_USERNAME = "abc-corp.localhost", "john"
 
 
 # --- In-process WSGI calls ---------------------------------------------------------------------
 
 
-def wsgi_call(app, path, *, method="GET", host=TENANT_HOST, headers=None, body=b""):
+#: The host requests go to (DEMO_HOST for an --endpoint other than ME).
+HOST = TENANT_HOST
+
+
+def wsgi_call(app, path, *, method="GET", host=None, headers=None, body=b""):
     """One request through the WSGI application, as a gunicorn sync worker makes it."""
     from wsgiref.util import setup_testing_defaults
 
+    path, _, query = path.partition("?")
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "HTTP_HOST": host,
+        "QUERY_STRING": query,
+        "HTTP_HOST": host or HOST,
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "8000",
         "REMOTE_ADDR": "127.0.0.1",
@@ -72,8 +86,8 @@ def wsgi_call(app, path, *, method="GET", host=TENANT_HOST, headers=None, body=b
     return int(statuses[0].split()[0]), data
 
 
-def obtain_token(app) -> str:
-    body = json.dumps({"username": USERNAME, "password": PASSWORD}).encode()
+def obtain_token(app, username=USERNAME, password=PASSWORD) -> str:
+    body = json.dumps({"username": username, "password": password}).encode()
     status, data = wsgi_call(
         app,
         "/api/v1/auth/token/",
@@ -154,9 +168,10 @@ def counting():
             setattr(owner, name, original)
 
 
-def round_trips(app, token: str, requests: int = 200) -> dict:
+def round_trips(app, token: str, requests: int = 200, endpoint: str = ME) -> dict:
     from django.db import connection
 
+    ME = endpoint
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(20):  # steady state: connection open, search_path set, caches warm
         wsgi_call(app, ME, headers=headers)
@@ -363,7 +378,7 @@ SELECTED = [
 ]
 
 
-def cprofile(call, requests: int, top: int) -> str:
+def cprofile(call, requests: int, top: int, dump: str | None = None) -> str:
     import cProfile
     import pstats
 
@@ -372,6 +387,8 @@ def cprofile(call, requests: int, top: int) -> str:
     for _ in range(requests):
         call()
     profiler.disable()
+    if dump:
+        profiler.dump_stats(dump)
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     out.write(
@@ -404,7 +421,14 @@ def setup_django():
 
 
 def inner(args) -> int:
+    global HOST
     app = setup_django()
+    if args.endpoint != ME:
+        from django.conf import settings
+
+        HOST = DEMO_HOST
+        token = obtain_token(app, DEMO_USERNAME, settings.DEMO_PASSWORD)
+        return inner_endpoint(args, app, token)
     token = obtain_token(app)
     if args.queries_json:
         print(json.dumps(round_trips(app, token)))
@@ -478,11 +502,51 @@ def inner(args) -> int:
     return 0
 
 
+def inner_endpoint(args, app, token: str) -> int:
+    """The report of one --endpoint: round trips, µs per request, cProfile."""
+    endpoint = args.endpoint
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def call():
+        return wsgi_call(app, endpoint, headers=headers)[0]
+
+    status, body = wsgi_call(app, endpoint, headers=headers)
+    if status != 200:
+        raise RuntimeError(f"{endpoint} answered {status}: {body[:500]!r}")
+    trips = round_trips(app, token, endpoint=endpoint)
+    if args.queries_json:
+        print(json.dumps(trips))
+        return 0
+    print(f"== Round trips per steady-state request of GET {endpoint} on {HOST}")
+    print(f"  response: {len(body):,} bytes")
+    print(f"  SQL queries through Django's cursor: {trips['django_queries']}")
+    for sql in trips["django_sql"]:
+        print(f"    {sql[:200]}")
+    for key, value in trips["per_request"].items():
+        print(f"  {key:<26} {value:.2f}")
+    for _ in range(100):
+        call()
+    wall, cpu = per_request_us(call, args.requests)
+    print("\n== In-process µs per request (no HTTP, no gunicorn; best of 5 batches)")
+    print(
+        f"  GET {endpoint}   {wall:8.1f} µs wall, {cpu:8.1f} µs CPU of this process "
+        f"({1e6 / wall:,.0f} req/s on one core)"
+    )
+    print()
+    print(cprofile(call, args.requests, args.top, args.pstats))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000, help="requests per measurement")
+    parser.add_argument(
+        "--endpoint", default=ME, help=f"path and query to request (default {ME}; others on "
+        f"{DEMO_HOST} as {DEMO_USERNAME}, in a database with the demo data)"
+    )  # fmt: skip
     parser.add_argument("--top", type=int, default=30, help="rows of each cProfile table")
     parser.add_argument("--pyinstrument", action="store_true", help="also a pyinstrument tree")
+    parser.add_argument("--pstats", metavar="FILE", help="also write the cProfile stats to FILE")
     parser.add_argument("--keep", action="store_true", help="keep the dotmac_bench database")
     parser.add_argument(
         "--reuse-db", action="store_true", help="use dotmac_bench as left by a --keep run"
@@ -501,8 +565,10 @@ def main(argv=None) -> int:
         env = benchlib.app_env(database_url, stores["REDIS_URL"])
         try:
             if not args.reuse_db:
-                benchlib.prepare_database(env)
+                benchlib.prepare_database(env, demo=args.endpoint != ME)
             command = [sys.executable, __file__, "--inner", "--requests", str(args.requests)]
+            command += ["--endpoint", args.endpoint]
+            command += ["--pstats", str(Path(args.pstats).resolve())] if args.pstats else []
             command += ["--top", str(args.top)] + (["--pyinstrument"] if args.pyinstrument else [])
             return subprocess.call(command, cwd=benchlib.BASE_DIR, env=env)
         finally:

@@ -216,7 +216,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DB_HEALTH_CHECK_DELAY = env.float("DB_HEALTH_CHECK_DELAY", default=5.0)
 # The hot paths' prepared statements (apps/core/db/base.py): off behind a transaction-mode
 # pooler that does not track them (pgbouncer < 1.21).
-DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
+# DATABASE_POOLER=pgbouncer: DATABASE_URL is a pgbouncer in transaction mode; every statement
+# carries its tenant's search_path (apps/core/db/base.py), no prepared statements, no
+# server-side cursors. Migrations and management commands may use PostgreSQL directly.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=not DATABASE_POOLER)
+if DATABASE_POOLER:
+    DATABASES["default"]["POOLER"] = DATABASE_POOLER
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DB_CONNECT_TIMEOUT", default=5
 )
@@ -418,6 +425,9 @@ REST_FRAMEWORK = {
 # minute). Sign-ins per IP a minute, API and pages together, across tenants. Searches per tenant
 # a minute (platform.search_rate_per_minute). Bulk operations per user an hour.
 API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=100)
+# A list is counted exactly up to this many rows; past it, meta.pagination carries the
+# planner's estimate and count_is_estimate: true (apps/core/api/pagination.py). 0: always exact.
+API_COUNT_EXACT_UP_TO = env.int("API_COUNT_EXACT_UP_TO", default=10_000)
 LOGIN_RATE_PER_MINUTE = env.int("LOGIN_RATE_PER_MINUTE", default=5)
 SEARCH_RATE_PER_MINUTE = env.int("SEARCH_RATE_PER_MINUTE", default=30)
 BULK_RATE_PER_HOUR = env.int("BULK_RATE_PER_HOUR", default=10)

@@ -401,7 +401,11 @@ def test_image_runs_as_a_numeric_non_root_user_that_the_pods_enforce():
     uid = users[-1].split(":")[0]
     assert uid.isdigit(), "a numeric uid lets Kubernetes verify runAsNonRoot"
     assert int(uid) != 0
+    image = the_container(workload("web"))["image"]
     for obj in workloads():
+        if the_container(obj)["image"] != image:  # pgbouncer: its image's own user
+            assert pod_spec(obj)["securityContext"]["runAsNonRoot"] is True
+            continue
         security = pod_spec(obj)["securityContext"]
         assert security["runAsNonRoot"] is True, obj["metadata"]["name"]
         assert security["runAsUser"] == int(uid), obj["metadata"]["name"]
@@ -510,9 +514,21 @@ def test_compose_runs_every_role_after_migrations_on_healthy_data_stores():
 def test_compose_connection_urls_point_at_the_compose_data_stores():
     env = compose_service("web")["environment"]
     services = compose()["services"]
-    database = urlsplit(env["DATABASE_URL"])
+    # The app through pgbouncer in transaction mode, pgbouncer and the migrations to PostgreSQL.
+    assert urlsplit(env["DATABASE_URL"]).hostname == "pgbouncer"
+    assert env["DATABASE_POOLER"] == "pgbouncer"
+    assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
+    migrate = services["migrate"]["environment"]
+    assert migrate["DATABASE_POOLER"] == ""
+    for url in (services["pgbouncer"]["environment"]["DATABASE_URL"], migrate["DATABASE_URL"]):
+        assert urlsplit(url)._replace(netloc="") == urlsplit(env["DATABASE_URL"])._replace(
+            netloc=""
+        )
+    database = urlsplit(services["pgbouncer"]["environment"]["DATABASE_URL"])
     postgres = services["postgres"]["environment"]
     assert database.hostname == "postgres"
+    assert urlsplit(migrate["DATABASE_URL"]).hostname == "postgres"
+    assert urlsplit(env["DATABASE_URL"]).username == database.username
     assert database.username == postgres["POSTGRES_USER"]
     assert database.password == postgres["POSTGRES_PASSWORD"]
     assert database.path.lstrip("/") == postgres["POSTGRES_DB"]

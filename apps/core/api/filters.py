@@ -95,15 +95,48 @@ class FilterSet(django_filters.FilterSet):
         return not problems
 
 
+def _filters_nothing_unasked(filterset_class) -> bool:
+    """Whether a filterset given none of its parameters leaves the queryset as it is: no
+    filter is required, each is django-filter's own (their `filter` returns the queryset for
+    an empty value, a `method=` is never called with one), and the class changes nothing of
+    how the base builds, validates and applies them. Decided once per class."""
+    known = filterset_class.__dict__.get("_filters_nothing_unasked")
+    if known is not None:
+        return known
+    hooks = ("__init__", "is_valid", "qs", "filter_queryset", "form", "get_form_class", "errors")
+    plain = all(
+        getattr(filterset_class, hook) is getattr(FilterSet, hook) for hook in hooks
+    ) and all(
+        not declared.extra.get("required")
+        and (type(declared).__module__.startswith("django_filters.")
+             or type(declared) is IntegerFilter)
+        for declared in filterset_class.base_filters.values()
+    )  # fmt: skip
+    filterset_class._filters_nothing_unasked = plain
+    return plain
+
+
 class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend refusing unknown parameters; a list asked for none of its
+    filters (`?page_size=25`, the common call) skips building the filterset and its form,
+    whose result would be the queryset unchanged."""
+
     filterset_base = FilterSet
 
     def filter_queryset(self, request, queryset, view):
+        filterset_class = None
         if not getattr(view, "detail", False):  # a list, or an action over the list
-            self._refuse_unknown(request, queryset, view)
+            filterset_class = self._refuse_unknown(request, queryset, view)
+            if filterset_class is None or (
+                _filters_nothing_unasked(filterset_class)
+                and not any(name in filterset_class.base_filters for name in request.query_params)
+            ):
+                return queryset
         return super().filter_queryset(request, queryset, view)
 
-    def _refuse_unknown(self, request, queryset, view) -> None:
+    def _refuse_unknown(self, request, queryset, view):
+        """400 for a parameter no filter, search, ordering nor pagination takes; returns the
+        view's filterset class."""
         filterset_class = self.get_filterset_class(view, queryset)
         known = set(COMMON_PARAMETERS)
         if filterset_class is not None:
@@ -121,6 +154,7 @@ class StrictFilterBackend(DjangoFilterBackend):
             problems.update(_empty_values(request, filterset_class.base_filters))
         if problems:
             raise ValidationError(problems)
+        return filterset_class
 
 
 #: Filters for which "" is a value: a text, or a yes/no left unticked (YesNoWidget).

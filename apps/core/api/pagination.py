@@ -1,6 +1,12 @@
+import json
 import math
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -9,9 +15,49 @@ from apps.core.api.envelope import PaginatedData
 from apps.core.api.schema import list_envelope_schema
 
 
-class EnvelopePagination(PageNumberPagination):
-    """Page-number pagination reported as `meta.pagination` and `links` (DESIGN.md §4)."""
+class BoundedCountPaginator(Paginator):
+    """Django's paginator, counting a queryset exactly up to API_COUNT_EXACT_UP_TO rows only.
 
+    `COUNT(*)` reads every row of the list (PostgreSQL keeps no row count), on every page of a
+    list of millions. The count is `SELECT COUNT(*) FROM (... LIMIT bound + 1)`: exact, and
+    as cheap as before, up to the bound; past it, the planner's estimate of the list's rows
+    (EXPLAIN, no rows read; never below the bound), and `count_is_estimate` is true. Then the
+    last pages are as many as the estimate says: one past the real end is an empty page."""
+
+    count_is_estimate = False
+
+    @cached_property
+    def count(self):
+        rows = self.object_list
+        bound = getattr(settings, "API_COUNT_EXACT_UP_TO", None)
+        if not isinstance(rows, QuerySet) or not bound:
+            return super().count
+        counted = rows.order_by()[: bound + 1].count()
+        if counted <= bound:
+            return counted
+        self.count_is_estimate = True
+        return max(counted, _planner_rows(rows))
+
+
+def _planner_rows(rows: QuerySet) -> int:
+    """The planner's estimate of the rows of `rows` (PostgreSQL's EXPLAIN; 0 if unknown)."""
+    sql, params = rows.order_by().query.get_compiler(using=rows.db).as_sql()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    try:
+        return int(plan[0]["Plan"]["Plan Rows"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return 0
+
+
+class EnvelopePagination(PageNumberPagination):
+    """Page-number pagination reported as `meta.pagination` and `links` (DESIGN.md §4), with
+    the count of a long list estimated (BoundedCountPaginator)."""
+
+    django_paginator_class = BoundedCountPaginator
     page_size_query_param = "page_size"
     max_page_size = 100
 
@@ -60,6 +106,8 @@ class EnvelopePagination(PageNumberPagination):
             "page_size": page_size,
             "pages": max(1, math.ceil(count / page_size)) if page_size else 1,
         }
+        if getattr(page.paginator, "count_is_estimate", False):
+            pagination["count_is_estimate"] = True
         links = {
             "self": self.request.get_full_path(),
             "next": _relative(self.get_next_link()),

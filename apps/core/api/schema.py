@@ -26,7 +26,14 @@ META = {
 }
 PAGINATION = {
     "type": "object",
-    "properties": {name: {"type": "integer"} for name in ("count", "page", "page_size", "pages")},
+    "properties": {
+        **{name: {"type": "integer"} for name in ("count", "page", "page_size", "pages")},
+        "count_is_estimate": {
+            "type": "boolean",
+            "description": "Present (true) only when `count` and `pages` are the database's "
+            "estimate: a list longer than API_COUNT_EXACT_UP_TO rows is not counted exactly.",
+        },
+    },
     "required": ["count", "page", "page_size", "pages"],
 }
 PAGINATED_META = {

@@ -16,15 +16,27 @@ parameterised statements are bound server-side and prepared on the connection at
 then only executed. PostgreSQL plans a prepared statement again when the search_path (the
 tenant) or a table it reads changes. DB_PREPARED_STATEMENTS=false turns it off (behind
 pgbouncer older than 1.21 in transaction mode, which does not track prepared statements).
+
+Behind pgbouncer in transaction mode (DATABASE_POOLER=pgbouncer), a server connection belongs
+to a client for one transaction only; in autocommit every statement is one. django-tenants
+sends `SET search_path` once when the tenant changes: the next statement may run on another
+server connection, whose search_path another client set (django-tenants #732: a tenant reading
+another's rows). There, every statement this process sends carries its search_path in the
+same message (`SET search_path = ...; <statement>`, one simple-protocol query, which PostgreSQL
+runs as one implicit transaction and pgbouncer on one server connection), so that no statement
+ever depends on what a previous one left on the connection. Prepared statements and server-side
+cursors are off there (pgbouncer 1.18 keeps neither across transactions).
 """
 
 import time
+import weakref
 
 import psycopg
 from django.conf import settings
-from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, Cursor
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
+from django_tenants.utils import quote_schema_name
 from psycopg.pq import Format
 
 
@@ -36,6 +48,29 @@ class _PreparingCursor(psycopg.Cursor):
         if prepare is None and params is not None:
             prepare = True
         return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+class _PooledCursor(Cursor):
+    """Django's client-side cursor sending each statement with the connection's search_path
+    (DATABASE_POOLER=pgbouncer; see the module). `wrapper` is set on a per-connection class."""
+
+    wrapper = None
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        prefix = self.wrapper._search_path_statement()
+        if prefix is None:
+            return super().execute(query, params, prepare=prepare, binary=binary)
+        if isinstance(query, bytes):
+            query = query.decode()
+        elif not isinstance(query, str):  # psycopg.sql.Composed
+            query = query.as_string(self)
+        super().execute(f"{prefix}; {query}", params, prepare=False, binary=binary)
+        self.nextset()  # the statement's own result, not the SET's
+        return self
+
+    def executemany(self, query, params_seq, *, returning=False):
+        for params in params_seq:  # each one with its search_path
+            self.execute(query, params)
 
 
 class DatabaseOperations(TenantDatabaseWrapper.ops_class):
@@ -73,7 +108,7 @@ class DatabaseWrapper(TenantDatabaseWrapper):
     def prepared_cursor(self):
         """A cursor (Django's wrapper: its errors, its queries logged and counted as any other)
         whose parameterised statements are prepared on this connection."""
-        if not getattr(settings, "DB_PREPARED_STATEMENTS", True):
+        if not getattr(settings, "DB_PREPARED_STATEMENTS", True) or self._pooled():
             return self.cursor()
         self._preparing = True
         try:
@@ -87,7 +122,27 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         # `prepare=True`. Never on psycopg's own count either: only what asks is prepared
         # (Django's client-side cursors never do).
         connection.prepare_threshold = 2**31 - 1
+        if self._pooled():
+            connection.cursor_factory = type(
+                "PooledCursor", (_PooledCursor,), {"wrapper": weakref.proxy(self)}
+            )
         return connection
+
+    def _pooled(self) -> bool:
+        """Whether this connection goes through pgbouncer in transaction mode (the alias's
+        POOLER, settings.DATABASE_POOLER for the default one)."""
+        return self.settings_dict.get("POOLER") == "pgbouncer"
+
+    def _search_path_statement(self) -> str | None:
+        """The `SET search_path` of the schema this connection is set to (None: none set)."""
+        if not self.schema_name:
+            return None
+        key = (self.schema_name, self.include_public_schema)
+        cached = self.__dict__.get("_search_path_sql")
+        if cached is None or cached[0] != key:
+            schemas = ",".join(quote_schema_name(name) for name in self._get_cursor_search_paths())
+            cached = self._search_path_sql = (key, f"SET search_path = {schemas}")
+        return cached[1]
 
     def create_cursor(self, name=None):
         if not (self._preparing and name is None):
