@@ -470,6 +470,9 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "apps.commerce.constants.OrderStatus",
         "MovementKindEnum": "apps.commerce.constants.MovementKind",
         "MonitorMethodEnum": "apps.isp.models.monitoring.Monitor.Method",
+        "WorkOrderKindEnum": "apps.isp.models.field.WorkOrder.Kind",
+        "WorkOrderStatusEnum": "apps.isp.models.field.WorkOrder.Status",
+        "TicketStatusEnum": "apps.isp.models.support.Ticket.Status",
     },
 }
 SIMPLE_JWT = {

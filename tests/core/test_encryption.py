@@ -32,6 +32,8 @@ from apps.core.models import AuditEntry
 from apps.crm.models import Account, Contact, Lead
 from apps.identity.models import User
 from apps.isp.models import BillingSettings, Customer, CustomerContact, Nas, RadiusLogin, Service
+from apps.platform.billing.models import BillingAccount
+from apps.platform.tenants.models import Tenant
 from tests.commerce import factories as commerce_factories
 from tests.conftest import HostClient, obtain_tokens
 from tests.crm.conftest import People
@@ -114,6 +116,11 @@ def every_encrypted_record():
         customer=User.objects.create(username="shopper-7946"), address="7946 Saved Road, York"
     )
     values[saved] = {"address": "7946 Saved Road, York"}
+    billing = {"address": "7946 Billing Road, Leeds", "tax_id": "GB 7946 0958",
+               "payment_token": "4242 7946 0958 4242"}  # fmt: skip
+    tenant = Tenant.objects.get(schema_name=connection.schema_name)
+    account, _ = BillingAccount.objects.update_or_create(tenant=tenant, defaults=billing)
+    values[account] = billing
     return values
 
 

@@ -53,7 +53,9 @@ def test_every_isp_model_is_registered():
         for model in apps.get_app_config("isp").get_models()
         if model not in django_admin.site._registry
     }
-    assert missing <= {"InvoiceLine", "CreditNoteLine"}  # shown inline on their documents
+    # shown inline on their documents, tickets and work orders
+    assert missing <= {"InvoiceLine", "CreditNoteLine", "TicketReply", "TicketAttachment",
+                       "ChecklistItem", "WorkOrderPart", "WorkOrderFile", "WorkOrderEvent"}
 
 
 def test_every_isp_list_and_the_index_render(console, in_tenant_a):

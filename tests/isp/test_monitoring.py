@@ -3,6 +3,7 @@ output read, the probe fence, flap suppression, parent/child and maintenance sup
 outage and one ticket per device down, the staff's mail, credits once per service and only with
 the setting on, the retention sweep and the fan-out over licensed tenants."""
 
+import asyncio
 import calendar
 import datetime
 from decimal import Decimal
@@ -87,6 +88,17 @@ def test_without_fping_a_tcp_connect_stands_in_and_a_refusal_means_the_host_is_t
 
     assert probes.fping_path() is None
     assert [seen[a].ok for a in ("127.0.0.1", "127.8.8.8")] == [True, True]
+
+
+def test_the_tcp_probes_run_inside_a_running_event_loop_too(settings):
+    """The full suite caught it: a caller with an event loop running (a test client's, an ASGI
+    worker's) made asyncio.run refuse to nest."""
+    settings.MONITORING_FPING = ""
+
+    async def from_a_loop():
+        return probes.icmp_probe(["127.0.0.1"], count=1, timeout_ms=3000)
+
+    assert asyncio.run(from_a_loop())["127.0.0.1"].ok is True
 
 
 def test_a_device_outside_the_fence_is_never_probed_and_its_state_stays(pro):

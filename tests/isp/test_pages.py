@@ -77,7 +77,7 @@ def test_an_it_manager_opens_the_staff_pages(client_a, in_tenant_a):
 
 def test_a_tenant_without_isp_gets_the_upgrade_page(client_b):
     client_b.sign_in()
-    Subscription.objects.filter(tenant__slug="tenant-b", app__key="isp").update(status="suspended")
+    Subscription.objects.filter(tenant__slug="tenant-b", app__key="isp").update(status="cancelled")
     invalidate()
 
     response = client_b.get("/isp/customers/")

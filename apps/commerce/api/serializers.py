@@ -196,7 +196,7 @@ class OrderSerializer(ModelSerializer):
     timeline = OrderEventSerializer(source="events", many=True, read_only=True)
     shipping_method = serializers.CharField(source="shipping_method.code", read_only=True)
     customer_username = serializers.CharField(
-        source="customer.username", read_only=True, default=None
+        source="customer.username", read_only=True, default=None, allow_null=True
     )
 
     class Meta:

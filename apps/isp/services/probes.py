@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -142,11 +143,35 @@ async def _connect_all(targets, timeout: float, refused_is_up: bool) -> list[Pro
     return await asyncio.gather(*(_connect(a, p, timeout, refused_is_up, gate) for a, p in targets))
 
 
+def _run(coroutine):
+    """The connects' coroutine run to its end: on its own event loop, in a thread of its own when
+    the caller already runs a loop (an ASGI worker, a test client's loop), since asyncio.run
+    refuses to nest."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    result = {}
+
+    def run():
+        try:
+            result["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
+            result["error"] = error
+
+    thread = threading.Thread(target=run, name="probe-connects")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def tcp_probe(targets: list[tuple[str, int]], *, timeout_ms: int) -> dict[tuple, ProbeOutcome]:
     """Connect to each (address, port): up when the port accepts. Keyed by (address, port)."""
     allowed = set(_checked(a for a, _ in targets))
     targets = list(dict.fromkeys((a, p) for a, p in targets if a in allowed))
-    outcomes = asyncio.run(_connect_all(targets, timeout_ms / 1000, refused_is_up=False))
+    outcomes = _run(_connect_all(targets, timeout_ms / 1000, refused_is_up=False))
     return dict(zip(targets, outcomes, strict=True))
 
 
@@ -160,5 +185,5 @@ def icmp_probe(addresses: Iterable[str], *, count: int, timeout_ms: int) -> dict
     if binary:
         return _fping(binary, addresses, count=count, timeout_ms=timeout_ms)
     targets = [(a, 7) for a in addresses]
-    outcomes = asyncio.run(_connect_all(targets, timeout_ms / 1000, refused_is_up=True))
+    outcomes = _run(_connect_all(targets, timeout_ms / 1000, refused_is_up=True))
     return {o.address: o for o in outcomes}

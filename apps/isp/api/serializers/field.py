@@ -51,7 +51,7 @@ class WorkOrderSerializer(ModelSerializer):
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     technician_name = serializers.CharField(source="technician.username", read_only=True,
-                                            default=None)  # fmt: skip
+                                            default=None, allow_null=True)  # fmt: skip
     checklist = ChecklistItemSerializer(many=True, read_only=True)
     parts = WorkOrderPartSerializer(many=True, read_only=True)
 

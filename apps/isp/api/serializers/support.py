@@ -68,10 +68,12 @@ class HolidaySerializer(ModelSerializer):
 class TicketSerializer(ModelSerializer):
     """A ticket as staff see it, with its SLA clock (read only: the services keep it)."""
 
-    customer_name = serializers.CharField(source="customer.name", read_only=True, default=None)
+    customer_name = serializers.CharField(source="customer.name", read_only=True, default=None,
+                                          allow_null=True)  # fmt: skip
     assignee_name = serializers.CharField(source="assignee.username", read_only=True,
-                                          default=None)  # fmt: skip
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+                                          default=None, allow_null=True)  # fmt: skip
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None,
+                                      allow_null=True)  # fmt: skip
 
     class Meta:
         model = Ticket

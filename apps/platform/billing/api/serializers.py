@@ -1,8 +1,10 @@
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from apps.platform.billing.models import BillingAccount, Invoice, InvoiceLine, Payment
 
 
+@extend_schema_serializer(component_name="PlatformBillingAccount")
 class BillingAccountSerializer(serializers.ModelSerializer):
     tenant = serializers.CharField(source="tenant.slug", read_only=True)
     has_payment_method = serializers.BooleanField(read_only=True)
@@ -23,6 +25,7 @@ class AccountUpdateSerializer(serializers.Serializer):
     card_number = serializers.CharField(required=False, max_length=30, write_only=True)
 
 
+@extend_schema_serializer(component_name="PlatformInvoiceLine")
 class InvoiceLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = InvoiceLine
@@ -30,6 +33,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
                   "amount"]  # fmt: skip
 
 
+@extend_schema_serializer(component_name="PlatformInvoice")
 class InvoiceSerializer(serializers.ModelSerializer):
     number = serializers.CharField(source="display_number", read_only=True)
     tenant = serializers.CharField(source="account.tenant.slug", read_only=True)
@@ -43,6 +47,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
                   "paid_at", "lines"]  # fmt: skip
 
 
+@extend_schema_serializer(component_name="PlatformPayment")
 class PaymentSerializer(serializers.ModelSerializer):
     invoice = serializers.CharField(source="invoice.display_number", read_only=True)
     tenant = serializers.CharField(source="account.tenant.slug", read_only=True)
@@ -57,6 +62,7 @@ class PayInput(serializers.Serializer):
     card_number = serializers.CharField(required=False, max_length=30)
 
 
+@extend_schema_serializer(component_name="PlatformUpcomingLine")
 class UpcomingLineSerializer(serializers.Serializer):
     kind = serializers.CharField()
     description = serializers.CharField()
@@ -66,6 +72,7 @@ class UpcomingLineSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
+@extend_schema_serializer(component_name="PlatformUpcoming")
 class UpcomingSerializer(serializers.Serializer):
     period_start = serializers.DateField()
     period_end = serializers.DateField()
