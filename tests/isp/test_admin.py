@@ -54,8 +54,16 @@ def test_every_isp_model_is_registered():
         if model not in django_admin.site._registry
     }
     # shown inline on their documents, tickets and work orders
-    assert missing <= {"InvoiceLine", "CreditNoteLine", "TicketReply", "TicketAttachment",
-                       "ChecklistItem", "WorkOrderPart", "WorkOrderFile", "WorkOrderEvent"}
+    assert missing <= {
+        "InvoiceLine",
+        "CreditNoteLine",
+        "TicketReply",
+        "TicketAttachment",
+        "ChecklistItem",
+        "WorkOrderPart",
+        "WorkOrderFile",
+        "WorkOrderEvent",
+    }
 
 
 def test_every_isp_list_and_the_index_render(console, in_tenant_a):
