@@ -37,6 +37,15 @@ class DateTimeField(_Bounded, serializers.DateTimeField):
     pass
 
 
+@extend_schema_field({
+    "type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$",
+    "example": "09:00:00",
+})  # fmt: skip
+class TimeField(serializers.TimeField):
+    """A wall-clock time ("09:00", "17:30:00"): no offset, so the schema says so with a pattern
+    (JSON Schema's `time` format demands one, and a validator would refuse DRF's own output)."""
+
+
 #: Field classes whose `to_representation` depends on the field's own arguments only, never
 #: on its parent, the context or the request: one prototype of each such field of a serializer
 #: class serves every row of every request. Exact classes: a subclass may read the context.
@@ -46,7 +55,7 @@ _PLAIN_FIELDS = frozenset({
     serializers.DateTimeField, serializers.DecimalField, serializers.DurationField,
     serializers.FloatField, serializers.IPAddressField, serializers.JSONField,
     serializers.MultipleChoiceField, serializers.TimeField, serializers.UUIDField,
-    DateField, DateTimeField,
+    DateField, DateTimeField, TimeField,
 })  # fmt: skip
 #: DRF's to_representation of these is `str(value)`, of these `int(value)`, of these the value.
 _STR_FIELDS = frozenset({serializers.CharField, serializers.EmailField, serializers.SlugField,
@@ -158,6 +167,7 @@ class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: DateField,
+        models.TimeField: TimeField,
         models.DateTimeField: DateTimeField,
     }
 
