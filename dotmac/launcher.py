@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -244,6 +245,19 @@ def radius_command(port: int, env: dict, data_dir: Path = DATA_DIR) -> list[str]
     return shlex.split(written.stdout.strip().splitlines()[-1])
 
 
+def monitoring_note(env: dict) -> str:
+    """Whether the workers probe with fping (DESIGN.md §10: an optional server, said so when
+    missing); without it apps.isp.services.probes connects over TCP instead."""
+    configured = env.get("MONITORING_FPING", "fping")
+    found = shutil.which(configured) if configured else None
+    if found:
+        return f"Monitoring: ICMP probes with {found}"
+    return (
+        "Monitoring: fping is not installed (apt-get install fping); ICMP probes use the TCP "
+        "stand-in"
+    )
+
+
 def run(port: int) -> int:
     with Services() as service_env:
         env = run_env({**os.environ, **service_env})
@@ -261,6 +275,7 @@ def run(port: int) -> int:
         radius = radius_command(port, env)
         if radius is not None:
             commands["radius"] = radius
+        log(monitoring_note(env))
         processes = {
             name: subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)
             for name, command in commands.items()

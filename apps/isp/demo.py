@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.core.kit.writes import record_create
 from apps.core.money import money
+from apps.isp.demo_monitoring import monitoring_demo_ensure
 from apps.isp.demo_radius import radius_demo_ensure
 from apps.isp.demo_support import support_demo_ensure
 from apps.isp.models import (
@@ -250,8 +251,10 @@ def _payment_delay(rng: random.Random, habit: str, issued, today) -> int | None:
 
 def isp_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
     """Demo seeder: plans, customers and a year of billing (see the module docstring), then
-    RADIUS (apps/isp/demo_radius.py) and the support desk and Tom's jobs (apps/isp/demo_support.py),
-    each with its own idempotence, so a seeded demo gets them too."""
+    RADIUS (apps/isp/demo_radius.py), the support desk and Tom's jobs (apps/isp/demo_support.py)
+    and monitoring with a past outage (apps/isp/demo_monitoring.py: after the desk, so the
+    outage's ticket is timed by its policy), each with its own idempotence, so a seeded demo
+    gets them too."""
     if "isp" not in demo.apps:
         return
     if not ServicePlan.objects.filter(code="fiber-100").exists():
@@ -259,6 +262,7 @@ def isp_demo_ensure(*, tenant, demo, password: str = "", **_) -> None:
             _seed(tenant, demo)
     radius_demo_ensure(demo=demo, password=password)
     support_demo_ensure(demo=demo)
+    monitoring_demo_ensure(demo=demo)
 
 
 def _seed(tenant, demo) -> None:

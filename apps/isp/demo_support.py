@@ -80,7 +80,7 @@ def _seed(demo) -> None:
             category=category, team=first_line, source="portal" if index % 2 else "staff",
             description=f"{subject}. Please help.", actor=ACTOR,
         )  # fmt: skip
-        opened[fate] = ticket
+        opened.setdefault(fate, ticket)  # the first of each fate: the duplicate's original
         if fate in ("open", "waiting", "resolved"):
             support.ticket_reply(ticket=ticket, body="Thanks, we are looking into it.",
                                  actor=ACTOR)  # fmt: skip

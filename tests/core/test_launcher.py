@@ -217,3 +217,15 @@ def test_make_run_runs_without_radius_when_its_port_is_taken(tmp_path, monkeypat
         assert radius_command(8123, env, data_dir=tmp_path) is None
 
     assert f"RADIUS: UDP port {port} on 127.0.0.1 is in use" in capsys.readouterr().out
+
+
+def test_make_run_says_whether_monitoring_probes_with_fping(monkeypatch):
+    monkeypatch.setattr(launcher.shutil, "which", lambda name: f"/usr/bin/{name}")
+    found = launcher.monitoring_note({})
+    monkeypatch.setattr(launcher.shutil, "which", lambda name: None)
+    missing = launcher.monitoring_note({})
+    switched_off = launcher.monitoring_note({"MONITORING_FPING": ""})
+
+    assert found == "Monitoring: ICMP probes with /usr/bin/fping"
+    assert "fping is not installed" in missing
+    assert "TCP stand-in" in switched_off

@@ -41,7 +41,53 @@ def iso(value: datetime.datetime) -> str:
     return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class TestWorkOrderResource(ResourceTests):
+#: The job actions (staff and technician API alike), with a body each would accept.
+JOB_ACTIONS = {
+    "status": {"status": "en_route"},
+    "checklist": {"item": 1, "done": True},
+    "notes": {"text": "Gate code 1234"},
+    "parts": {"description": "Patch cable", "quantity": 1},
+    "signature": {"signature": "data:image/png;base64,iVBORw0KGgo="},
+}
+
+
+class JobActionChecks:
+    """Another tenant's job is a 404 to every action, and an outsider is refused: nothing
+    written either way (the job, its checklist, notes, parts and files as they were)."""
+
+    def act(self, client, pk, action: str):
+        url = f"{self.path}{pk}/{action}/"
+        if action == "photos":
+            return client.post(url, {"file": SimpleUploadedFile("p.png", PNG, "image/png")})
+        return client.post_json(url, JOB_ACTIONS[action])
+
+    @staticmethod
+    def traces(job) -> tuple:
+        return (job.events.count(), job.parts.count(), job.files.count(),
+                job.checklist.filter(done=True).count())  # fmt: skip
+
+    @pytest.mark.parametrize("action", [*JOB_ACTIONS, "photos"])
+    def test_another_tenants_job_actions_are_not_found_and_write_nothing(self, api, action):
+        foreign = self.foreign_row("tenant-b")
+        before = self.state(foreign.pk, "tenant-b")
+        with schema_context(self.schema_of("tenant-b")):
+            traces = self.traces(foreign)
+
+        self.error(self.act(api, foreign.pk, action), 404, "NOT_FOUND", action)
+        assert self.state(foreign.pk, "tenant-b") == before
+        with schema_context(self.schema_of("tenant-b")):
+            assert self.traces(foreign) == traces
+
+    @pytest.mark.parametrize("action", [*JOB_ACTIONS, "photos"])
+    def test_an_outsider_may_not_act_on_a_job(self, outsider_api, action):
+        job = self.row()
+        before = self.state(job.pk)
+
+        self.error(self.act(outsider_api, job.pk, action), 403, "PERMISSION_DENIED", action)
+        assert self.state(job.pk) == before
+
+
+class TestWorkOrderResource(JobActionChecks, ResourceTests):
     path = WORK_ORDERS
     resource_type = "work_order"
     factory = WorkOrderFactory
@@ -54,7 +100,7 @@ class TestWorkOrderResource(ResourceTests):
                 "slot_end": iso(start + datetime.timedelta(hours=2))}  # fmt: skip
 
 
-class TestTechJobResource(ResourceTests):
+class TestTechJobResource(JobActionChecks, ResourceTests):
     """As a technician: their own jobs only."""
 
     path = JOBS

@@ -26,6 +26,15 @@ from tests.resource_base import ResourceTests
 pytestmark = pytest.mark.django_db
 TICKETS = "/api/v1/isp/tickets/"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+#: The ticket actions that write, with a body each would accept.
+TICKET_ACTIONS = {
+    "reply": {"body": "From elsewhere"},
+    "assign": {"assignee": None},
+    "resolve": {"note": ""},
+    "reopen": {},
+    "merge": {"into": 1},
+    "status": {"status": "waiting"},
+}
 
 
 class TestTicketResource(ResourceTests):
@@ -38,6 +47,33 @@ class TestTicketResource(ResourceTests):
     def create_data(self):
         return {"subject": "No connection", "description": "Red light.", "priority": "high",
                 "customer": CustomerFactory().pk}  # fmt: skip
+
+    def act(self, client, pk, action: str):
+        url = f"{self.path}{pk}/{action}/"
+        if action == "replies":
+            return client.get(url)
+        if action == "attachments":
+            return client.post(url, {"file": SimpleUploadedFile("a.png", PNG, "image/png")})
+        return client.post_json(url, TICKET_ACTIONS[action])
+
+    @pytest.mark.parametrize("action", [*TICKET_ACTIONS, "replies", "attachments"])
+    def test_another_tenants_ticket_actions_are_not_found_and_write_nothing(self, api, action):
+        foreign = self.foreign_row("tenant-b")
+        before = self.state(foreign.pk, "tenant-b")
+
+        self.error(self.act(api, foreign.pk, action), 404, "NOT_FOUND", action)
+        assert self.state(foreign.pk, "tenant-b") == before
+        with schema_context(self.schema_of("tenant-b")):
+            assert not foreign.replies.exists()
+            assert not foreign.attachments.exists()
+
+    @pytest.mark.parametrize("action", [*TICKET_ACTIONS, "replies", "attachments"])
+    def test_an_outsider_may_not_act_on_a_ticket(self, outsider_api, action):
+        ticket = self.row()
+        before = self.state(ticket.pk)
+
+        self.error(self.act(outsider_api, ticket.pk, action), 403, "PERMISSION_DENIED", action)
+        assert self.state(ticket.pk) == before
 
 
 class TestSupportTeamResource(ResourceTests):

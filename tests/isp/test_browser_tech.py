@@ -117,7 +117,10 @@ def test_tom_works_his_day_on_a_phone_and_an_offline_change_is_applied_once(tena
         _status(page, "On site")
         for index in range(2):
             box = page.locator(".check-item input[type=checkbox]").nth(index)
-            box.check()
+            # A tick is sent with fetch and the page then reloads: wait for that reload, or
+            # it lands in the middle of the next step (an upload cut off by the navigation).
+            with page.expect_navigation():
+                box.check()
             until(page, "i => document.querySelectorAll('.check-item input:checked').length > i",
                   index)  # fmt: skip
         page.set_input_files("input[name=file]", files=[

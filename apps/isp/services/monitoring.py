@@ -216,21 +216,26 @@ def batch_probe(*, round_id: int | None, first_pk: int, last_pk: int) -> int:
         results_record(outcomes=outcomes, config=config)
     finally:  # a batch that failed still counts: the round's alerts are decided all the same
         if round_id is not None and _batch_done(round_id):
-            alerts_evaluate()
+            try:
+                alerts_evaluate()
+            finally:  # finished once its alerts are decided: a round seen finished is whole
+                ProbeRound.objects.filter(pk=round_id, finished_at__isnull=True).update(
+                    finished_at=timezone.now()
+                )
     return len(outcomes)
 
 
 def _batch_done(round_id: int) -> bool:
-    """Count one batch of the round done; True for the one that completes it."""
+    """Count one batch of the round done; True for the one that completes it (exactly one:
+    the increment is one statement)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {ProbeRound._meta.db_table} SET batches_done = batches_done + 1, "  # noqa: S608
-            "finished_at = CASE WHEN batches_done + 1 >= batches THEN now() END "
-            "WHERE id = %s AND finished_at IS NULL RETURNING finished_at",
+            f"UPDATE {ProbeRound._meta.db_table} SET batches_done = batches_done + 1 "  # noqa: S608
+            "WHERE id = %s AND finished_at IS NULL RETURNING batches_done, batches",
             [round_id],
         )
         row = cursor.fetchone()
-    return row is not None and row[0] is not None
+    return row is not None and row[0] == row[1]
 
 
 @transaction.atomic
