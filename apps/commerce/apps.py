@@ -17,7 +17,15 @@ DECLARATION = AppDeclaration(
                 Tab("Orders", "commerce:orders", "orders"),
                 Tab("Stock", "commerce:stock", "stock"),
                 Tab("Discounts", "commerce:discounts", "discounts"),
+                Tab("Vendors", "commerce:vendors", "vendors"),
             ),
+        ),
+        Area(
+            "commerce.vendor", "Vendor portal", pages="vendor", api="commerce/vendor",
+            tabs=(Tab("Overview", "vendor:overview", "overview"),
+                  Tab("Products", "vendor:products", "products"),
+                  Tab("Orders", "vendor:fulfilments", "fulfilments"),
+                  Tab("Ledger", "vendor:ledger", "ledger")),
         ),
         Area(
             "commerce.shop", "Shop", pages="shop", api="commerce/shop", public=True,
@@ -28,6 +36,7 @@ DECLARATION = AppDeclaration(
     launcher=(
         LauncherEntry("commerce", "E-commerce back office", "package", "/commerce/"),
         LauncherEntry("commerce.shop", "Shop", "cart", "/shop/"),
+        LauncherEntry("commerce.vendor", "Vendor portal", "briefcase", "/vendor/"),
     ),
     pages="apps.commerce.urls",
     api="apps.commerce.api.urls",
