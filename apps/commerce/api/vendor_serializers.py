@@ -106,5 +106,9 @@ class PayoutBatchSerializer(ModelSerializer):
 
     class Meta:
         model = PayoutBatch
-        fields = ["id", "reference", "total", "actor", "payouts", "created_at"]
+        fields = ["id", "reference", "until", "total", "actor", "payouts", "created_at"]
         read_only_fields = fields
+
+
+class PayoutBatchInput(serializers.Serializer):
+    until = serializers.DateField(help_text="Pay the entries written up to this day (included).")

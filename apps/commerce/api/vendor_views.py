@@ -60,17 +60,18 @@ class CommissionViewSet(ReadOnlyModelViewSet):
 
 
 class PayoutBatchViewSet(CreateReadViewSet):
-    """Payout batches: `POST` (no body) pays every vendor what their unpaid entries add up to
-    (409 CONFLICT when nobody is owed anything); `csv` is a batch as CSV."""
+    """Payout batches: `POST {"until"}` pays every vendor what their unpaid entries up to that
+    day add up to (409 CONFLICT when nobody is owed anything); `csv` is a batch as CSV."""
 
     queryset = PayoutBatch.objects.prefetch_related("payouts__vendor", "payouts__batch")
     serializer_class = vs.PayoutBatchSerializer
     required_feature = VENDOR_PORTAL
     resource_type = "payout_batch"
 
-    @extend_schema(request=None, responses={201: vs.PayoutBatchSerializer})
+    @extend_schema(request=vs.PayoutBatchInput, responses={201: vs.PayoutBatchSerializer})
     def create(self, request, *args, **kwargs):
-        return self.respond(vendors.payout_batch_create(actor=self.actor), 201)
+        until = self.validated(vs.PayoutBatchInput)["until"]
+        return self.respond(vendors.payout_batch_create(until=until, actor=self.actor), 201)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], filter_backends=[])

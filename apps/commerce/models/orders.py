@@ -107,7 +107,7 @@ class OrderLine(models.Model):
     name = models.CharField(max_length=300)
     #: The fulfilment the line ships in (its vendor's, or the shop's own).
     fulfilment = models.ForeignKey(
-        "commerce.Fulfilment", null=True, blank=True, on_delete=models.PROTECT,
+        "commerce.Fulfilment", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="lines",
     )  # fmt: skip
     quantity = models.PositiveIntegerField()

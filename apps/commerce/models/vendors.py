@@ -82,6 +82,7 @@ class PayoutBatch(models.Model):
     """One payout run: a payout to every vendor owed something at the time (CSV export)."""
 
     reference = models.CharField(max_length=30, unique=True)
+    until = models.DateField(help_text="It pays the entries written up to this day (included).")
     total = MoneyField(validators=[non_negative])
     actor = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

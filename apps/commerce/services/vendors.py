@@ -17,6 +17,7 @@
 import csv
 import io
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -232,15 +233,19 @@ def _batch_reference() -> str:
 
 
 @transaction.atomic
-def payout_batch_create(*, actor=None) -> PayoutBatch:
-    """Pay every active vendor what their unpaid entries add up to (vendors whose balance is
-    zero or less wait for the next batch). Two batches at once: the second waits on the first's
+def payout_batch_create(*, until: date | None = None, actor=None) -> PayoutBatch:
+    """Pay every active vendor what their unpaid entries up to `until` (default today; never
+    a day to come) add up to (vendors whose balance is zero or less wait for the next batch). Two batches at once: the second waits on the first's
     row locks and finds those entries paid. Nothing owed is a CONFLICT and writes nothing."""
     # the lock serialises batches: the reference and the entries each pays are the batch's own
+    today = timezone.localdate()
+    until = until or today
+    if until > today:
+        raise ValidationError({"until": "A payout pays what is owed up to today at the latest."})
     connection.cursor().execute("LOCK TABLE commerce_payoutbatch IN EXCLUSIVE MODE")
     unpaid = list(
-        CommissionEntry.objects.select_for_update()
-        .filter(payout__isnull=True, vendor__is_active=True)
+        CommissionEntry.objects.select_for_update(of=("self",))
+        .filter(payout__isnull=True, vendor__is_active=True, created_at__date__lte=until)
         .order_by("pk").values_list("pk", "vendor_id", "earnings")
     )  # fmt: skip
     owed: dict[int, list] = defaultdict(list)
@@ -251,13 +256,14 @@ def payout_batch_create(*, actor=None) -> PayoutBatch:
     if not due:
         raise ConflictError("No vendor is owed anything: there is nothing to pay out.")
     total = sum((e for rows in due.values() for _, e in rows), ZERO)
-    batch = PayoutBatch.objects.create(reference=_batch_reference(), total=total,
+    batch = PayoutBatch.objects.create(reference=_batch_reference(), until=until, total=total,
                                        actor=resolve_actor(actor).name[:150])  # fmt: skip
     for vendor_id, rows in sorted(due.items()):
         payout = Payout.objects.create(batch=batch, vendor_id=vendor_id,
                                        amount=sum((e for _, e in rows), ZERO),
                                        entries_count=len(rows))  # fmt: skip
         CommissionEntry.objects.filter(pk__in=[pk for pk, _ in rows]).update(payout=payout)
+        audit_created(payout, actor=actor)
     audit_created(batch, actor=actor)
     return batch
 
