@@ -469,6 +469,8 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "apps.commerce.constants.ProductStatus",
         "OrderStatusEnum": "apps.commerce.constants.OrderStatus",
         "MovementKindEnum": "apps.commerce.constants.MovementKind",
+        "FulfilmentStatusEnum": "apps.commerce.constants.FulfilmentStatus",
+        "LedgerKindEnum": "apps.commerce.constants.LedgerKind",
         "MonitorMethodEnum": "apps.isp.models.monitoring.Monitor.Method",
     },
 }

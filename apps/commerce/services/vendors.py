@@ -151,6 +151,7 @@ def fulfilments_follow(order: Order, to: str, tracking: str = "") -> None:
 def commissions_accrue(order: Order, *, actor=None) -> list[CommissionEntry]:
     """The order became paid: an accrual for each of its vendors' lines (once per line)."""
     lines = (OrderLine.objects.filter(order=order, fulfilment__vendor__isnull=False)
+             .exclude(commissions__kind=LedgerKind.ACCRUAL)
              .select_related("fulfilment__vendor"))  # fmt: skip
     entries = []
     for line in lines:
@@ -235,8 +236,9 @@ def _batch_reference() -> str:
 @transaction.atomic
 def payout_batch_create(*, until: date | None = None, actor=None) -> PayoutBatch:
     """Pay every active vendor what their unpaid entries up to `until` (default today; never
-    a day to come) add up to (vendors whose balance is zero or less wait for the next batch). Two batches at once: the second waits on the first's
-    row locks and finds those entries paid. Nothing owed is a CONFLICT and writes nothing."""
+    a day to come) add up to; a vendor whose balance is zero or less waits for the next batch.
+    Two batches at once: the second waits on the first's lock and finds those entries paid.
+    Nothing owed is a CONFLICT and writes nothing."""
     # the lock serialises batches: the reference and the entries each pays are the batch's own
     today = timezone.localdate()
     until = until or today
