@@ -7,7 +7,7 @@ from django.db import transaction
 from apps.commerce.constants import FulfilmentStatus
 from apps.commerce.models import Fulfilment, Order
 from apps.commerce.services import orders
-from apps.core.audit import audit_updated
+from apps.core.audit import audit_record, audit_updated
 from apps.core.exceptions import ConflictError
 
 F = FulfilmentStatus
@@ -47,6 +47,8 @@ def fulfilment_ship(*, fulfilment: Fulfilment, tracking: str = "", actor=None) -
     fulfilment.status, fulfilment.tracking = F.SHIPPED, tracking[:100]
     audit_updated(fulfilment, before, actor=actor, action="ship")
     order = fulfilment.order
+    audit_record(action="fulfilment_ship", instance=order, object_repr=order.number,
+                 changes={"fulfilment": [None, fulfilment.pk]}, actor=actor)  # fmt: skip
     orders.timeline_record(
         order=order, kind="fulfilment_shipped", actor=actor,
         message=f"Shipped by {fulfilment.vendor.name if fulfilment.vendor_id else 'the shop'}"
