@@ -52,8 +52,15 @@ def test_the_seeds_example_tenant_opens_each_users_apps(db, settings):
     password = settings.DEMO_PASSWORD
     expected = {
         # the super admin opens every area, the vendor portal too (it says they are no vendor)
-        "john": ["isp", "isp.portal", "isp.tech", "crm", "commerce", "commerce.shop",
-                 "commerce.vendor"],  # fmt: skip
+        "john": [
+            "isp",
+            "isp.portal",
+            "isp.tech",
+            "crm",
+            "commerce",
+            "commerce.shop",
+            "commerce.vendor",
+        ],  # fmt: skip
         "sarah": ["isp", "crm"],
         "mike": ["crm", "commerce"],
         "jane": ["isp.portal", "commerce.shop"],
