@@ -60,7 +60,7 @@ def test_the_seeds_example_tenant_opens_each_users_apps(db, settings):
             "commerce",
             "commerce.shop",
             "commerce.vendor",
-        ],  # fmt: skip
+        ],
         "sarah": ["isp", "crm"],
         "mike": ["crm", "commerce"],
         "jane": ["isp.portal", "commerce.shop"],
