@@ -21,16 +21,16 @@ DECLARATION = AppDeclaration(
             ),
         ),
         Area(
+            "commerce.shop", "Shop", pages="shop", api="commerce/shop", public=True,
+            tabs=(Tab("Products", "shop:products", "products"), Tab("Cart", "shop:cart", "cart"),
+                  Tab("My orders", "shop:orders", "orders")),
+        ),
+        Area(
             "commerce.vendor", "Vendor portal", pages="vendor", api="commerce/vendor",
             tabs=(Tab("Overview", "vendor:overview", "overview"),
                   Tab("Products", "vendor:products", "products"),
                   Tab("Orders", "vendor:fulfilments", "fulfilments"),
                   Tab("Ledger", "vendor:ledger", "ledger")),
-        ),
-        Area(
-            "commerce.shop", "Shop", pages="shop", api="commerce/shop", public=True,
-            tabs=(Tab("Products", "shop:products", "products"), Tab("Cart", "shop:cart", "cart"),
-                  Tab("My orders", "shop:orders", "orders")),
         ),
     ),
     launcher=(

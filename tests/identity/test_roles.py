@@ -141,7 +141,8 @@ def test_launcher_greys_out_subscribed_apps_the_user_cannot_open(tenant_a):
 
     assert 'href="/tech/"' in page
     assert 'href="/crm/"' not in page
-    assert page.count('class="card app locked"') == 5  # isp, portal, crm, commerce, shop
+    # isp, portal, crm, commerce, shop, vendor portal
+    assert page.count('class="card app locked"') == 6
     assert "Ask owner for access" in page
 
 
