@@ -55,6 +55,11 @@ app.conf.beat_schedule = {
         "task": "isp.monitoring_retention_fan_out",
         "schedule": crontab(hour=4, minute=30),
     },
+    # E-commerce: expired cart reservations deleted (they hold nothing already) every minute.
+    "commerce-reservations-sweep": {
+        "task": "commerce.reservations_sweep_fan_out",
+        "schedule": 60.0,
+    },
     # ISP support: SLA warnings, breaches and escalations, every minute in tenants with isp.sla.
     "isp-sla-sweep": {
         "task": "isp.sla_fan_out",

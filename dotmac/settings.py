@@ -469,6 +469,8 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "apps.commerce.constants.ProductStatus",
         "OrderStatusEnum": "apps.commerce.constants.OrderStatus",
         "MovementKindEnum": "apps.commerce.constants.MovementKind",
+        "FulfilmentStatusEnum": "apps.commerce.constants.FulfilmentStatus",
+        "LedgerKindEnum": "apps.commerce.constants.LedgerKind",
         "MonitorMethodEnum": "apps.isp.models.monitoring.Monitor.Method",
         "WorkOrderKindEnum": "apps.isp.models.field.WorkOrder.Kind",
         "WorkOrderStatusEnum": "apps.isp.models.field.WorkOrder.Status",

@@ -17,6 +17,7 @@ DECLARATION = AppDeclaration(
                 Tab("Orders", "commerce:orders", "orders"),
                 Tab("Stock", "commerce:stock", "stock"),
                 Tab("Discounts", "commerce:discounts", "discounts"),
+                Tab("Vendors", "commerce:vendors", "vendors"),
             ),
         ),
         Area(
@@ -24,10 +25,18 @@ DECLARATION = AppDeclaration(
             tabs=(Tab("Products", "shop:products", "products"), Tab("Cart", "shop:cart", "cart"),
                   Tab("My orders", "shop:orders", "orders")),
         ),
+        Area(
+            "commerce.vendor", "Vendor portal", pages="vendor", api="commerce/vendor",
+            tabs=(Tab("Overview", "vendor:overview", "overview"),
+                  Tab("Products", "vendor:products", "products"),
+                  Tab("Orders", "vendor:fulfilments", "fulfilments"),
+                  Tab("Ledger", "vendor:ledger", "ledger")),
+        ),
     ),
     launcher=(
         LauncherEntry("commerce", "E-commerce back office", "package", "/commerce/"),
         LauncherEntry("commerce.shop", "Shop", "cart", "/shop/"),
+        LauncherEntry("commerce.vendor", "Vendor portal", "briefcase", "/vendor/"),
     ),
     pages="apps.commerce.urls",
     api="apps.commerce.api.urls",

@@ -61,3 +61,22 @@ MAX_RESERVATION_MINUTES = 24 * 60
 #: Carts of anonymous visitors untouched this long are deleted by the sweep.
 STALE_CART_DAYS = 30
 SESSION_CART_KEY = "shop_cart"
+
+VENDOR_AREA = "commerce.vendor"  # the vendor portal (/vendor/, /api/v1/commerce/vendor/)
+VENDOR_ROLE = "Vendor"
+#: Payout batches per CSV export and vendors per batch are bounded by the vendors' count;
+#: a CSV export is at most this many rows.
+MAX_PAYOUT_ROWS = 10_000
+
+
+class FulfilmentStatus(models.TextChoices):
+    PENDING = "pending", "To fulfil"
+    FULFILLED = "fulfilled", "Fulfilled"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class LedgerKind(models.TextChoices):
+    ACCRUAL = "accrual", "Accrual (paid line)"
+    REVERSAL = "reversal", "Reversal (refund)"

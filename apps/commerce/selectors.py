@@ -1,18 +1,34 @@
 """Reused reads of the shop: what is available to sell, what is low, who sees which orders."""
 
-from django.db.models import F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from decimal import Decimal
+
+from django.db.models import (
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, Greatest, Now
 
 from apps.commerce.constants import AREA, ProductStatus
 from apps.commerce.models import (
     Cart,
     CartLine,
+    CommissionEntry,
     Order,
     OrderEvent,
+    OrderLine,
     Product,
     ProductVariant,
     Reservation,
     Stock,
+    Vendor,
 )
 from apps.identity.access import can_open
 
@@ -116,3 +132,23 @@ def carts_visible(queryset: QuerySet[Cart], user) -> QuerySet[Cart]:
     if not user.is_authenticated:
         return queryset.none()
     return queryset.filter(customer=user, checked_out_at__isnull=True)
+
+
+def vendors_with_balance() -> QuerySet:
+    """Vendors with `balance`: their ledger's entries not yet paid out."""
+    owed = (
+        CommissionEntry.objects.filter(vendor=OuterRef("pk"), payout__isnull=True)
+        .values("vendor")
+        .annotate(total=Sum("earnings"))
+        .values("total")
+    )
+    return Vendor.objects.select_related("user").annotate(
+        balance=Coalesce(Subquery(owed), Value(Decimal("0.00")), output_field=DecimalField())
+    )
+
+
+def vendor_lines_all() -> QuerySet[OrderLine]:
+    """Order lines sold by vendors, with their order and fulfilment."""
+    return OrderLine.objects.filter(fulfilment__vendor__isnull=False).select_related(
+        "order", "fulfilment"
+    )

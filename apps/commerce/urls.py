@@ -4,6 +4,7 @@ from django.urls import path
 
 from apps.commerce.views import back_office as office
 from apps.commerce.views import shop
+from apps.commerce.views import vendor as marketplace
 
 ORDER_ACTIONS = "<int:pk>/<str:action>/"
 
@@ -18,6 +19,21 @@ back_office = [
     path("discounts/", office.DiscountList.as_view(), name="discounts"),
     path("discounts/new/", office.DiscountFormPage.as_view(), name="discount-new"),
     path("discounts/<int:pk>/", office.DiscountFormPage.as_view(), name="discount"),
+    path("vendors/", marketplace.VendorList.as_view(), name="vendors"),
+    path("vendors/payouts/", marketplace.PayoutBatchCreate.as_view(), name="payout-new"),
+    path("vendors/payouts/<int:pk>.csv", marketplace.PayoutBatchCsv.as_view(), name="payout-csv"),
+]
+
+vendor_portal = [
+    path("", marketplace.VendorOverview.as_view(), name="overview"),
+    path("products/", marketplace.VendorProducts.as_view(), name="products"),
+    path("orders/", marketplace.VendorFulfilments.as_view(), name="fulfilments"),
+    path(
+        "orders/<int:pk>/<str:action>/",
+        marketplace.VendorFulfilmentAction.as_view(),
+        name="fulfilment-action",
+    ),
+    path("ledger/", marketplace.VendorLedger.as_view(), name="ledger"),
 ]
 
 storefront = [
@@ -32,4 +48,4 @@ storefront = [
 ]
 
 #: area → its page routes (apps.core.kit.urls mounts them at the area's prefix).
-by_area = {"commerce": back_office, "commerce.shop": storefront}
+by_area = {"commerce": back_office, "commerce.shop": storefront, "commerce.vendor": vendor_portal}

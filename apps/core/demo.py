@@ -33,8 +33,9 @@ DEMO_TENANTS = (
         slug="abc-corp",
         name="ABC Corporation",
         apps=("isp", "crm", "commerce"),
-        # ISP Pro: dunning and RADIUS (DESIGN.md §10: Jane authenticates as jane@abc-corp).
-        plans={"isp": "pro"},
+        # ISP Pro: dunning and RADIUS (DESIGN.md §10: Jane authenticates as jane@abc-corp);
+        # E-commerce Pro: discount codes and the vendor portal (two vendors sell in the shop).
+        plans={"isp": "pro", "commerce": "pro"},
         users=(
             DemoUser("john", "John", "Smith", "Super admin", is_super_admin=True),
             DemoUser("sarah", "Sarah", "Connor", "IT Manager"),

@@ -40,3 +40,20 @@ def discounts_on(tenant_a, shop_tenant_slug, django_capture_on_commit_callbacks)
                 subscription=subscription, features={"commerce.discounts": True}, actor="test"
             )
     connection.set_schema_to_public()
+
+
+@pytest.fixture
+def vendor_portal_on(tenant_a, shop_tenant_slug, django_capture_on_commit_callbacks):
+    """Tenant A and the suite's shop tenant with `commerce.vendor_portal` for the test (their
+    plan is Basic, which has not; undone with the test's transaction)."""
+    from apps.platform.licensing import services as licensing
+    from apps.platform.licensing.models import Subscription
+
+    for slug in (tenant_a.slug, shop_tenant_slug):
+        subscription = Subscription.objects.get(tenant__slug=slug, app__key="commerce")
+        with django_capture_on_commit_callbacks(execute=True):
+            licensing.subscription_set_overrides(
+                subscription=subscription, features={"commerce.vendor_portal": True},
+                actor="test",
+            )  # fmt: skip
+    connection.set_schema_to_public()

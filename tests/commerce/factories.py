@@ -96,3 +96,36 @@ def cart(*, customer=None, sku: str | None = None, quantity: int = 1):
     made = carts.cart_of_customer(customer)
     sku = sku or variant_of(product(stock=quantity + 2)).sku
     return carts.cart_line_set(cart=made, sku=sku, quantity=quantity)
+
+
+def vendor(*, username: str | None = None, rate: str = "10.00", **fields):
+    """A vendor (a new tenant user with the Vendor role, password PASSWORD), or the one
+    `username` is already."""
+    from apps.commerce.models import Vendor
+    from apps.commerce.services import vendors
+    from apps.identity import services as identity
+    from tests.conftest import PASSWORD
+
+    number = n()
+    username = username or f"vendor-{number}"
+    found = Vendor.objects.filter(user__username=username).first()
+    if found is not None:
+        return found
+    user = User.objects.filter(username=username).first() or identity.user_create(
+        username=username, password=PASSWORD, email=f"{username}@example.com"
+    )
+    return vendors.vendor_create(user=user, code=fields.pop("code", username),
+                                 name=fields.pop("name", f"Vendor {number}"),
+                                 commission_rate=rate, **fields)  # fmt: skip
+
+
+def vendor_order(*, vendor=None, customer=None, quantity: int = 2, price: str = "50.00"):
+    """A paid order of `quantity` units of a new product of `vendor`."""
+    vendor = vendor or globals()["vendor"]()
+    made = product(stock=quantity + 2, price=price, vendor=vendor)
+    customer = customer or User.objects.get(username="owner")
+    placed, _ = checkout.checkout(
+        customer=customer, lines=[{"sku": variant_of(made).sku, "quantity": quantity}],
+        shipping_method=STANDARD_SHIPPING, card_number=CARD, idempotency_key=f"key-{n()}",
+    )  # fmt: skip
+    return placed

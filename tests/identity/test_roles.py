@@ -51,7 +51,16 @@ def test_the_seeds_example_tenant_opens_each_users_apps(db, settings):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     password = settings.DEMO_PASSWORD
     expected = {
-        "john": ["isp", "isp.portal", "isp.tech", "crm", "commerce", "commerce.shop"],
+        # the super admin opens every area, the vendor portal too (it says they are no vendor)
+        "john": [
+            "isp",
+            "isp.portal",
+            "isp.tech",
+            "crm",
+            "commerce",
+            "commerce.shop",
+            "commerce.vendor",
+        ],
         "sarah": ["isp", "crm"],
         "mike": ["crm", "commerce"],
         "jane": ["isp.portal", "commerce.shop"],
@@ -132,7 +141,8 @@ def test_launcher_greys_out_subscribed_apps_the_user_cannot_open(tenant_a):
 
     assert 'href="/tech/"' in page
     assert 'href="/crm/"' not in page
-    assert page.count('class="card app locked"') == 5  # isp, portal, crm, commerce, shop
+    # isp, portal, crm, commerce, shop, vendor portal
+    assert page.count('class="card app locked"') == 6
     assert "Ask owner for access" in page
 
 

@@ -75,7 +75,7 @@ class ProductSerializer(ModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "name", "slug", "description", "category", "tax_class", "price",
-                  "currency", "status", "sku", "variants", "created_at",
+                  "currency", "status", "vendor", "sku", "variants", "created_at",
                   "updated_at"]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {"slug": {"required": False}, "tax_class": {"required": False}}

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from apps.commerce.api import views
+from apps.commerce.api import vendor_views, views
 
 staff = SimpleRouter()
 staff.register("categories", views.CategoryViewSet, basename="commerce-category")
@@ -18,5 +18,17 @@ staff.register("checkout", views.CheckoutViewSet, basename="commerce-checkout")
 staff.register("carts", views.CartViewSet, basename="commerce-cart")
 staff.register("discount-codes", views.DiscountCodeViewSet, basename="commerce-discount")
 
+staff.register("vendors", vendor_views.VendorViewSet, basename="commerce-vendor")
+staff.register("commissions", vendor_views.CommissionViewSet, basename="commerce-commission")
+staff.register("payouts", vendor_views.PayoutBatchViewSet, basename="commerce-payout-batch")
+
+portal = SimpleRouter()
+portal.register("products", vendor_views.VendorProductViewSet, basename="vendor-product")
+portal.register("stock", vendor_views.VendorStockViewSet, basename="vendor-stock")
+portal.register("order-lines", vendor_views.VendorOrderLineViewSet, basename="vendor-line")
+portal.register("fulfilments", vendor_views.VendorFulfilmentViewSet, basename="vendor-fulfilment")
+portal.register("ledger", vendor_views.VendorLedgerViewSet, basename="vendor-ledger")
+portal.register("payouts", vendor_views.VendorPayoutViewSet, basename="vendor-payout")
+
 #: area → its API routes (apps.core.kit.urls mounts them at the area's API path).
-by_area = {"commerce": staff.urls}
+by_area = {"commerce": staff.urls, "commerce.vendor": portal.urls}

@@ -5,3 +5,4 @@ from apps.commerce.models.carts import *  # noqa: F403
 from apps.commerce.models.catalog import *  # noqa: F403
 from apps.commerce.models.inventory import *  # noqa: F403
 from apps.commerce.models.orders import *  # noqa: F403
+from apps.commerce.models.vendors import *  # noqa: F403

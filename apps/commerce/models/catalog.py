@@ -86,6 +86,10 @@ class Product(models.Model):
     status = models.CharField(
         max_length=10, choices=ProductStatus.choices, default=ProductStatus.DRAFT
     )
+    vendor = models.ForeignKey(
+        "commerce.Vendor", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="products", help_text="The vendor selling it (empty: the shop itself).",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

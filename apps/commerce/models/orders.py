@@ -105,6 +105,11 @@ class OrderLine(models.Model):
     )
     sku = models.CharField("SKU", max_length=64)
     name = models.CharField(max_length=300)
+    #: The fulfilment the line ships in (its vendor's, or the shop's own).
+    fulfilment = models.ForeignKey(
+        "commerce.Fulfilment", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="lines",
+    )  # fmt: skip
     quantity = models.PositiveIntegerField()
     quantity_fulfilled = models.PositiveIntegerField(default=0)
     quantity_returned = models.PositiveIntegerField(default=0)

@@ -18,7 +18,16 @@ from apps.commerce.services.setup import default_tax_class
 from apps.core.kit.writes import record_create, record_delete, record_update
 from apps.platform.licensing.guards import within_limit
 
-PRODUCT_FIELDS = ("name", "slug", "description", "category", "tax_class", "price", "status")
+PRODUCT_FIELDS = (
+    "name",
+    "slug",
+    "description",
+    "category",
+    "tax_class",
+    "price",
+    "status",
+    "vendor",
+)
 VARIANT_FIELDS = ("sku", "name", "attributes", "barcode", "price", "low_stock_threshold")
 
 

@@ -38,7 +38,7 @@ from apps.commerce.models import (
     ShippingMethod,
     ShopperAddress,
 )
-from apps.commerce.services import inventory, orders, pricing
+from apps.commerce.services import inventory, orders, pricing, vendors
 from apps.commerce.services.carts import shop_settings
 from apps.core.audit import audit_created, audit_record
 from apps.core.errors import ErrorCode
@@ -202,6 +202,7 @@ def _place(order: Order, merged, variants, method, card_number: str, actor, cart
                                quantity=item.quantity, unit_price=item.unit_price,
                                tax_rate=item.tax_rate, total=item.total))  # fmt: skip
     lines = OrderLine.objects.bulk_create(lines)
+    vendors.fulfilments_create(order, lines)
     order.subtotal, order.shipping_total = priced.subtotal, priced.shipping_total
     order.discount_total, order.tax_total, order.total = (
         priced.discount_total, priced.tax_total, priced.total)  # fmt: skip

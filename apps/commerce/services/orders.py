@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 
 from apps.commerce.constants import MovementKind, OrderStatus, PaymentStatus
 from apps.commerce.models import Order, OrderEvent, OrderLine, OrderReturn, Payment, ReturnLine
-from apps.commerce.services import inventory
+from apps.commerce.services import inventory, vendors
 from apps.core import payments
 from apps.core.audit import audit_created, audit_record, audit_updated, resolve_actor
 from apps.core.exceptions import ConflictError
@@ -61,9 +61,12 @@ def _ensure_allowed(order: Order, to: str) -> None:
         )
 
 
-def order_transition(*, order: Order, to: str, message: str = "", actor=None) -> Order:
+def order_transition(
+    *, order: Order, to: str, message: str = "", tracking: str = "", actor=None
+) -> Order:
     """Move a (locked) order to status `to`: allowed moves only (CONFLICT otherwise), on the
-    timeline and audited. The one place an order's status is written."""
+    timeline and audited. The one place an order's status is written: its vendors'
+    commissions accrue when it becomes paid, its fulfilments follow it."""
     _ensure_allowed(order, to)
     before = {"status": order.status}
     Order.objects.filter(pk=order.pk).update(status=to)
@@ -72,6 +75,10 @@ def order_transition(*, order: Order, to: str, message: str = "", actor=None) ->
     timeline_record(
         order=order, kind=to, message=message or f"Order {S(to).label.lower()}", actor=actor
     )
+    if to == S.PAID:
+        vendors.commissions_accrue(order, actor=actor)
+    follows = {S.PARTIALLY_FULFILLED: "fulfilled", S.FULFILLED: "fulfilled"}.get(to, to)
+    vendors.fulfilments_follow(order, follows, tracking=tracking)
     return order
 
 
@@ -114,7 +121,8 @@ def order_fulfil(*, order: Order, lines: list | None = None, actor=None) -> Orde
 @transaction.atomic
 def order_ship(*, order: Order, tracking: str = "", actor=None) -> Order:
     message = f"Shipped (tracking {tracking})" if tracking else "Shipped"
-    order = order_transition(order=_locked(order), to=S.SHIPPED, message=message, actor=actor)
+    order = order_transition(order=_locked(order), to=S.SHIPPED, message=message,
+                             tracking=tracking, actor=actor)  # fmt: skip
     transaction.on_commit(lambda: order_mail(order.pk, "shipped", tracking=tracking))
     return order
 
@@ -137,6 +145,8 @@ def order_cancel(*, order: Order, reason: str = "", actor=None) -> Order:
                 order.payments.filter(status=PaymentStatus.SUCCEEDED)), ZERO)  # fmt: skip
     if left:
         _refund(order, left, actor=actor)
+    vendors.commissions_reverse(order, {line.pk: Decimal(1) for line in order.lines.all()},
+                                note=f"Cancellation of {order.number}", actor=actor)  # fmt: skip
     message = f"Cancelled: {reason}" if reason else "Cancelled"
     return order_transition(order=order, to=S.CANCELLED, message=message[:300], actor=actor)
 
@@ -192,6 +202,8 @@ def order_refund(*, order: Order, amount, reason: str = "", actor=None) -> Order
     if amount <= 0 or amount > _refundable(order):
         raise ValidationError({"amount": f"Between 0.01 and {_refundable(order)}."})
     _refund(order, amount, actor=actor)
+    vendors.commissions_reverse(order, vendors.shares_pro_rata(order, amount),
+                                note=f"Refund on {order.number}", actor=actor)  # fmt: skip
     if reason:
         timeline_record(order=order, kind="note", message=f"Refund: {reason}", actor=actor)
     return Order.objects.get(pk=order.pk)
@@ -250,6 +262,11 @@ def order_return(
                     message=f"{units} units returned to {place.code}", actor=actor)  # fmt: skip
     if amount:
         _refund(order, amount, actor=actor)
+        # the vendors give back the units returned, in the proportion refunded of their worth
+        scale = min(amount / worth, Decimal(1)) if worth else Decimal(0)
+        shares = {pk: Decimal(n) / by_pk[pk].quantity * scale for pk, n in wanted.items()}
+        vendors.commissions_reverse(order, shares, note=f"Return on {order.number}",
+                                    actor=actor)  # fmt: skip
     return made
 
 

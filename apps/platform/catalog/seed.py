@@ -45,7 +45,8 @@ CATALOG = [
         "processing, discounts and a vendor portal for marketplaces.",
         "plans": [
             ("basic", "Basic", "39.00", [], {"commerce.max_products": 100}),
-            ("pro", "Pro", "99.00", ["commerce.discounts"], {"commerce.max_products": 5000}),
+            ("pro", "Pro", "99.00", ["commerce.discounts", "commerce.vendor_portal"],
+             {"commerce.max_products": 5000}),
             ("enterprise", "Enterprise", "299.00", ["commerce.discounts", "commerce.vendor_portal"],
              {"commerce.max_products": None, "platform.api_rate_per_minute": 1000}),
         ],
