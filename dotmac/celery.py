@@ -27,6 +27,11 @@ app.conf.beat_schedule = {
         "task": "billing.day",
         "schedule": crontab(hour=1, minute=0),
     },
+    # Soft unsubscribe: cancelled apps past their retention, exported and emptied.
+    "platform-billing-retention": {
+        "task": "billing.retention_sweep",
+        "schedule": crontab(hour=1, minute=30),
+    },
     # ISP: recurring invoicing, then dunning, once a day in every tenant licensed for them.
     "isp-billing-runs": {
         "task": "isp.billing_runs_fan_out",

@@ -566,6 +566,9 @@ PLATFORM_PAYMENT_GATEWAY = env.str(
 BILLING_DUE_DAYS = env.int("BILLING_DUE_DAYS", default=14)
 BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[3, 5, 7])
 BILLING_CANCEL_AFTER_DAYS = env.int("BILLING_CANCEL_AFTER_DAYS", default=30)
+# Soft unsubscribe: days a cancelled app's data is kept in the tenant's schema (exportable, and
+# back on resubscription) before a final export and the emptying of the app's tables.
+BILLING_RETENTION_DAYS = env.int("BILLING_RETENTION_DAYS", default=90)
 
 # ISP RADIUS: changes of authorization (CoA / Disconnect, apps.isp.services.coa). One attempt is
 # one packet waiting this many seconds; an unanswered one is sent again after 5, 10, 20... s

@@ -44,6 +44,7 @@ EXEMPT_TABLES = frozenset(
         "token_blacklist_blacklistedtoken",
         "tenants_spareschema",
         "isp_documentsequence",  # gapless number counters: the numbered documents are audited
+        "billing_billingsequence",  # likewise, the platform's invoice numbers
         # A customer's timeline retells, in words, writes the same service audits (a service
         # suspended, an invoice issued); notes, its only own content, are audited themselves.
         "isp_timelineevent",

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from apps.platform.billing.models import BillingRun
-from apps.platform.billing.services import cycle, runs
+from apps.platform.billing.services import cycle, retention, runs
 
 
 @shared_task(name="billing.day")
@@ -15,3 +15,8 @@ def billing_day() -> dict:
 def billing_run_shard(run_id: int, shard: int, shards: int) -> int:
     run = BillingRun.objects.get(pk=run_id)
     return runs.run_execute(run=run, shard=shard, shards=shards).invoices_created
+
+
+@shared_task(name="billing.retention_sweep")
+def billing_retention_sweep() -> int:
+    return retention.retention_sweep()

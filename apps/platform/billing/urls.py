@@ -1,9 +1,18 @@
 from django.urls import path
 
-from apps.platform.billing.views import BillingHome, InvoicePage
+from apps.platform.billing.views import (
+    AppCancelPage,
+    AppExportPage,
+    AppResubscribePage,
+    BillingHome,
+    InvoicePage,
+)
 
 app_name = "billing"
 urlpatterns = [
     path("", BillingHome.as_view(), name="home"),
     path("invoices/<int:pk>/", InvoicePage.as_view(), name="invoice"),
+    path("apps/<slug:app_key>/cancel/", AppCancelPage.as_view(), name="app-cancel"),
+    path("apps/<slug:app_key>/resubscribe/", AppResubscribePage.as_view(), name="app-resubscribe"),
+    path("apps/<slug:app_key>/export/", AppExportPage.as_view(), name="app-export"),
 ]

@@ -1,15 +1,16 @@
 """The tenant super admin's /billing/ pages on its host: plan, seats, usage, the upcoming
 invoice, invoices and payments, and paying. Anyone else: a sign-in, or 403."""
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views import View
 
 from apps.core.exceptions import DomainError
 from apps.platform.billing.models import Invoice, Payment
-from apps.platform.billing.services import accounts, changes, collection
+from apps.platform.billing.services import accounts, changes, collection, retention
 from apps.platform.licensing.models import Subscription
 from apps.platform.licensing.selectors import usage_for_tenant
 
@@ -23,6 +24,13 @@ class BillingPage(View):
             raise PermissionDenied("Only the organisation's super admin sees its DotMac bill.")
         self.account = accounts.account_ensure(tenant=request.tenant)
         return super().dispatch(request, *args, **kwargs)
+
+    def own_subscription(self, app_key: str) -> Subscription:
+        subscription = (Subscription.objects.filter(tenant=self.request.tenant, app__key=app_key)
+                        .select_related("app", "plan", "tenant").first())  # fmt: skip
+        if subscription is None:
+            raise Http404("No subscription to this app.")
+        return subscription
 
     def own_invoice(self, pk) -> Invoice:
         invoice = Invoice.objects.filter(account=self.account, pk=pk).first()
@@ -38,6 +46,10 @@ class BillingHome(BillingPage):
             .select_related("app", "plan", "billing__price")
             .order_by("app__position")
         )
+        subscriptions = list(subscriptions)
+        for subscription in subscriptions:
+            subscription.kept_until = retention.retention_until(subscription)
+            subscription.data_kept = subscription.kept_until and retention.data_kept(subscription)
         return render(request, "billing/home.html", {
             "tenant": request.tenant, "account": self.account, "subscriptions": subscriptions,
             "usage": usage_for_tenant(request.tenant),
@@ -45,7 +57,7 @@ class BillingHome(BillingPage):
             "invoices": Invoice.objects.filter(account=self.account).order_by("-number")[:24],
             "payments": Payment.objects.filter(account=self.account).select_related("invoice")[:24],
             "open": Invoice.objects.filter(account=self.account, status="open").order_by("number"),
-            "error": error,
+            "error": error, "retention_days": settings.BILLING_RETENTION_DAYS,
         }, status=status)  # fmt: skip
 
     def post(self, request):
@@ -71,3 +83,52 @@ class InvoicePage(BillingPage):
     def get(self, request, pk: int):
         return render(request, "billing/invoice.html",
                       {"tenant": request.tenant, "invoice": self.own_invoice(pk)})  # fmt: skip
+
+
+class AppCancelPage(BillingHome):
+    """Cancel an app (soft unsubscribe): its data is kept for the retention period. (A refusal
+    is shown on the billing page.)"""
+
+    http_method_names = ["post"]
+
+    def post(self, request, app_key: str):
+        subscription = self.own_subscription(app_key)
+        if request.POST.get("confirm") != app_key:
+            return super().get(request, error="Tick the box to confirm the cancellation.",
+                               status=400)  # fmt: skip
+        try:
+            retention.app_unsubscribe(subscription=subscription,
+                                      actor=request.user.get_username())  # fmt: skip
+        except (ValidationError, DomainError) as refusal:
+            return super().get(request, error=str(refusal), status=409)
+        return redirect("billing:home")
+
+
+class AppResubscribePage(BillingHome):
+    """Take a cancelled app up again: its kept data opens again."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, app_key: str):
+        subscription = self.own_subscription(app_key)
+        try:
+            retention.app_resubscribe(subscription=subscription,
+                                      actor=request.user.get_username())  # fmt: skip
+        except (ValidationError, DomainError) as refusal:
+            message = "; ".join(getattr(refusal, "messages", None) or [str(refusal)])
+            return super().get(request, error=message, status=409)
+        return redirect("billing:home")
+
+
+class AppExportPage(BillingHome):
+    """The data of a cancelled app (or a subscribed one), as a zip of JSON fixtures."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, app_key: str):  # type: ignore[override]
+        subscription = self.own_subscription(app_key)
+        try:
+            path = retention.app_export(subscription=subscription)
+        except DomainError as refusal:
+            return super().get(request, error=str(refusal), status=409)
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)

@@ -224,6 +224,35 @@ def subscription_cancel(*, subscription: Subscription, actor: str, note: str = "
 
 
 @transaction.atomic
+def subscription_reopen(
+    *, subscription: Subscription, actor: str, plan: Plan | None = None, note: str = ""
+) -> Subscription:
+    """A cancelled subscription taken up again (a resubscription): active from now, on its plan
+    or `plan`. The same row comes back, so whatever the app's data kept meanwhile opens again."""
+    subscription = _locked(subscription)
+    _require(subscription, {Status.CANCELLED}, "resubscribe")
+    if plan is not None and plan.app_id != subscription.app_id:
+        raise ValidationError({"plan": f"'{plan}' is not a plan of {subscription.app.name}."})
+    plan = plan or subscription.plan
+    if not (plan.is_active and plan.app.is_active):
+        raise ValidationError({"plan": f"'{plan}' is not on sale."})
+    audited = snapshot(subscription)
+    before_plan = subscription.plan
+    now = timezone.now()
+    subscription.plan = plan
+    subscription.status = Status.ACTIVE
+    subscription.cancelled_at = None
+    subscription.past_due_since = None
+    subscription.current_period_start = now
+    subscription.current_period_end = _period_end(plan, now)
+    subscription.save()
+    _record(subscription, Action.RESUMED, actor=actor, from_status=Status.CANCELLED,
+            from_plan=before_plan, note=note or "Resubscribed")  # fmt: skip
+    _audit(subscription, "reopen", audited, actor=actor)
+    return subscription
+
+
+@transaction.atomic
 def subscription_set_overrides(
     *,
     subscription: Subscription,

@@ -31,22 +31,26 @@ def export_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "platform-exports"
 
 
-def tenant_export(tenant: Tenant) -> Path:
-    """Write every row of the tenant's schema to a zip of JSON fixtures; returns its path."""
+def tenant_export(tenant: Tenant, *, app_labels: list[str] | None = None, app: str = "") -> Path:
+    """Write every row of the tenant's schema (or of the Django apps `app_labels` only, the
+    tables of one catalog app `app`) to a zip of JSON fixtures; returns its path."""
     if not schema_exists(tenant.schema_name):
         raise ConflictError(f"{tenant.name} has no schema to export.")
     buffer = io.StringIO()
     with schema_context(tenant.schema_name):
         call_command(
-            "dumpdata", exclude=EXCLUDED_FROM_EXPORT, natural_foreign=True, indent=1, stdout=buffer
-        )
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    path = export_dir() / f"{tenant.slug}-{stamp}.zip"
+            "dumpdata", *(app_labels or []), exclude=EXCLUDED_FROM_EXPORT, natural_foreign=True,
+            indent=1, stdout=buffer,
+        )  # fmt: skip
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
+    name = f"{tenant.slug}-{app}-{stamp}" if app else f"{tenant.slug}-{stamp}"
+    path = export_dir() / f"{name}.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
     manifest = {
         "tenant": tenant.name,
         "slug": tenant.slug,
         "schema": tenant.schema_name,
+        "app": app or None,
         "exported_at": timezone.now().isoformat(),
         "migration_state": schemas.migration_fingerprint(),
         "format": "Django fixtures (manage.py loaddata data.json into a fresh tenant schema)",

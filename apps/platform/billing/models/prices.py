@@ -52,7 +52,18 @@ class SubscriptionBilling(models.Model):
         Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="A downgrade that takes effect at the start of the next period.",
     )  # fmt: skip
-    retention_until = models.DateField("data kept until", null=True, blank=True)
+    retention_until = models.DateField(
+        "data kept until", null=True, blank=True,
+        help_text="A cancelled app's data is kept in the tenant's schema until this day.",
+    )  # fmt: skip
+    data_purged_at = models.DateTimeField(
+        "data emptied", null=True, blank=True,
+        help_text="When the cancelled app's tables were emptied after the retention period.",
+    )  # fmt: skip
+    final_export = models.CharField(
+        "final export", max_length=300, blank=True,
+        help_text="The archive written before the app's tables were emptied (under MEDIA_ROOT).",
+    )  # fmt: skip
     updated_at = models.DateTimeField("updated", auto_now=True)
 
     class Meta:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
+from apps.core.audit import audit_created
 from apps.core.money import ZERO, money
 from apps.platform.billing.models import BillingAccount, BillingSequence, Invoice, InvoiceLine
 
@@ -94,7 +95,7 @@ def line_row(spec: LineSpec, account_id: int, invoice: Invoice | None) -> Invoic
 
 
 def issue_immediate(
-    *, account: BillingAccount, specs: list[LineSpec], today: datetime.date
+    *, account: BillingAccount, specs: list[LineSpec], today: datetime.date, actor: str = "billing"
 ) -> Invoice | None:
     """An invoice issued now for `specs` (the caller holds the account's row lock)."""
     if not specs:
@@ -109,6 +110,7 @@ def issue_immediate(
     invoice.number = sequence_take(1)
     invoice.save()
     InvoiceLine.objects.bulk_create([line_row(s, account.pk, invoice) for s in specs])
+    audit_created(invoice, actor=actor)
     if account.credit_balance != t.credit_left:
         BillingAccount.objects.filter(pk=account.pk).update(credit_balance=t.credit_left)
         account.credit_balance = t.credit_left

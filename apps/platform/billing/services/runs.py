@@ -129,7 +129,9 @@ def _recurring(subscription: Subscription, start: datetime.date, end: datetime.d
 @transaction.atomic
 def _bill_chunk(run: BillingRun, account_ids: list[int]) -> int:
     start, end = period_of(run.period_start)
+    # Only what the invoices need: the encrypted contact and card fields are not decrypted.
     accounts = list(BillingAccount.objects.select_for_update().filter(pk__in=account_ids)
+                    .only("id", "tenant_id", "currency", "tax_rate", "credit_balance")
                     .order_by("pk"))  # fmt: skip
     billed = set(
         Invoice.objects.filter(account_id__in=account_ids, kind=Invoice.Kind.PERIOD,
@@ -191,10 +193,15 @@ def _bill_chunk(run: BillingRun, account_ids: list[int]) -> int:
     )
     for line in pending:
         line.invoice = by_account[line.account_id]
-    InvoiceLine.objects.bulk_update(pending, ["invoice"])
+    if pending:
+        InvoiceLine.objects.bulk_update(pending, ["invoice"])
+    # Every billed subscription is now billed to the period's end: one UPDATE (a bulk_update
+    # would build a CASE of one branch per row).
+    SubscriptionBilling.objects.filter(pk__in=[b.pk for b in billed_subscriptions]).update(
+        billed_until=end
+    )
     for billing in billed_subscriptions:
         billing.billed_until = end
-    SubscriptionBilling.objects.bulk_update(billed_subscriptions, ["billed_until"])
     if credit_changes:
         BillingAccount.objects.bulk_update(credit_changes, ["credit_balance"])
     _after_chunk_in_transaction(run, len(invoices))

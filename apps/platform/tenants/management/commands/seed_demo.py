@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
@@ -47,6 +48,8 @@ class Command(BaseCommand):
                 for seeder in registry.demo_seeders:
                     seeder.run(tenant=tenant, demo=demo, password=password)
 
+        # The platform's bill and the partner (by name: billing and partners sit above tenants).
+        call_command("seed_billing_demo", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             f"  Platform  http://{settings.BASE_DOMAIN}:{port}/admin/   {PLATFORM_ADMIN}"
@@ -55,4 +58,5 @@ class Command(BaseCommand):
             users = ", ".join(user.username for user in demo.users)
             host = services.tenant_host(demo.slug)
             self.stdout.write(f"  {demo.name:<16}http://{host}:{port}/   {users}")
+        self.stdout.write(f"  Partner   http://{settings.BASE_DOMAIN}:{port}/partners/   partner")
         self.stdout.write(f"  Password for every demo login: {password}")
