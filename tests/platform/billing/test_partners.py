@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from apps.core.exceptions import ConflictError
 from apps.platform.billing.models import Invoice
 from apps.platform.billing.services import accounts, collection, invoicing
-from apps.platform.partners.models import CommissionRule, LedgerEntry, PartnerUser
+from apps.platform.partners.models import CommissionRule, LedgerEntry
 from apps.platform.partners.services import (
     attribute,
     partner_create,
@@ -39,17 +39,6 @@ def invoice_for(tenant, day: datetime.date, amount="100.00", app="crm") -> Invoi
                               amount=Decimal(amount), app_key=app)  # fmt: skip
     with transaction.atomic():
         return invoicing.issue_immediate(account=account, specs=[line], today=day)
-
-
-@pytest.fixture
-def partner(db):
-    connection.set_schema_to_public()
-    partner = partner_create(name="Acme Resellers", referral_code="acme", actor="test")
-    CommissionRule.objects.create(partner=partner, app_key="crm", percent=Decimal("20"),
-                                  duration_months=12)  # fmt: skip
-    user = User.objects.create_user("acme", password="acme-pass-123")
-    PartnerUser.objects.create(partner=partner, user=user)
-    return partner
 
 
 @pytest.fixture
