@@ -34,9 +34,9 @@ class MonitoringSettingsAdmin(ServiceAdmin):
 
 @admin.register(Monitor)
 class MonitorAdmin(ServiceAdmin):
-    list_display = ["device", "enabled", "method", "tcp_port", "state", "alert", "last_probed_at",
-                    "last_latency_ms"]  # fmt: skip
-    list_filter = ["enabled", "method", "state", "alert"]
+    list_display = ["device", "enabled", "method", "tcp_port", "snmp_enabled", "state", "alert",
+                    "last_probed_at", "last_latency_ms", "last_snmp_uptime"]  # fmt: skip
+    list_filter = ["enabled", "method", "snmp_enabled", "state", "alert"]
     search_fields = ["device__name"]
     list_select_related = ["device"]
     raw_id_fields = ["device"]
@@ -66,16 +66,17 @@ class ProbeRoundAdmin(ReadOnlyAdmin):
 
 @admin.register(ProbeResult)
 class ProbeResultAdmin(ReadOnlyAdmin):
-    list_display = ["monitor", "at", "ok", "latency_ms", "loss_percent"]
-    list_filter = ["ok"]
+    list_display = ["monitor", "at", "ok", "latency_ms", "loss_percent", "snmp_ok", "snmp_uptime",
+                    "snmp_in_octets", "snmp_out_octets"]  # fmt: skip
+    list_filter = ["ok", "snmp_ok"]
     list_select_related = ["monitor__device"]
     show_full_result_count = False  # millions of rows: no COUNT(*) per page
 
 
 @admin.register(MonitorEvent)
 class MonitorEventAdmin(ReadOnlyAdmin):
-    list_display = ["monitor", "at", "state", "message"]
-    list_filter = ["state"]
+    list_display = ["monitor", "at", "kind", "state", "message"]
+    list_filter = ["kind", "state"]
     list_select_related = ["monitor__device"]
 
 

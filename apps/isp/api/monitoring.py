@@ -87,11 +87,15 @@ class MonitorSerializer(ModelSerializer):
     class Meta:
         model = Monitor
         fields = ["id", "device", "device_name", "address", "enabled", "method", "tcp_port",
-                  "state", "alert", "consecutive_failures", "last_probed_at", "last_latency_ms",
-                  "last_loss_percent", "state_since", "created_at"]  # fmt: skip
+                  "snmp_enabled", "snmp_community", "snmp_port", "state", "alert",
+                  "consecutive_failures", "last_probed_at", "last_latency_ms",
+                  "last_loss_percent", "last_snmp_uptime", "last_snmp_at", "state_since",
+                  "created_at"]  # fmt: skip
         read_only_fields = ["state", "alert", "consecutive_failures", "last_probed_at",
-                            "last_latency_ms", "last_loss_percent", "state_since",
-                            "created_at"]  # fmt: skip
+                            "last_latency_ms", "last_loss_percent", "last_snmp_uptime",
+                            "last_snmp_at", "state_since", "created_at"]  # fmt: skip
+        # The community is a secret: written, never answered back.
+        extra_kwargs = {"snmp_community": {"write_only": True}}
 
 
 class MonitorUpdateSerializer(MonitorSerializer):
@@ -102,14 +106,15 @@ class MonitorUpdateSerializer(MonitorSerializer):
 class ProbeResultSerializer(ModelSerializer):
     class Meta:
         model = ProbeResult
-        fields = ["id", "monitor", "at", "ok", "latency_ms", "loss_percent"]
+        fields = ["id", "monitor", "at", "ok", "latency_ms", "loss_percent", "snmp_ok",
+                  "snmp_error", "snmp_uptime", "snmp_in_octets", "snmp_out_octets"]  # fmt: skip
         read_only_fields = fields
 
 
 class MonitorEventSerializer(ModelSerializer):
     class Meta:
         model = MonitorEvent
-        fields = ["id", "monitor", "at", "state", "message"]
+        fields = ["id", "monitor", "at", "kind", "state", "message"]
         read_only_fields = fields
 
 

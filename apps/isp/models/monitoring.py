@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from apps.core.encryption import EncryptedCharField
 from apps.isp.models.billing import CreditNote
 from apps.isp.models.inventory import Device
 from apps.isp.models.subscriptions import Service
@@ -83,7 +84,11 @@ class Monitor(models.Model):
 
     `state` moves to down only after `failures_before_down` failed probes in a row, and back to
     up at the first answered one. `alert` says what was done about a down device: suppressed
-    (a device it hangs off is down too, or a maintenance window covers it) or an outage."""
+    (a device it hangs off is down too, or a maintenance window covers it) or an outage.
+
+    SNMP (v2c, off by default) is read on top of the probe, never instead of it: the agent's
+    uptime and its interfaces' traffic counters, kept on each probe result; an uptime lower
+    than the last one read is a reboot (a MonitorEvent). It never makes a device up or down."""
 
     class Method(models.TextChoices):
         ICMP = "icmp", "ICMP echo (ping)"
@@ -107,8 +112,19 @@ class Monitor(models.Model):
         "TCP port", null=True, blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(65535)],
     )  # fmt: skip
+    snmp_enabled = models.BooleanField(
+        "read SNMP", default=False,
+        help_text="Also read the device's uptime and interface counters over SNMP v2c.",
+    )  # fmt: skip
+    snmp_community = EncryptedCharField("SNMP community", max_length=64, blank=True)
+    snmp_port = models.PositiveIntegerField(
+        "SNMP port", default=161, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
     state = models.CharField(max_length=7, choices=State.choices, default=State.UNKNOWN)
     alert = models.CharField(max_length=10, choices=Alert.choices, default=Alert.NONE)
+    #: The agent's sysUpTime (hundredths of a second) at the last successful SNMP read.
+    last_snmp_uptime = models.BigIntegerField(null=True, blank=True, editable=False)
+    last_snmp_at = models.DateTimeField(null=True, blank=True, editable=False)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
     last_probed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_latency_ms = models.FloatField(null=True, blank=True, editable=False)
@@ -147,13 +163,26 @@ class ProbeRound(models.Model):
 
 
 class ProbeResult(models.Model):
-    """What one probe of one device saw (history: kept for the retention period)."""
+    """What one probe of one device saw (history: kept for the retention period), and what its
+    SNMP read saw when the monitor reads SNMP (`snmp_ok` null: not read)."""
 
     monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="results")
     at = models.DateTimeField()
     ok = models.BooleanField()
     latency_ms = models.FloatField(null=True, blank=True)
     loss_percent = models.FloatField(null=True, blank=True)
+    snmp_ok = models.BooleanField("SNMP read", null=True, blank=True)
+    snmp_error = models.CharField("SNMP error", max_length=200, blank=True)
+    snmp_uptime = models.BigIntegerField(
+        "uptime (1/100 s)", null=True, blank=True, help_text="The agent's sysUpTime.0."
+    )
+    # Sums of ifHCInOctets / ifHCOutOctets over the interfaces (Counter64 each: numeric).
+    snmp_in_octets = models.DecimalField(
+        "octets in", max_digits=30, decimal_places=0, null=True, blank=True
+    )
+    snmp_out_octets = models.DecimalField(
+        "octets out", max_digits=30, decimal_places=0, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-at"]
@@ -164,10 +193,16 @@ class ProbeResult(models.Model):
 
 
 class MonitorEvent(models.Model):
-    """A device's state change (down, up), and whether its alert was suppressed and why."""
+    """A device's state change (down, up), and whether its alert was suppressed and why; or a
+    reboot its SNMP uptime showed (`kind` reboot, `state` the one it was in)."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", "State change"
+        REBOOT = "reboot", "Reboot"
 
     monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.STATE)
     state = models.CharField(max_length=7, choices=Monitor.State.choices)
     message = models.CharField(max_length=300, blank=True)
 

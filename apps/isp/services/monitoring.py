@@ -11,9 +11,15 @@ different batches are judged together: a CPE behind a router that is down is sup
 (LibreNMS #18979), whichever batch finished first.
 
 States: up at the first answered probe; down after `failures_before_down` failed probes in a
-row (a single lost probe is a flap, not an outage)."""
+row (a single lost probe is a flap, not an outage).
+
+SNMP (a monitor's `snmp_enabled`): each batch also reads the agents of its SNMP monitors after
+the probes (apps.isp.services.probes.snmp_read, the same fence and timeout); what was read, or
+why not, goes on the probe result, and an uptime lower than the monitor's last one is recorded
+as a reboot. It never moves the state: the ICMP / TCP probe does."""
 
 import datetime
+import logging
 from copy import copy
 
 from django.conf import settings
@@ -37,6 +43,8 @@ from apps.isp.models import (
 )
 from apps.isp.services import outages, probes
 from apps.platform.licensing.guards import ensure_feature, within_limit
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BATCH_TASK",
@@ -65,6 +73,8 @@ MAX_DEPTH = 32
 MAX_WINDOW = datetime.timedelta(days=31)
 #: History rows deleted per statement by the retention sweep.
 PRUNE_CHUNK = 50_000
+#: sysUpTime is a 32-bit count of hundredths of a second: it wraps after about 497 days.
+UPTIME_WRAP = 2**32
 
 
 def monitoring_settings() -> MonitoringSettings:
@@ -89,6 +99,11 @@ def _check(monitor: Monitor) -> None:
         problems["tcp_port"] = "A TCP probe needs the port to connect to."
     if monitor.method == Monitor.Method.ICMP:
         monitor.tcp_port = None
+    community = monitor.snmp_community or ""
+    if monitor.snmp_enabled and not community:
+        problems["snmp_community"] = "Reading SNMP needs the device's v2c community."
+    elif community and not (community.isascii() and community.isprintable()):
+        problems["snmp_community"] = "An SNMP community is printable ASCII."
     if problems:
         raise ValidationError(problems)
 
@@ -201,6 +216,12 @@ def batch_probe(*, round_id: int | None, first_pk: int, last_pk: int) -> int:
         .filter(pk__gte=first_pk, pk__lte=last_pk)
         .values_list("pk", "method", "tcp_port", "device__management_ip__address")
     )
+    snmp_of = {
+        pk: (port, community)
+        for pk, port, community in _probed()
+        .filter(pk__gte=first_pk, pk__lte=last_pk, snmp_enabled=True)
+        .values_list("pk", "snmp_port", "snmp_community")
+    }
     targets = {pk: str(address) for pk, _, _, address in rows}
     icmp = [targets[pk] for pk, method, _, _ in rows if method == Monitor.Method.ICMP]
     tcp = [(targets[pk], port) for pk, method, port, _ in rows if method == Monitor.Method.TCP]
@@ -213,7 +234,10 @@ def batch_probe(*, round_id: int | None, first_pk: int, last_pk: int) -> int:
             source, key = (seen, targets[pk]) if icmp_kind else (by_port, (targets[pk], port))
             if key in source:  # a refused address has no outcome: its state stays
                 outcomes[pk] = source[key]
-        results_record(outcomes=outcomes, config=config)
+        snmp = _snmp_readings(
+            [pk for pk in snmp_of if pk in outcomes], targets, snmp_of, config.timeout_ms
+        )
+        results_record(outcomes=outcomes, config=config, snmp=snmp)
     finally:  # a batch that failed still counts: the round's alerts are decided all the same
         if round_id is not None and _batch_done(round_id):
             try:
@@ -223,6 +247,33 @@ def batch_probe(*, round_id: int | None, first_pk: int, last_pk: int) -> int:
                     finished_at=timezone.now()
                 )
     return len(outcomes)
+
+
+def _snmp_readings(pks: list[int], targets: dict, snmp_of: dict, timeout_ms: int) -> dict:
+    """The SNMP readings of the monitors `pks` ({monitor id: SnmpReading}); a read that broke
+    altogether is a failed reading of each (the probe's results are recorded all the same)."""
+    wanted = {pk: (targets[pk], *snmp_of[pk]) for pk in pks if snmp_of[pk][1]}
+    if not wanted:
+        return {}
+    try:
+        return probes.snmp_read(wanted, timeout_ms=timeout_ms)
+    except Exception as error:  # noqa: BLE001 - SNMP is optional: never lose the probe
+        log.exception("SNMP reads of a probe batch failed")
+        message = f"SNMP read failed: {error}"[:200]
+        return {pk: probes.SnmpReading(wanted[pk][0], False, error=message) for pk in wanted}
+
+
+def _rebooted(previous: int | None, at, reading, now) -> bool:
+    """Whether an uptime read lower than the last one is a reboot, not the 32-bit counter
+    wrapping (a wrap was due when the last uptime plus the time since reaches 2^32)."""
+    if previous is None or reading.uptime is None or reading.uptime >= previous:
+        return False
+    elapsed = int((now - at).total_seconds() * 100) if at else 0
+    return previous + elapsed < UPTIME_WRAP
+
+
+def _uptime_text(ticks: int) -> str:
+    return str(datetime.timedelta(seconds=ticks // 100))
 
 
 def _batch_done(round_id: int) -> bool:
@@ -239,22 +290,30 @@ def _batch_done(round_id: int) -> bool:
 
 
 @transaction.atomic
-def results_record(*, outcomes: dict, config: MonitoringSettings | None = None, now=None) -> list:
+def results_record(
+    *, outcomes: dict, config: MonitoringSettings | None = None, now=None, snmp: dict | None = None
+) -> list:
     """Record probe outcomes ({monitor id: ProbeOutcome}): a history row each, and the state
     machine (failures counted, down after `failures_before_down`, up at once). Rows another
-    worker holds are skipped (a duplicate batch). Answers the (monitor id, new state) changes."""
+    worker holds are skipped (a duplicate batch). `snmp` ({monitor id: SnmpReading}) goes on the
+    same rows, and an uptime that went down since the last read is a reboot event. Answers the
+    (monitor id, new state) changes."""
     config = config or monitoring_settings()
     now = now or timezone.now()
+    snmp = snmp or {}
     current = {
-        pk: (state, failures)
-        for pk, state, failures in Monitor.objects.select_for_update(skip_locked=True)
+        pk: (state, failures, uptime, uptime_at)
+        for pk, state, failures, uptime, uptime_at in Monitor.objects.select_for_update(
+            skip_locked=True
+        )
         .filter(pk__in=list(outcomes))
         .order_by("pk")
-        .values_list("pk", "state", "consecutive_failures")
+        .values_list("pk", "state", "consecutive_failures", "last_snmp_uptime", "last_snmp_at")
     }
     ids, failures, latencies, losses, states, alerts, changed = [], [], [], [], [], [], []
+    uptimes, uptimes_at = [], []
     history, events, changes = [], [], []
-    for pk, (state, failed) in current.items():
+    for pk, (state, failed, last_uptime, last_uptime_at) in current.items():
         outcome = outcomes[pk]
         failed = 0 if outcome.ok else failed + 1
         new_state = state
@@ -279,10 +338,23 @@ def results_record(*, outcomes: dict, config: MonitoringSettings | None = None, 
         states.append(new_state)
         alerts.append(alert)
         changed.append(new_state != state)
-        history.append(
-            ProbeResult(monitor_id=pk, at=now, ok=outcome.ok, latency_ms=outcome.latency_ms,
-                        loss_percent=outcome.loss_percent)
-        )  # fmt: skip
+        result = ProbeResult(monitor_id=pk, at=now, ok=outcome.ok, latency_ms=outcome.latency_ms,
+                             loss_percent=outcome.loss_percent)  # fmt: skip
+        reading = snmp.get(pk)
+        read = reading is not None and reading.ok
+        if reading is not None:
+            result.snmp_ok, result.snmp_error = reading.ok, reading.error[:200]
+            result.snmp_uptime = reading.uptime
+            result.snmp_in_octets, result.snmp_out_octets = reading.in_octets, reading.out_octets
+        if read and _rebooted(last_uptime, last_uptime_at, reading, now):
+            events.append(
+                MonitorEvent(monitor_id=pk, at=now, kind=MonitorEvent.Kind.REBOOT, state=new_state,
+                             message=f"Rebooted: SNMP uptime {_uptime_text(reading.uptime)}, "
+                             f"was {_uptime_text(last_uptime)}")
+            )  # fmt: skip
+        uptimes.append(reading.uptime if read else None)
+        uptimes_at.append(now if read else None)
+        history.append(result)
     if not ids:
         return []
     # One statement for the whole batch (bulk_update's CASE per row is far slower at 5,000).
@@ -291,11 +363,26 @@ def results_record(*, outcomes: dict, config: MonitoringSettings | None = None, 
             f"UPDATE {Monitor._meta.db_table} AS m SET consecutive_failures = v.failures, "  # noqa: S608
             "last_latency_ms = v.latency, last_loss_percent = v.loss, last_probed_at = %s, "
             "state = v.state, alert = COALESCE(v.alert, m.alert), "
-            "state_since = CASE WHEN v.changed THEN %s ELSE m.state_since END "
+            "state_since = CASE WHEN v.changed THEN %s ELSE m.state_since END, "
+            "last_snmp_uptime = COALESCE(v.uptime, m.last_snmp_uptime), "
+            "last_snmp_at = COALESCE(v.uptime_at, m.last_snmp_at) "
             "FROM unnest(%s::int[], %s::int[], %s::float8[], %s::float8[], %s::text[], "
-            "%s::text[], %s::bool[]) AS v(id, failures, latency, loss, state, alert, changed) "
+            "%s::text[], %s::bool[], %s::bigint[], %s::timestamptz[]) "
+            "AS v(id, failures, latency, loss, state, alert, changed, uptime, uptime_at) "
             "WHERE m.id = v.id",
-            [now, now, ids, failures, latencies, losses, states, alerts, changed],
+            [
+                now,
+                now,
+                ids,
+                failures,
+                latencies,
+                losses,
+                states,
+                alerts,
+                changed,
+                uptimes,
+                uptimes_at,
+            ],  # fmt: skip
         )
     ProbeResult.objects.bulk_create(history, batch_size=5000)
     MonitorEvent.objects.bulk_create(events)

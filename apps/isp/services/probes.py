@@ -1,7 +1,9 @@
 """The probes themselves: ICMP echo over many targets at once with fping (one subprocess per
 batch, its `-C` output parsed), a pure-Python fallback when fping is not installed (a TCP
-connect: an answer, even a refusal, means the host is there), and the TCP port probe. No
-database here: addresses in, one `ProbeOutcome` per address out.
+connect: an answer, even a refusal, means the host is there), the TCP port probe, and the
+optional SNMP v2c read (pysnmp: sysUpTime.0 and ifHCInOctets / ifHCOutOctets summed over the
+interfaces; it never says up or down). No database here: addresses in, one `ProbeOutcome` (or
+`SnmpReading`) per address out.
 
 Only addresses a tenant registered are ever handed in (a device's management IP); on top of
 that `MONITORING_PROBE_NETWORKS`, when set, is a fence: an address outside it is refused (logged,
@@ -25,9 +27,11 @@ log = logging.getLogger(__name__)
 __all__ = [
     "ProbeOutcome",
     "ProbeRefused",
+    "SnmpReading",
     "address_allowed",
     "fping_path",
     "icmp_probe",
+    "snmp_read",
     "tcp_probe",
 ]
 
@@ -35,6 +39,17 @@ __all__ = [
 MAX_TARGETS = 20_000
 #: Connections the TCP probes open at once.
 TCP_CONCURRENCY = 500
+#: SNMP agents read at once.
+SNMP_CONCURRENCY = 100
+#: The most interface rows summed per agent (a bigger table is summed over its first rows).
+SNMP_MAX_INTERFACES = 1024
+#: Rows asked per GETBULK request.
+SNMP_REPETITIONS = 32
+#: One agent's whole read (every request of it) is given at most this many timeouts.
+SNMP_TIMEOUTS_PER_READ = 5
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"
+IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"
 
 
 class ProbeRefused(ValueError):
@@ -47,6 +62,19 @@ class ProbeOutcome:
     ok: bool
     latency_ms: float | None  # the mean of the answered requests
     loss_percent: float
+
+
+@dataclass(frozen=True)
+class SnmpReading:
+    """One SNMP read: `ok` when sysUpTime was read (the counters are None when the agent has no
+    ifXTable); else `error` says why (no answer: a wrong community looks the same)."""
+
+    address: str
+    ok: bool
+    uptime: int | None = None  # sysUpTime.0, hundredths of a second
+    in_octets: int | None = None
+    out_octets: int | None = None
+    error: str = ""
 
 
 def _fence() -> list:
@@ -187,3 +215,111 @@ def icmp_probe(addresses: Iterable[str], *, count: int, timeout_ms: int) -> dict
     targets = [(a, 7) for a in addresses]
     outcomes = _run(_connect_all(targets, timeout_ms / 1000, refused_is_up=True))
     return {o.address: o for o in outcomes}
+
+
+# --- SNMP ----------------------------------------------------------------------------------------
+
+
+class _SnmpFailed(Exception):
+    pass
+
+
+async def _snmp_request(call, *args):
+    error, status, index, binds = await call(*args, lookupMib=False)
+    if error:
+        raise _SnmpFailed(str(error))
+    if status:
+        raise _SnmpFailed(f"{status.prettyPrint()} at {index}")
+    return binds
+
+
+def _oid(value) -> tuple[int, ...]:
+    return tuple(int(part) for part in str(value).strip(".").split("."))
+
+
+async def _snmp_counters(request, hlapi) -> tuple[int, int] | None:
+    """ifHCInOctets and ifHCOutOctets summed, both columns walked side by side by GETBULK; None
+    when the agent has neither. Stops at the table's end, at `SNMP_MAX_INTERFACES` rows or at
+    an OID that does not increase (a broken agent)."""
+    columns = (_oid(IF_HC_IN_OCTETS), _oid(IF_HC_OUT_OCTETS))
+    cursor, totals, rows = list(columns), [0, 0], 0
+    while rows < SNMP_MAX_INTERFACES:
+        binds = await request(
+            hlapi.bulk_cmd, 0, SNMP_REPETITIONS,
+            *(hlapi.ObjectType(hlapi.ObjectIdentity(".".join(map(str, oid)))) for oid in cursor),
+        )  # fmt: skip
+        pairs = [binds[i : i + 2] for i in range(0, len(binds) - 1, 2)]
+        if not pairs:
+            break
+        for pair in pairs:
+            oids = [_oid(oid) for oid, _ in pair]
+            inside = all(oid[: len(col)] == col for col, oid in zip(columns, oids, strict=True))
+            if not inside or any(oid <= last for oid, last in zip(oids, cursor, strict=True)):
+                return (totals[0], totals[1]) if rows else None
+            for i, (_, value) in enumerate(pair):
+                totals[i] += int(value) if isinstance(value, hlapi.Counter64) else 0
+            cursor, rows = oids, rows + 1
+            if rows >= SNMP_MAX_INTERFACES:
+                break
+    return (totals[0], totals[1]) if rows else None
+
+
+async def _snmp_one(hlapi, engine, address, port, community, timeout, gate) -> SnmpReading:
+    async with gate:
+        try:
+            kind = hlapi.Udp6TransportTarget if ":" in address else hlapi.UdpTransportTarget
+            target = await kind.create((address, port), timeout=timeout, retries=0)
+            auth = hlapi.CommunityData(community, mpModel=1)  # v2c
+
+            async def request(call, *args):
+                return await _snmp_request(call, engine, auth, target, hlapi.ContextData(), *args)
+
+            async def read():
+                binds = await request(
+                    hlapi.get_cmd, hlapi.ObjectType(hlapi.ObjectIdentity(SYS_UPTIME))
+                )
+                value = binds[0][1] if binds else None
+                if not isinstance(value, hlapi.TimeTicks):
+                    raise _SnmpFailed("The agent has no sysUpTime.")
+                try:
+                    counters = await _snmp_counters(request, hlapi)
+                except _SnmpFailed:
+                    counters = None  # the uptime alone still tells reboots
+                in_octets, out_octets = counters or (None, None)
+                return SnmpReading(address, True, int(value), in_octets, out_octets)
+
+            return await asyncio.wait_for(read(), timeout * SNMP_TIMEOUTS_PER_READ)
+        except TimeoutError:
+            return SnmpReading(address, False, error="No complete answer in time.")
+        except _SnmpFailed as error:
+            return SnmpReading(address, False, error=str(error)[:200])
+        except Exception as error:  # noqa: BLE001 - a broken agent never fails the probe round
+            log.warning("SNMP read of %s failed: %r", address, error)
+            return SnmpReading(address, False, error=f"SNMP read failed: {error}"[:200])
+
+
+async def _snmp_all(targets: dict, timeout: float) -> dict:
+    from pysnmp.hlapi.v3arch import asyncio as hlapi  # heavy import: only when SNMP is read
+
+    engine = hlapi.SnmpEngine()
+    gate = asyncio.Semaphore(SNMP_CONCURRENCY)
+    try:
+        keys = list(targets)
+        readings = await asyncio.gather(
+            *(_snmp_one(hlapi, engine, *targets[key], timeout, gate) for key in keys)
+        )
+    finally:
+        engine.close_dispatcher()
+    return dict(zip(keys, readings, strict=True))
+
+
+def snmp_read(targets: dict, *, timeout_ms: int) -> dict:
+    """Read each agent ({key: (address, port, community)}, v2c): sysUpTime.0 and the summed
+    interface counters, one `SnmpReading` per key. Every request waits at most `timeout_ms`
+    (no retry) and one agent's whole read at most `SNMP_TIMEOUTS_PER_READ` times that; an
+    address outside the probe fence is never sent to (no reading for its key)."""
+    allowed = set(_checked(address for address, _, _ in targets.values()))
+    targets = {key: target for key, target in targets.items() if target[0] in allowed}
+    if not targets:
+        return {}
+    return _run(_snmp_all(targets, timeout_ms / 1000))

@@ -1,12 +1,13 @@
 """The monitoring panel of a device's page (/isp/network/devices/<pk>/): its state, a latency
-chart of the last day, its state changes and outages; nothing off plan (`isp.monitoring`)."""
+chart of the last day, its latest SNMP read (when it reads SNMP), its state changes and
+outages; nothing off plan (`isp.monitoring`)."""
 
 import datetime
 
 from django.utils import timezone
 
 from apps.isp.constants import MONITORING
-from apps.isp.models import Device, Monitor, MonitorEvent, Outage
+from apps.isp.models import Device, Monitor, MonitorEvent, Outage, ProbeResult
 from apps.isp.selectors.monitoring import latency_points
 from apps.isp.views.charts import latency_chart
 from apps.platform.licensing.guards import current_entitlements
@@ -37,5 +38,10 @@ def device_monitoring(device: Device, hours: int = 24) -> dict:
         probes=len(points),
         events=MonitorEvent.objects.filter(monitor=monitor)[:EVENTS_SHOWN],
         outages=Outage.objects.filter(device=device)[:10],
+        snmp_latest=(
+            ProbeResult.objects.filter(monitor=monitor, snmp_ok__isnull=False).first()
+            if monitor.snmp_enabled
+            else None
+        ),
     )
     return context
