@@ -31,7 +31,16 @@ from apps.core.encryption import (
 from apps.core.models import AuditEntry
 from apps.crm.models import Account, Contact, Lead
 from apps.identity.models import User
-from apps.isp.models import BillingSettings, Customer, CustomerContact, Nas, RadiusLogin, Service
+from apps.isp.models import (
+    BillingSettings,
+    Customer,
+    CustomerContact,
+    Device,
+    Monitor,
+    Nas,
+    RadiusLogin,
+    Service,
+)
 from apps.platform.billing.models import BillingAccount
 from apps.platform.tenants.models import Tenant
 from tests.commerce import factories as commerce_factories
@@ -121,6 +130,9 @@ def every_encrypted_record():
     tenant = Tenant.objects.get(schema_name=connection.schema_name)
     account, _ = BillingAccount.objects.update_or_create(tenant=tenant, defaults=billing)
     values[account] = billing
+    monitor = Monitor.objects.create(device=Device.objects.create(name="snmp-7946", role="router"),
+                                     snmp_community="community 7946 0958")  # fmt: skip
+    values[monitor] = {"snmp_community": "community 7946 0958"}
     return values
 
 
