@@ -4,11 +4,12 @@ Read-only here: invoices are written by billing runs and changes, payments by co
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from apps.core.admin_audit import AuditedAdmin
-from apps.platform.billing import selectors
+from apps.platform.billing import documents, selectors
 from apps.platform.billing.models import BillingAccount, Invoice, InvoiceLine, Payment
 from apps.platform.console import status_badge
 
@@ -59,8 +60,15 @@ class InvoiceAdmin(ReadOnlyAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("revenue/", wrap(self.revenue_view), name="billing_invoice_revenue"),
+            path("<int:pk>/pdf/", wrap(self.pdf_view), name="billing_invoice_pdf"),
             *super().get_urls(),
         ]
+
+    def pdf_view(self, request, pk: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        invoice = get_object_or_404(Invoice.objects.select_related("account__tenant"), pk=pk)
+        return documents.pdf_response(invoice)
 
     def revenue_view(self, request):
         if not self.has_view_permission(request):

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from apps.core.exceptions import DomainError
+from apps.platform.billing import documents
 from apps.platform.billing.models import Invoice, Payment
 from apps.platform.billing.services import accounts, changes, collection, retention
 from apps.platform.licensing.models import Subscription
@@ -83,6 +84,11 @@ class InvoicePage(BillingPage):
     def get(self, request, pk: int):
         return render(request, "billing/invoice.html",
                       {"tenant": request.tenant, "invoice": self.own_invoice(pk)})  # fmt: skip
+
+
+class InvoicePdf(BillingPage):
+    def get(self, request, pk: int):
+        return documents.pdf_response(self.own_invoice(pk))
 
 
 class AppCancelPage(BillingHome):

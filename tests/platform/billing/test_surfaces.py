@@ -2,12 +2,14 @@
 /billing/ pages (its super admin only, its own rows only: another tenant's id is a 404)."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
+from pypdf import PdfReader
 
 from apps.platform.billing.models import Invoice, Payment
 from apps.platform.billing.services import accounts, invoicing
@@ -154,6 +156,44 @@ def test_billing_pages_are_the_super_admins(client_a, tenant_a, tenant_b):
     assert theirs.display_number.encode() not in home.content
     assert client_a.get(f"/billing/invoices/{mine.pk}/").status_code == 200
     assert client_a.get(f"/billing/invoices/{theirs.pk}/").status_code == 404
+
+
+def test_an_invoice_pdf_is_the_tenants_own_and_says_what_it_bills(client_a, tenant_a, tenant_b):
+    account = accounts.account_ensure(tenant=tenant_a)
+    account.tax_id, account.email = "GB 555 0101", "bills@tenant-a.example"
+    account.save(update_fields=["tax_id", "email"])
+    mine, theirs = invoice_for(tenant_a, "12.00"), invoice_for(tenant_b, "13.00")
+    path = f"/billing/invoices/{mine.pk}.pdf"
+    assert client_a.get(path).status_code == 302  # to sign in
+    client_a.sign_in()
+
+    response = client_a.get(path)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert f'filename="{mine.display_number}.pdf"' in response["Content-Disposition"]
+    text = pdf_text(response.content)
+    for expected in (mine.display_number, "GB 555 0101", "bills@tenant-a.example", "CRM Pro",
+                     "12.00"):  # fmt: skip
+        assert expected in text
+    assert client_a.get(f"/billing/invoices/{theirs.pk}.pdf").status_code == 404
+
+
+def test_the_console_downloads_any_tenants_invoice_pdf_with_the_permission_only(tenant_a):
+    from tests.platform.billing.test_console import operator  # it imports this module
+
+    invoice = invoice_for(tenant_a, "21.00")
+    path = f"/admin/billing/invoice/{invoice.pk}/pdf/"
+    viewer = operator("viewer", "view_invoice")
+    response = viewer.get(path)
+    assert response.status_code == 200
+    assert "21.00" in pdf_text(response.content)
+    assert operator("nobody").get(path).status_code == 403
+    assert viewer.get("/admin/billing/invoice/999999/pdf/").status_code == 404
+
+
+def pdf_text(content: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def test_billing_pages_refuse_other_users(tenant_a, client_a):
