@@ -119,7 +119,10 @@ def test_sigterm_under_load_drains_then_stops_with_no_failed_request():
         threads += [threading.Thread(target=client) for _ in range(4)]
         for thread in threads:
             thread.start()
-        time.sleep(1.5)
+        # Under load until 20 requests were answered (a loaded CI machine took more than 1.5 s).
+        deadline = time.monotonic() + 30
+        while len(outcomes) <= 20 and time.monotonic() < deadline:
+            time.sleep(0.1)
         terminated = time.monotonic()
         web.terminate()
         web.process.wait(30)

@@ -90,7 +90,7 @@ def until(page, expression: str, arg=None, timeout: float = 15) -> None:
 
 
 def _status(page, label: str) -> None:
-    page.wait_for_selector(f"#job-status:has-text('{label}')")
+    page.wait_for_selector(f"#job-status:has-text('{label}')", timeout=30_000)
 
 
 def test_tom_works_his_day_on_a_phone_and_an_offline_change_is_applied_once(tenant_page):

@@ -42,11 +42,22 @@
     });
   }
 
+  // A flush that could not send everything (the link came back flaky, the server was slow)
+  // is tried again while online, waiting 1 s, 2 s, 4 s... up to 30 s between tries.
+  var retryDelay = 1000, retryTimer = null;
+
+  function retryLater() {
+    if (retryTimer || !navigator.onLine) return;
+    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 30000);
+  }
+
   function flush() {
     return ask({ type: "flush" }).then(function (answer) {
       show(answer);
-      if (answer && answer.sent) window.location.reload();
-    });
+      if (answer && answer.sent) { window.location.reload(); return; }
+      if (answer && answer.left) retryLater();
+    }, retryLater);
   }
 
   if ("serviceWorker" in navigator && script && script.dataset.worker) {
