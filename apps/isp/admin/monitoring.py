@@ -5,7 +5,7 @@ changes, rounds and outages, read-only (the probes and the outage service write 
 
 from django.contrib import admin
 
-from apps.core.kit.admin import ReadOnlyAdmin, ServiceAdmin
+from apps.core.kit.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 from apps.isp.models import (
     MaintenanceWindow,
     Monitor,
@@ -80,19 +80,9 @@ class MonitorEventAdmin(ReadOnlyAdmin):
     list_select_related = ["monitor__device"]
 
 
-class OutageServiceInline(admin.TabularInline):
+class OutageServiceInline(ReadOnlyInline):
     model = OutageService
-    extra = 0
-    raw_id_fields = ["service"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    fields = ["service"]
 
 
 @admin.register(Outage)

@@ -8,32 +8,15 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from apps.core.admin_audit import AuditedAdmin
+from apps.core.kit.admin import ReadOnlyAdmin, ReadOnlyInline
 from apps.platform.billing import documents, selectors
 from apps.platform.billing.models import BillingAccount, Invoice, InvoiceLine, Payment
 from apps.platform.console import status_badge
 
 
-class ReadOnlyAdmin(AuditedAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
     fields = ["description", "kind", "period_start", "period_end", "quantity", "amount"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Invoice)

@@ -13,6 +13,7 @@ from django.urls import path
 
 from apps.core.admin_audit import AuditedAdmin
 from apps.core.exceptions import ConflictError
+from apps.core.kit.admin import ReadOnlyAdmin, ReadOnlyInline
 from apps.platform.partners import selectors, services
 from apps.platform.partners.models import (
     Attribution,
@@ -22,17 +23,6 @@ from apps.platform.partners.models import (
     PartnerUser,
     Payout,
 )
-
-
-class _ReadOnly(AuditedAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CommissionRuleInline(admin.TabularInline):
@@ -47,15 +37,9 @@ class PartnerUserInline(admin.TabularInline):
     extra = 0
 
 
-class AttributionInline(admin.TabularInline):
+class AttributionInline(ReadOnlyInline):
     model = Attribution
     fields = ["tenant", "since"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Partner)
@@ -108,7 +92,7 @@ class PartnerAdmin(AuditedAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(_ReadOnly):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "partner", "tenant", "kind", "app_key", "percent", "amount",
                     "available_on", "payout"]  # fmt: skip
     list_filter = ["kind", "partner"]
@@ -118,7 +102,7 @@ class LedgerEntryAdmin(_ReadOnly):
 
 
 @admin.register(Payout)
-class PayoutAdmin(_ReadOnly):
+class PayoutAdmin(ReadOnlyAdmin):
     list_display = ["pk", "partner", "total", "created_at"]
     list_filter = ["partner"]
     list_select_related = ["partner"]

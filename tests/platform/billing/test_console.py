@@ -110,3 +110,15 @@ def test_mrr_uses_the_billed_price_version(db, tenant_c):
     billing.save()
     rows = {row["app"].key: row for row in selectors.revenue_by_app()}
     assert rows["crm"]["mrr"] == Decimal("40.00")
+
+
+def test_an_invoice_page_shows_its_lines_read_only(db, tenant_a):
+    invoice = invoice_for(tenant_a, total="12.34")
+    root = operator("root", superuser=True)
+
+    page = root.get(f"/admin/billing/invoice/{invoice.pk}/change/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "CRM Pro" in body  # the line, shown by the read-only inline
+    assert 'name="lines-0-description"' not in body  # no editable line field
