@@ -46,7 +46,8 @@ def pgbouncer(django_db_setup, django_db_blocker):
     """(host, port) of a pgbouncer in transaction mode: database `pooled` with POOL_SIZE
     server connections, `single` with one, both the test database."""
     default = connections["default"].settings_dict
-    host = default["HOST"] or "127.0.0.1"
+    # The embedded path's URL (pgserver) names its socket directory as an option, HOST empty.
+    host = default.get("OPTIONS", {}).get("host") or default["HOST"] or "127.0.0.1"
     if host.startswith("/"):
         pytest.skip("the test PostgreSQL listens on a socket only (embedded path)")
     port = free_port()
