@@ -44,6 +44,7 @@ DECLARATION = AppDeclaration(
     demo_seeder="apps.commerce.demo.commerce_demo_ensure",
     usage_counters={"commerce.max_products": "apps.commerce.services.catalog.products_counted"},
     party_directory="apps.commerce.parties.CommerceShoppers",
+    operations={},
     admin_features={},
     order=60,
 )  # fmt: skip

@@ -6,6 +6,7 @@ the super admin; an app may seed defaults) without importing them (DESIGN.md §2
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,33 @@ class Registry:
     #: fn(feature) raising FeatureNotInPlanError when the current tenant's plan lacks it; set
     #: by licensing (the API kit's `required_feature`).
     feature_guard: Callable[[str], None] | None = None
+    #: fn(app_key) -> bool: whether the current tenant may use the app now; set by licensing.
+    app_check: Callable[[str], bool] | None = None
+    #: "<app>.<verb>" → fn(**kwargs): what an app offers the others to call without importing
+    #: it (lead-to-cash: a won opportunity starts a project, a project activates an ISP
+    #: service; a shop order of an ISP plan orders the service). Reached through `operation`.
+    operations: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def ensure_feature(self, feature: str) -> None:
         if self.feature_guard is None:
             raise RuntimeError("no feature guard registered (apps.platform.licensing)")
         self.feature_guard(feature)
+
+    def register_operation(self, name: str, run: Callable[..., Any]) -> None:
+        if "." not in name:
+            raise ValueError(f"an operation is named '<app>.<verb>', not {name!r}")
+        self.operations[name] = run
+
+    def operation(self, name: str) -> Callable[..., Any] | None:
+        """The operation `name` when its app is installed and the current tenant may use it
+        now (its licence), else None: the caller then offers nothing (DESIGN.md §2)."""
+        run = self.operations.get(name)
+        if run is None:
+            return None
+        app_key = name.split(".", 1)[0]
+        if self.app_check is None or not self.app_check(app_key):
+            return None
+        return run
 
     def register_usage_counter(self, limit_key: str, count: Callable[[], int]) -> None:
         self.usage_counters[limit_key] = count

@@ -49,6 +49,7 @@ DECLARATION = AppDeclaration(
         "isp.max_devices": "apps.isp.services.monitoring.monitored_count",
     },
     party_directory="apps.isp.parties.IspCustomers",
+    operations={},
     admin_features={
         "isp.dunningstep": "isp.dunning", "isp.dunningnotice": "isp.dunning",
         **{f"isp.{model}": "isp.monitoring" for model in (

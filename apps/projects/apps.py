@@ -25,6 +25,7 @@ DECLARATION = AppDeclaration(
     demo_seeder="apps.projects.demo.projects_demo_ensure",
     usage_counters={"projects.max_projects": "apps.projects.usage.projects_count"},
     party_directory="apps.projects.parties.ProjectDirectory",
+    operations={},
     admin_features={},
     order=60,
 )  # fmt: skip

@@ -30,7 +30,8 @@ def test_a_declaration_names_every_slot_and_cannot_forget_one():
         if parameter.default is inspect.Parameter.empty
     ]
     assert set(slots) >= {"areas", "launcher", "pages", "api", "initialiser", "demo_seeder",
-                          "usage_counters", "party_directory", "admin_features"}  # fmt: skip
+                          "usage_counters", "party_directory", "operations",
+                          "admin_features"}  # fmt: skip
     with pytest.raises(TypeError):
         AppDeclaration(key="x", name="X", areas=(), launcher=())  # the other slots missing
 
@@ -56,6 +57,8 @@ def test_a_built_app_fills_every_slot(app):
     directory = registry.party_directories[app.key]
     assert isinstance(directory, import_string(app.party_directory))
     assert isinstance(directory, PartyDirectory)
+    for verb, run in app.operations.items():
+        assert registry.operations[f"{app.key}.{verb}"] is import_string(run)
     for model_label, feature in app.admin_features.items():
         assert model_label.startswith(f"{app.key}.")
         assert feature.startswith(f"{app.key}.")
@@ -68,6 +71,7 @@ def test_a_planned_app_declares_its_areas_and_nothing_else_yet(app):
     empty = (app.pages, app.api, app.initialiser, app.demo_seeder, app.party_directory)
     assert empty == (None,) * 5
     assert not app.usage_counters
+    assert not app.operations
     assert not app.admin_features
 
 
@@ -111,3 +115,23 @@ def test_every_api_viewset_extends_the_kits_base(urlconf):
     strays = sorted(f"{path}: {cls.__module__}.{cls.__name__}" for path, cls in viewsets
                     if not issubclass(cls, BaseViewSet))  # fmt: skip
     assert strays == []
+
+
+def test_an_operation_is_offered_only_where_the_tenant_may_use_its_app(tenant_a, tenant_b):
+    """registry.operation: the function in a tenant licensed for the offering app, None in one
+    that is not (A has no Project Management, B has it) and for an operation nobody offers."""
+    from django.db import connection
+
+    calls = []
+    registry.register_operation("projects.kit_probe", lambda **kwargs: calls.append(kwargs))
+    try:
+        connection.set_tenant(tenant_a)
+        assert registry.operation("projects.kit_probe") is None
+        connection.set_tenant(tenant_b)
+        registry.operation("projects.kit_probe")(n=1)
+        assert calls == [{"n": 1}]
+        assert registry.operation("projects.nobody_offers_this") is None
+    finally:
+        registry.operations.pop("projects.kit_probe")
+    with pytest.raises(ValueError, match="<app>.<verb>"):
+        registry.register_operation("no_app_prefix", print)

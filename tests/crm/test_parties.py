@@ -112,6 +112,7 @@ def test_a_tenant_without_isp_is_not_offered_the_link(
     """The account page asks the licence whether the tenant has ISP before asking the ISP
     directory (here: as if tenant A had CRM but not ISP)."""
     from apps.crm.views import base
+    from apps.platform.licensing import entitlements
 
     class CrmOnly:
         def has_app(self, key):
@@ -121,6 +122,7 @@ def test_a_tenant_without_isp_is_not_offered_the_link(
             return False
 
     monkeypatch.setattr(base, "entitlements_for", lambda schema: CrmOnly())
+    monkeypatch.setattr(entitlements, "entitlements_for", lambda schema: CrmOnly())
     page = people.browser_client("mike")
 
     shown = page.get(f"/crm/accounts/{account.pk}/").content.decode()

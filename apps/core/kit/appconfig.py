@@ -36,3 +36,5 @@ class CatalogAppConfig(AppConfig):
             registry.register_usage_counter(limit_key, import_string(counter))
         if app.party_directory:
             registry.party_directories[app.key] = import_string(app.party_directory)()
+        for verb, run in app.operations.items():
+            registry.register_operation(f"{app.key}.{verb}", import_string(run))

@@ -20,6 +20,8 @@ here, so that a new app is plugged in by its declaration alone (apps/README.md):
 - `demo_seeder`: fn(tenant=, demo=, password=) run by `seed_demo` in the tenant's schema.
 - `usage_counters`: limit key → fn() -> int, the usage `within_limit` compares with the plan.
 - `party_directory`: a PartyDirectory class (apps.core.parties), or None.
+- `operations`: verb → fn(**kwargs) the app offers the others, registered as "<key>.<verb>"
+  (apps.core.registry: `registry.operation("isp.service_order")`), e.g. lead-to-cash steps.
 - `admin_features`: "app_label.model" → plan feature the model's admin needs; without it the
   tenant console does not list the model (the app's own admin filter; licensing hides a whole
   app the tenant does not subscribe to).
@@ -93,6 +95,7 @@ class AppDeclaration:
     demo_seeder: str | None
     usage_counters: Mapping[str, str]
     party_directory: str | None
+    operations: Mapping[str, str]
     admin_features: Mapping[str, str]
     #: Place of the initialiser and demo seeder among the apps' (identity's come first).
     order: int = 100

@@ -78,11 +78,6 @@ def crm_owners():
     )
 
 
-def tenant_has_app(app_key: str) -> bool:
-    """Whether this tenant may use another app now (its licence), e.g. ISP for the link."""
-    return entitlements_for(connection.schema_name).has_app(app_key)
-
-
 def tenant_has_feature(feature: str) -> bool:
     return entitlements_for(connection.schema_name).has_feature(feature)
 

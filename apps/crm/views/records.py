@@ -14,8 +14,9 @@ from apps.crm import forms, selectors
 from apps.crm.constants import APP_KEY, StageKind
 from apps.crm.models import Stage
 from apps.crm.services import leads, ownership, records
-from apps.crm.views.base import KINDS, CrmPage, KindPage, crm_owners, tenant_has_app
+from apps.crm.views.base import KINDS, CrmPage, KindPage, crm_owners
 from apps.identity.models import User
+from apps.platform.licensing.entitlements import tenant_has_app
 
 
 class ListView(KindPage, ListPage):

@@ -10,7 +10,7 @@ class LicensingConfig(AppConfig):
         # Imported here: the guards and signals use the models, which are loaded only now.
         from apps.core.registry import registry
         from apps.platform.licensing import signals  # noqa: F401  (connect receivers)
-        from apps.platform.licensing.entitlements import platform_limit
+        from apps.platform.licensing.entitlements import platform_limit, tenant_has_app
         from apps.platform.licensing.guards import (
             admin_app_visible,
             admin_model_visible,
@@ -23,3 +23,4 @@ class LicensingConfig(AppConfig):
             registry.admin_model_filters.append(admin_model_visible)
         registry.rate_overrides = platform_limit
         registry.feature_guard = ensure_feature
+        registry.app_check = tenant_has_app

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from apps.core.localcache import redis_client, tenancy_cache
@@ -168,6 +169,11 @@ def _load(schema_name: str) -> Entitlements:
 
 def entitlements_for(schema_name: str) -> Entitlements:
     return tenancy_cache.get_or_load(("entitlements", schema_name), lambda: _load(schema_name))
+
+
+def tenant_has_app(app_key: str) -> bool:
+    """Whether the current tenant (the connection's schema) may use the app now."""
+    return entitlements_for(connection.schema_name).has_app(app_key)
 
 
 def platform_limit(schema_name: str, key: str) -> int | None:
