@@ -40,11 +40,8 @@ class SlaPolicyAdmin(ServiceAdmin):
     list_display = ["name", "priority", "first_response_minutes", "resolution_minutes",
                     "business_hours_only", "warn_percent", "escalation_team"]  # fmt: skip
     list_select_related = ["escalation_team"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change:
-            sla.policy_tickets_retime(policy=obj)  # the open tickets' due times move with it
+    update_service = staticmethod(sla.policy_update)  # the open tickets' due times move with it
+    service_object = "policy"
 
 
 @admin.register(BusinessHours)

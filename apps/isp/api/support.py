@@ -149,11 +149,8 @@ class SlaPolicyViewSet(ModelViewSet):
     serializer_class = s.SlaPolicySerializer
     resource_type = "sla_policy"
     required_feature = SLA
-
-    def perform_update(self, serializer):
-        policy = super().perform_update(serializer)
-        sla.policy_tickets_retime(policy=policy)
-        return policy
+    update_service = staticmethod(sla.policy_update)
+    service_object = "policy"
 
 
 class BusinessHoursViewSet(ModelViewSet):

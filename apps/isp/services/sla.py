@@ -19,6 +19,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.kit.writes import record_update
 from apps.isp.constants import SLA
 from apps.isp.models import BusinessHours, Holiday, SlaPolicy, Ticket, TicketReply
 from apps.platform.licensing.guards import current_entitlements
@@ -198,6 +199,14 @@ def clock_checkpoint(ticket: Ticket, now: datetime.datetime, schedule: Schedule 
         return
     clock_stop(ticket, now, schedule)
     clock_start(ticket, now, schedule)
+
+
+@transaction.atomic
+def policy_update(*, policy: SlaPolicy, actor=None, **fields) -> SlaPolicy:
+    """Change a policy (the API and the console): its open tickets' due times move with it."""
+    record_update(policy, fields, actor=actor)
+    policy_tickets_retime(policy=policy)
+    return policy
 
 
 @transaction.atomic
