@@ -20,6 +20,7 @@ from django_tenants.clone import CloneSchema
 from django_tenants.postgresql_backend.base import _check_schema_name
 from django_tenants.utils import schema_exists
 
+from apps.core.db.locks import held
 from apps.platform.tenants.models import SpareSchema
 
 logger = logging.getLogger(__name__)
@@ -219,26 +220,23 @@ def spares_replenish(target: int | None = None) -> dict:
     """Drop out-of-date spares and clone new ones until the pool holds `target`."""
     target = settings.SPARE_SCHEMAS if target is None else target
     connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext('dotmac:spares'))")
-        if not cursor.fetchone()[0]:
+    with held("dotmac:spares") as mine:
+        if not mine:
             return {"skipped": True}
-    try:
-        fingerprint = migration_fingerprint()
-        dropped = spares_drop_stale()
-        created = 0
-        if target and not template_is_current():
-            template_refresh()
-        while SpareSchema.objects.filter(fingerprint=fingerprint).count() < target:
-            name = f"{SPARE_PREFIX}{secrets.token_hex(6)}"
-            _clone_template(name)
-            SpareSchema.objects.create(schema_name=name, fingerprint=fingerprint)
-            created += 1
-        return {"dropped": dropped, "created": created}
-    finally:
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext('dotmac:spares'))")
+        try:
+            fingerprint = migration_fingerprint()
+            dropped = spares_drop_stale()
+            created = 0
+            if target and not template_is_current():
+                template_refresh()
+            while SpareSchema.objects.filter(fingerprint=fingerprint).count() < target:
+                name = f"{SPARE_PREFIX}{secrets.token_hex(6)}"
+                _clone_template(name)
+                SpareSchema.objects.create(schema_name=name, fingerprint=fingerprint)
+                created += 1
+            return {"dropped": dropped, "created": created}
+        finally:
+            connection.set_schema_to_public()
 
 
 def spares_drop_stale() -> int:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from apps.core.audit import audit_created, audit_record, diff, snapshot
+from apps.core.db.locks import held
 from apps.core.dispatch import dispatch as send_task
 from apps.core.exceptions import ConflictError
 from apps.core.names import username_from_email
@@ -119,17 +120,6 @@ def _audit_lifecycle(tenant: Tenant, action: str, before: dict) -> None:
         audit_record(action=action, instance=tenant, changes=diff(before, after))
 
 
-def _try_lock(tenant: Tenant) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"provision:{tenant.pk}"])
-        return cursor.fetchone()[0]
-
-
-def _unlock(tenant: Tenant) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"provision:{tenant.pk}"])
-
-
 def _progress(tenant: Tenant, **fields) -> None:
     """Record provisioning progress. An UPDATE, not save(): the tenant cannot be routed before it
     is active, so there is no cached route to invalidate (save() would clear every worker's
@@ -149,9 +139,17 @@ def tenant_provision_run(tenant_id: int) -> Tenant:
     tenant = Tenant.objects.get(pk=tenant_id)
     if tenant.status in (Status.ACTIVE, Status.SUSPENDED, Status.OFFBOARDED):
         return tenant
-    if not _try_lock(tenant):
-        logger.info("tenant %s is being provisioned by another worker", tenant.slug)
-        return tenant
+    with held(f"provision:{tenant.pk}") as mine:
+        if not mine:
+            logger.info("tenant %s is being provisioned by another worker", tenant.slug)
+            return tenant
+        try:
+            return _provision(tenant)
+        finally:
+            connection.set_schema_to_public()
+
+
+def _provision(tenant: Tenant) -> Tenant:
     started = time.perf_counter()
     step = "start"
     try:
@@ -213,9 +211,6 @@ def tenant_provision_run(tenant_id: int) -> Tenant:
         _audit_lifecycle(tenant, "provisioning_failed", before)
         logger.exception("provisioning of tenant %s failed at %s", tenant.slug, step)
         raise
-    finally:
-        connection.set_schema_to_public()
-        _unlock(tenant)
 
 
 def tenant_retry(*, tenant: Tenant, dispatch: bool = True) -> Tenant:
