@@ -20,7 +20,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
+from apps.core.db import pgbouncer
 from apps.isp.radius.freeradius import freeradius_binary
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -162,6 +164,54 @@ class Services:
         self.started.clear()
 
 
+class LocalPgbouncer:
+    """pgbouncer in transaction mode in front of PostgreSQL for `make run`'s web server and
+    workers, when it is installed (DESIGN.md §10: used when there, said so when not), as
+    production runs (docker/compose.yaml). Migrations and the demo load connect directly."""
+
+    def __init__(self, data_dir: Path):
+        self.directory = data_dir / "pgbouncer"
+        self.process = None
+
+    def start(self, env: dict) -> dict:
+        """The environment the web server and workers connect with: through pgbouncer, or {}
+        (directly) with the reason logged."""
+        if env.get("DATABASE_POOLER"):
+            return {}  # DATABASE_URL is a pooler already
+        if pgbouncer.binary() is None:
+            log("pgbouncer is not installed (apt-get install pgbouncer); the web server and "
+                "workers connect to PostgreSQL directly")  # fmt: skip
+            return {}
+        import environ
+
+        target = pgbouncer.target_of(environ.Env.db_url_config(env["DATABASE_URL"]))
+        if os.geteuid() == 0 and target[0].startswith("/"):
+            log("pgbouncer runs as nobody under root, who cannot reach the project's PostgreSQL "
+                "socket; the web server and workers connect to PostgreSQL directly")  # fmt: skip
+            return {}
+        port = free_port(6432)
+        try:
+            self.process = pgbouncer.start(self.directory, port, {target[2]: ""}, target)
+        except RuntimeError as error:
+            log(f"{error}\nThe web server and workers connect to PostgreSQL directly")
+            return {}
+        _, _, database, user, password = target
+        log(f"pgbouncer (transaction mode) on 127.0.0.1:{port}: the web server and workers "
+            "connect through it")  # fmt: skip
+        url = f"postgres://{quote(user)}:{quote(password)}@127.0.0.1:{port}/{quote(database)}"
+        return {"DATABASE_URL": url, "DATABASE_POOLER": "pgbouncer"}
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(5)
+            if self.process.poll() is None:
+                self.process.kill()
+            log("pgbouncer stopped")
+        self.process = None
+
+
 def manage(*args: str, env: dict) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
@@ -265,6 +315,8 @@ def run(port: int) -> int:
         manage("migrate_schemas", env=env)
         log("Creating demo data...")
         manage("seed_demo", "--port", str(port), env=env)
+        pooler = LocalPgbouncer(DATA_DIR)
+        env = {**env, **pooler.start(env)}
 
         celery = [sys.executable, "-m", "celery", "-A", "dotmac"]
         commands = {
@@ -312,6 +364,7 @@ def run(port: int) -> int:
                     process.wait(30)
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
+            pooler.stop()
     return 0
 
 

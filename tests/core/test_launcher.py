@@ -229,3 +229,43 @@ def test_make_run_says_whether_monitoring_probes_with_fping(monkeypatch):
     assert found == "Monitoring: ICMP probes with /usr/bin/fping"
     assert "fping is not installed" in missing
     assert "TCP stand-in" in switched_off
+
+
+# --- pgbouncer in front of PostgreSQL -----------------------------------------------------------
+
+
+@pytest.mark.skipif(launcher.pgbouncer.binary() is None, reason="pgbouncer is not installed")
+@pytest.mark.django_db
+def test_make_run_puts_pgbouncer_in_front_of_postgresql_for_its_servers(tmp_path, capsys):
+    """The web server and workers get a URL through a pgbouncer in transaction mode, with
+    DATABASE_POOLER set; a Django process connects with it and reads the tenants."""
+    env = radius_env(tmp_path)
+    if env["DATABASE_URL"].count("host=/"):
+        pytest.skip("the test PostgreSQL listens on a socket only (embedded path)")
+    pooler = launcher.LocalPgbouncer(tmp_path)
+    try:
+        pooled = pooler.start(env)
+        assert pooled["DATABASE_POOLER"] == "pgbouncer"
+        assert pooled["DATABASE_URL"] != env["DATABASE_URL"]
+        assert "pgbouncer (transaction mode) on 127.0.0.1:" in capsys.readouterr().out
+        read = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c",
+             "from django.db import connection; "
+             "from apps.platform.tenants.models import Tenant; "
+             "print(connection.settings_dict['POOLER'], Tenant.objects.count() > 0)"],
+            cwd=BASE_DIR, env={**env, **pooled}, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert read.returncode == 0, read.stderr[-3000:]
+        assert read.stdout.split()[-2:] == ["pgbouncer", "True"]
+    finally:
+        pooler.stop()
+    assert pooler.process is None
+
+
+def test_make_run_without_pgbouncer_says_so_and_connects_directly(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(launcher.pgbouncer, "binary", lambda: None)
+
+    assert launcher.LocalPgbouncer(tmp_path).start(radius_env(tmp_path)) == {}
+    assert "pgbouncer is not installed (apt-get install pgbouncer)" in capsys.readouterr().out
+    # A DATABASE_URL that is a pooler already is used as it is.
+    assert launcher.LocalPgbouncer(tmp_path).start({"DATABASE_POOLER": "pgbouncer"}) == {}

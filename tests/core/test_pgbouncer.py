@@ -9,28 +9,23 @@ POOLER, over one server connection, reads the other tenant's rows.
 """
 
 import contextlib
-import os
-import pwd
 import shutil
-import socket
-import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from django.db import connections, transaction
 
+from apps.core.db import pgbouncer as pgbouncer_server
 from apps.core.models import WorkerHeartbeat
 from tests.committed import committed
 from tests.conftest import TENANTS
 from tests.servers import free_port
 
-PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 pytestmark = [
     pytest.mark.skipif(
-        not os.path.exists(PGBOUNCER),
+        pgbouncer_server.binary() is None,
         reason="the pgbouncer binary is absent (Debian: apt-get install pgbouncer; .ci/run does)",
     ),
     pytest.mark.django_db,
@@ -45,51 +40,18 @@ POOL_SIZE = 2  # server connections for the CLIENTS threads
 def pgbouncer(django_db_setup, django_db_blocker):
     """(host, port) of a pgbouncer in transaction mode: database `pooled` with POOL_SIZE
     server connections, `single` with one, both the test database."""
-    default = connections["default"].settings_dict
-    # The embedded path's URL (pgserver) names its socket directory as an option, HOST empty.
-    host = default.get("OPTIONS", {}).get("host") or default["HOST"] or "127.0.0.1"
-    if host.startswith("/"):
+    target = pgbouncer_server.target_of(connections["default"].settings_dict)
+    if target[0].startswith("/"):
         pytest.skip("the test PostgreSQL listens on a socket only (embedded path)")
     port = free_port()
     directory = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
-    target = f"host={host} port={default['PORT'] or 5432} dbname={default['NAME']}"
-    user = default["USER"] or "postgres"
-    (directory / "userlist.txt").write_text(f'"{user}" "{default.get("PASSWORD") or ""}"\n')
-    (directory / "pgbouncer.ini").write_text(
-        f"""[databases]
-pooled = {target} pool_size={POOL_SIZE}
-single = {target} pool_size=1
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = {port}
-unix_socket_dir =
-auth_type = trust
-auth_file = {directory / "userlist.txt"}
-pool_mode = transaction
-max_client_conn = 100
-default_pool_size = {POOL_SIZE}
-ignore_startup_parameters = extra_float_digits,options
-server_check_delay = 0
-"""
-    )
-    command = [PGBOUNCER, str(directory / "pgbouncer.ini")]
-    if os.geteuid() == 0:  # pgbouncer refuses to run as root
-        nobody = pwd.getpwnam("nobody")
-        os.chown(directory, nobody.pw_uid, nobody.pw_gid)
-        for name in ("pgbouncer.ini", "userlist.txt"):
-            os.chown(directory / name, nobody.pw_uid, nobody.pw_gid)
-        command[1:1] = ["-u", "nobody"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    databases = {"pooled": f"pool_size={POOL_SIZE}", "single": "pool_size=1"}
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-                pytest.fail(f"pgbouncer did not start:\n{output[-3000:]}")
-            time.sleep(0.05)
+        process = pgbouncer_server.start(directory, port, databases, target, POOL_SIZE)
+    except RuntimeError as error:
+        shutil.rmtree(directory, ignore_errors=True)
+        pytest.fail(str(error))
+    try:
         yield "127.0.0.1", port
     finally:
         process.terminate()
@@ -238,3 +200,50 @@ def test_behind_pgbouncer_nothing_is_prepared(pgbouncer, rows, django_db_blocker
                 assert cursor.fetchone() == (0,)
     finally:
         done_with("pooled")
+
+
+def advisory_locks() -> int:
+    """Advisory locks held in this test database (pg_locks is the whole cluster's)."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_named_lock_behind_pgbouncer_is_a_lease_that_holds_and_is_released(
+    pgbouncer, django_db_blocker
+):
+    """Provisioning and the spare schemas hold a lock across transactions (apps.core.db.locks).
+    A session advisory lock behind transaction pooling stays on one server connection while its
+    unlock may run on another: there the lock is a lease row, never an advisory lock."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.core.db.locks import held
+    from apps.core.models import Lease
+
+    add_alias("pooled", pgbouncer, "pooled", "pgbouncer")
+    add_alias("other", pgbouncer, "pooled", "pgbouncer")
+    try:
+        with django_db_blocker.unblock():
+            with held("test:lease", using="pooled") as mine:
+                with held("test:lease", using="other") as theirs:
+                    assert (mine, theirs) == (True, False)
+                assert advisory_locks() == 0
+                assert Lease.objects.using("pooled").filter(name="test:lease").count() == 1
+            with held("test:lease", using="other") as theirs:
+                assert theirs is True  # released: the next one takes it
+            assert not Lease.objects.using("pooled").filter(name="test:lease").exists()
+            # A holder that died leaves its lease only until it runs out.
+            Lease.objects.using("pooled").create(
+                name="test:lease", holder="dead", expires_at=timezone.now() - timedelta(seconds=1)
+            )
+            with held("test:lease", using="other") as theirs:
+                assert theirs is True
+            assert not Lease.objects.using("pooled").filter(name="test:lease").exists()
+    finally:
+        done_with("pooled")
+        done_with("other")
