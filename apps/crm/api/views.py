@@ -179,7 +179,7 @@ class OpportunityViewSet(CrmRecordViewSet):
 
     @extend_schema(request=serializers.StartProjectInput,
                    responses={201: serializers.StartedProjectSerializer})  # fmt: skip
-    @action(detail=True, methods=["post"], url_path="start-project")
+    @action(detail=True, methods=["post"], url_path="start-project", resource_type="project")
     def start_project(self, request, pk=None):
         """Start a project from a Project Management template for this won opportunity, linked
         back to it (409 CONFLICT when not won; 403 APP_NOT_SUBSCRIBED without Projects)."""

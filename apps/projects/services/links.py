@@ -142,7 +142,8 @@ def _reached(milestone: Milestone | None) -> bool:
 def final_milestone_check(*, project: Project, actor=None) -> dict | None:
     """The final milestone reached: activate the linked ISP service (once). A refusal of the
     ISP's (the service terminated meanwhile) is logged and does not undo the caller's write.
-    Answers what the ISP answered (None: nothing done)."""
+    Answers what the ISP answered (None: nothing done; a service no longer pending is left
+    as it is, and the link counts as delivered)."""
     link = (
         ProjectLink.objects.select_for_update()
         .filter(project=project, role=Role.SERVICE, reached_at__isnull=True)
