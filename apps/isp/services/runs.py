@@ -291,7 +291,8 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
         {"balance": ("numeric", [row[4] for row in invoices])},
         add={"balance"},
     )
-    _audit_bulk(run, invoices, len(billed_until), total_invoiced, actor, now)
+    _audit_bulk(run, invoices, len(billed_until), total_invoiced, actor, now,
+                charges=len(charge_invoice))  # fmt: skip
     BillingRun.objects.filter(pk=run.pk).update(
         invoices_created=F("invoices_created") + len(invoices),
         total_invoiced=F("total_invoiced") + total_invoiced,
@@ -331,7 +332,7 @@ LINE_COLUMNS = (
 )  # fmt: skip
 
 
-def _audit_bulk(run, invoices, services: int, total: Decimal, actor, now) -> None:
+def _audit_bulk(run, invoices, services: int, total: Decimal, actor, now, charges: int = 0) -> None:
     """One audit entry per invoice, and one each for the services and balances the chunk moved
     (copied in bulk like the rows they describe)."""
     entries = [
@@ -350,4 +351,10 @@ def _audit_bulk(run, invoices, services: int, total: Decimal, actor, now) -> Non
          f"balance of {len(invoices)} customers (billing run {run.pk})",
          {"balance": [None, f"+{total} invoiced by billing run {run.pk}"]})
     )  # fmt: skip
+    if charges:
+        entries.append(
+            (AuditEntry.UPDATE, "isp.pendingcharge", "",
+             f"{charges} pending charges invoiced (billing run {run.pk})",
+             {"invoice": [None, f"set by billing run {run.pk}"]})
+        )  # fmt: skip
     audit_copy(entries, actor=actor, now=now)

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.audit import audit_created, audit_updated, snapshot
 from apps.core.exceptions import AppNotSubscribedError, DomainError
 from apps.core.kit.writes import record_create, record_delete, record_update
 from apps.core.parties import PartyFacts
@@ -160,8 +161,10 @@ def final_milestone_check(*, project: Project, actor=None) -> dict | None:
     except (DomainError, ValidationError) as error:
         logger.warning("project %s: service %s not activated: %s", project.pk, link.ref, error)
         return None
+    before = snapshot(link, fields=["reached_at"])
     link.reached_at = timezone.now()
     link.save(update_fields=["reached_at"])
+    audit_updated(link, before, actor=actor, action="deliver")
     return answer
 
 
@@ -219,9 +222,11 @@ def billable_time_charge(*, project: Project, actor=None) -> int:
          "amount": str((log.hours * log.rate).quantize(Decimal("0.01")))}
         for log in logs
     ])  # fmt: skip
-    TimeLogCharge.objects.bulk_create(
+    made = TimeLogCharge.objects.bulk_create(
         [TimeLogCharge(time_log=log, app="isp", ref=link.ref) for log in logs]
     )
+    for charge in made:
+        audit_created(charge, actor=actor)
     return len(logs)
 
 
