@@ -30,7 +30,7 @@ DECLARATION = AppDeclaration(
     demo_seeder="apps.crm.demo.crm_demo_ensure",
     usage_counters={"crm.max_users": "apps.crm.usage.crm_users_count"},
     party_directory="apps.crm.parties.CrmAccounts",
-    operations={},
+    operations={"opportunity_facts": "apps.crm.operations.opportunity_facts"},
     admin_features={},
     order=50,
 )  # fmt: skip

@@ -13,6 +13,9 @@ urlpatterns = [
     path("import/", views.ImportView.as_view(), name="import"),
     path("opportunities/<int:pk>/move/", views.MoveView.as_view(), name="move"),
     path("leads/<int:pk>/convert/", views.ConvertView.as_view(), name="convert"),
+    path(
+        "<str:kind>/<int:pk>/start-project/", views.StartProjectView.as_view(), name="start-project"
+    ),
     path("<str:kind>/<int:pk>/party-link/", views.PartyLinkView.as_view(), name="party-link"),
     path("activities/<int:pk>/done/", views.ActivityDoneView.as_view(), name="activity-done"),
     path("<str:kind>/", views.ListView.as_view(), name="list"),

@@ -49,7 +49,14 @@ DECLARATION = AppDeclaration(
         "isp.max_devices": "apps.isp.services.monitoring.monitored_count",
     },
     party_directory="apps.isp.parties.IspCustomers",
-    operations={},
+    operations={
+        # lead-to-cash (Project Management)
+        "service_facts": "apps.isp.operations.service_facts",
+        "services_pending": "apps.isp.operations.services_pending",
+        "service_activate": "apps.isp.operations.service_activate",
+        "charges_add": "apps.isp.operations.charges_add",
+        "charges_of": "apps.isp.operations.charges_of",
+    },
     admin_features={
         "isp.dunningstep": "isp.dunning", "isp.dunningnotice": "isp.dunning",
         **{f"isp.{model}": "isp.monitoring" for model in (

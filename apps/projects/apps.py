@@ -25,7 +25,12 @@ DECLARATION = AppDeclaration(
     demo_seeder="apps.projects.demo.projects_demo_ensure",
     usage_counters={"projects.max_projects": "apps.projects.usage.projects_count"},
     party_directory="apps.projects.parties.ProjectDirectory",
-    operations={},
+    operations={
+        # lead-to-cash (the CRM's won opportunities)
+        "templates_list": "apps.projects.operations.templates_list",
+        "project_from_template": "apps.projects.operations.project_from_template",
+        "projects_linked": "apps.projects.operations.projects_linked",
+    },
     admin_features={},
     order=60,
 )  # fmt: skip

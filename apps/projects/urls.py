@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from apps.projects import views
+from apps.projects import links_views, views
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -16,6 +16,13 @@ urlpatterns = [
     path("<int:pk>/timeline/", views.TimelineView.as_view(), name="timeline"),
     path("<int:pk>/members/", views.MemberView.as_view(), name="members"),
     path("<int:pk>/from-template/", views.FromTemplateView.as_view(), name="from-template"),
+    path("<int:pk>/service-link/", links_views.ServiceLinkView.as_view(), name="service-link"),
+    path("<int:pk>/invoice-time/", links_views.InvoiceTimeView.as_view(), name="invoice-time"),
+    path(
+        "<int:pk>/billable-time.csv",
+        links_views.BillableTimeExportView.as_view(),
+        name="billable-time",
+    ),
     path("<int:pk>/tasks/new/", views.TaskFormView.as_view(), name="task-create"),
     path("tasks/<int:pk>/", views.TaskView.as_view(), name="task"),
     path("tasks/<int:task>/edit/", views.TaskFormView.as_view(), name="task-edit"),

@@ -23,7 +23,7 @@ from apps.projects import forms, selectors, timeline
 from apps.projects.api.filters import ProjectFilter, TaskFilter
 from apps.projects.constants import AREA, TIME_TRACKING, TIMELINE
 from apps.projects.models import Column, ProjectTemplate
-from apps.projects.services import comments, projects, tasks, templates, time
+from apps.projects.services import comments, links, projects, tasks, templates, time
 
 
 def tenant_has_feature(feature: str) -> bool:
@@ -105,6 +105,8 @@ class ProjectView(ProjectsPage, DetailPage):
                 Q(is_superuser=True) | Q(role_assignments__role__areas__contains=[AREA])
             ).distinct().order_by("username")),
             "templates": ProjectTemplate.objects.order_by("name"),
+            "links": links.page_links(project, may_manage=selectors.can(user, project, "change"),
+                                      query=self.request.GET.get("service_q", "")),
         }  # fmt: skip
 
 

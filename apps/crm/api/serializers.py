@@ -141,6 +141,18 @@ class MoveInput(serializers.Serializer):
     lost_reason = serializers.CharField(required=False, default="", allow_blank=True)
 
 
+class StartProjectInput(serializers.Serializer):
+    template = serializers.IntegerField(min_value=1, help_text="A Project Management template.")
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True,
+                                 help_text="Default: the opportunity's name.")  # fmt: skip
+
+
+class StartedProjectSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.CharField(help_text="The project's page.")
+
+
 class ReassignInput(serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     cascade = serializers.BooleanField(default=False)

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -20,7 +21,7 @@ from apps.crm import imports, reports, selectors
 from apps.crm.api import filters, serializers
 from apps.crm.constants import FORECASTING
 from apps.crm.models import Opportunity
-from apps.crm.services import leads, ownership, pipeline, records
+from apps.crm.services import delivery, leads, ownership, pipeline, records
 from apps.identity.permissions import AppAreaAccess
 from apps.platform.licensing.guards import ensure_app
 
@@ -33,7 +34,7 @@ class CrmRecordViewSet(CsvImportActions, ModelViewSet):
     object_actions = {
         **ModelViewSet.object_actions, "move": "change", "convert": "change",
         "reassign": "change", "share": "change", "unshare": "change", "link_party": "change",
-        "complete": "change",
+        "complete": "change", "start_project": "change",
     }  # fmt: skip
     update_service = staticmethod(records.record_update)
     destroy_service = staticmethod(records.record_delete)
@@ -175,6 +176,19 @@ class OpportunityViewSet(CrmRecordViewSet):
         data = self.validated(serializers.MoveInput)
         moved = pipeline.opportunity_move(opportunity=opportunity, actor=self.actor, **data)
         return self.respond(moved)
+
+    @extend_schema(request=serializers.StartProjectInput,
+                   responses={201: serializers.StartedProjectSerializer})  # fmt: skip
+    @action(detail=True, methods=["post"], url_path="start-project", resource_type="project")
+    def start_project(self, request, pk=None):
+        """Start a project from a Project Management template for this won opportunity, linked
+        back to it (409 CONFLICT when not won; 403 APP_NOT_SUBSCRIBED without Projects)."""
+        opportunity = self.get_object()
+        data = self.validated(serializers.StartProjectInput)
+        facts = delivery.opportunity_start_project(opportunity=opportunity, actor=self.actor,
+                                                   **data)  # fmt: skip
+        return Response({"id": int(facts.ref), "name": facts.name, "url": facts.url},
+                        status=status.HTTP_201_CREATED)  # fmt: skip
 
     @extend_schema(responses=serializers.StageChangeSerializer(many=True))
     @action(detail=True, methods=["get"], resource_type="stage_change", filter_backends=[])

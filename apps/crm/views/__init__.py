@@ -12,11 +12,13 @@ from apps.crm.views.records import (
     ListView,
     OwnershipView,
     PartyLinkView,
+    StartProjectView,
 )
 from apps.crm.views.reports import ExportView, ForecastView, ImportView, ReportsView
 
 __all__ = [
     "ActivityAddView", "ActivityDoneView", "ConvertView", "DeleteView", "DetailView",
     "ExportView", "ForecastView", "FormView", "HomeView", "ImportView", "ListView", "MoveView",
-    "OwnershipView", "PartyLinkView", "PipelineView", "ReportsView", "TasksView",
+    "OwnershipView", "PartyLinkView", "PipelineView", "ReportsView", "StartProjectView",
+    "TasksView",
 ]  # fmt: skip

@@ -3,6 +3,7 @@ sharing, reassignment, activities, lead conversion and links to other apps' reco
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -13,7 +14,7 @@ from apps.core.parties import linked_parties, party_directory, party_link_of
 from apps.crm import forms, selectors
 from apps.crm.constants import APP_KEY, StageKind
 from apps.crm.models import Stage
-from apps.crm.services import leads, ownership, records
+from apps.crm.services import delivery, leads, ownership, records
 from apps.crm.views.base import KINDS, CrmPage, KindPage, crm_owners
 from apps.identity.models import User
 from apps.platform.licensing.entitlements import tenant_has_app
@@ -108,6 +109,9 @@ class DetailView(KindPage, DetailPage):
         elif kind.key == "opportunities":
             context["stages"] = Stage.objects.all()
             context["history"] = obj.stage_changes.select_related("changed_by")
+            context["projects"] = delivery.opportunity_projects(obj)
+            won = obj.stage.kind == StageKind.WON and context["can_change"]
+            context["project_templates"] = delivery.project_templates(user) if won else []
         return context
 
     def template_for(self) -> str:
@@ -224,6 +228,19 @@ class PartyLinkView(RecordAction):
             raise PermissionDenied("This organisation does not subscribe to that app.")
         records.account_link_party(account=self.obj, app=app, ref=ref, actor=self.actor)
         return "Linked." if ref else "Unlinked."
+
+
+class StartProjectView(RecordAction):
+    """A won opportunity starts a project from a template (Project Management licensed)."""
+
+    def act(self) -> str:
+        if self.record_kind.key != "opportunities":
+            raise Http404
+        facts = delivery.opportunity_start_project(
+            opportunity=self.obj, template=self.request.POST.get("template", ""),
+            name=self.request.POST.get("name", "").strip(), actor=self.actor,
+        )  # fmt: skip
+        return f"Project “{facts.name}” started."
 
 
 class ConvertView(CrmPage):

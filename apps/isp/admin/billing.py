@@ -12,6 +12,7 @@ from apps.isp.models import (
     Invoice,
     InvoiceLine,
     Payment,
+    PendingCharge,
     Refund,
 )
 
@@ -119,3 +120,13 @@ class AllocationAdmin(ReadOnlyAdmin):
 class RefundAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "payment", "amount", "reason", "actor"]
     list_select_related = ["payment__customer"]
+
+
+@admin.register(PendingCharge)
+class PendingChargeAdmin(ReadOnlyAdmin):
+    """Charges of other apps (a project's billable time) waiting for the next billing run."""
+
+    list_display = ["created_at", "customer", "description", "amount", "invoice"]
+    list_select_related = ["customer", "invoice"]
+    list_filter = [("invoice", admin.EmptyFieldListFilter)]
+    search_fields = ["description", "source", "customer__name", "customer__account_number"]

@@ -3,6 +3,7 @@
 models/support.py (tickets, SLAs) and field work models/field.py (work orders)."""
 
 from apps.isp.models.billing import *  # noqa: F403
+from apps.isp.models.charges import *  # noqa: F403
 from apps.isp.models.customers import *  # noqa: F403
 from apps.isp.models.dunning import *  # noqa: F403
 from apps.isp.models.field import *  # noqa: F403

@@ -51,6 +51,7 @@ from apps.isp.models import (
     Invoice,
     InvoiceLine,
     LineKind,
+    PendingCharge,
     Service,
     ServicePlan,
     TimelineEvent,
@@ -58,6 +59,7 @@ from apps.isp.models import (
 from apps.isp.services.billing import (
     INVOICE_SEQUENCE,
     credit_apply,
+    default_tax_rate,
     document_number,
     line_tax,
 )
@@ -233,13 +235,15 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
             amount = stretch_amount(price, start, end, period)
             rate = service.plan__tax_class__rate
             by_customer[service.customer_id].append(
-                (service.id, start, end, amount, rate, line_tax(amount, rate), service.plan__name)
-            )
+                (service.id, start, end, amount, rate, line_tax(amount, rate),
+                 service_line_description(service.plan__name, start, end), LineKind.SERVICE)
+            )  # fmt: skip
             billed_until[service.id] = end
         if service.customer__balance < 0:
             credit.add(service.customer_id)
     if not by_customer:
         return 0
+    charged = _pending_charges(by_customer)
     settings, currency = billing_settings(), organisation.currency()
     first = sequence_take(INVOICE_SEQUENCE, count=len(by_customer))
     ids = new_ids(Invoice, len(by_customer))
@@ -247,6 +251,7 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
     now = timezone.now()
     who = resolve_actor(actor)
     invoices, lines, events = [], [], []
+    charge_invoice: dict[int, int] = {}
     total_invoiced = ZERO
     for offset, (customer_id, charges) in enumerate(by_customer.items()):
         subtotal = sum((charge[3] for charge in charges), ZERO)
@@ -260,11 +265,12 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
              Invoice.Status.OPEN if total else Invoice.Status.PAID, due_date, total,
              None if total else now, run.pk, customer_id)
         )  # fmt: skip
-        for service_id, start, end, amount, rate, tax_amount, plan_name in charges:
+        for service_id, start, end, amount, rate, tax_amount, description, kind in charges:
             lines.append(
-                (invoice_id, LineKind.SERVICE, service_line_description(plan_name, start, end),
-                 service_id, start, end, amount, rate, tax_amount)
+                (invoice_id, kind, description, service_id, start, end, amount, rate, tax_amount)
             )  # fmt: skip
+        for charge_id in charged.get(customer_id, ()):
+            charge_invoice[charge_id] = invoice_id
         events.append(
             (customer_id, TimelineEvent.Kind.INVOICE,
              f"Invoice {number} issued: {total} {currency}, due {due_date:%d %b %Y} "
@@ -276,13 +282,17 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
     copy_rows(InvoiceLine, LINE_COLUMNS, lines)
     copy_rows(TimelineEvent, TIMELINE_COLUMNS, events)
     update_many(Service, list(billed_until), {"billed_until": ("date", billed_until.values())})
+    if charge_invoice:
+        update_many(PendingCharge, list(charge_invoice),
+                    {"invoice_id": ("bigint", charge_invoice.values())})  # fmt: skip
     update_many(
         Customer,
         [row[-1] for row in invoices],
         {"balance": ("numeric", [row[4] for row in invoices])},
         add={"balance"},
     )
-    _audit_bulk(run, invoices, len(billed_until), total_invoiced, actor, now)
+    _audit_bulk(run, invoices, len(billed_until), total_invoiced, actor, now,
+                charges=len(charge_invoice))  # fmt: skip
     BillingRun.objects.filter(pk=run.pk).update(
         invoices_created=F("invoices_created") + len(invoices),
         total_invoiced=F("total_invoiced") + total_invoiced,
@@ -290,6 +300,26 @@ def _invoice_services(run: BillingRun, services: list[DueService], *, actor=None
     for customer in Customer.objects.filter(pk__in=credit).order_by("pk"):
         credit_apply(customer=customer, actor=actor)  # credit on the account pays at once
     return len(invoices)
+
+
+def _pending_charges(by_customer: dict[int, list[tuple]]) -> dict[int, list[int]]:
+    """Add the customers' pending charges (PendingCharge: another app's, e.g. billable time)
+    to their invoices as adjustment lines; answers the charges' ids by customer. Locked, so
+    that a charge goes on one invoice only."""
+    charges = (
+        PendingCharge.objects.select_for_update()
+        .filter(customer_id__in=list(by_customer), invoice__isnull=True)
+        .order_by("customer_id", "id")
+    )
+    rate = default_tax_rate()
+    found: dict[int, list[int]] = defaultdict(list)
+    for charge in charges:
+        by_customer[charge.customer_id].append(
+            (None, None, None, charge.amount, rate, line_tax(charge.amount, rate),
+             charge.description, LineKind.ADJUSTMENT)
+        )  # fmt: skip
+        found[charge.customer_id].append(charge.pk)
+    return found
 
 
 INVOICE_COLUMNS = (
@@ -302,7 +332,7 @@ LINE_COLUMNS = (
 )  # fmt: skip
 
 
-def _audit_bulk(run, invoices, services: int, total: Decimal, actor, now) -> None:
+def _audit_bulk(run, invoices, services: int, total: Decimal, actor, now, charges: int = 0) -> None:
     """One audit entry per invoice, and one each for the services and balances the chunk moved
     (copied in bulk like the rows they describe)."""
     entries = [
@@ -321,4 +351,10 @@ def _audit_bulk(run, invoices, services: int, total: Decimal, actor, now) -> Non
          f"balance of {len(invoices)} customers (billing run {run.pk})",
          {"balance": [None, f"+{total} invoiced by billing run {run.pk}"]})
     )  # fmt: skip
+    if charges:
+        entries.append(
+            (AuditEntry.UPDATE, "isp.pendingcharge", "",
+             f"{charges} pending charges invoiced (billing run {run.pk})",
+             {"invoice": [None, f"set by billing run {run.pk}"]})
+        )  # fmt: skip
     audit_copy(entries, actor=actor, now=now)

@@ -1,3 +1,4 @@
+from apps.projects.models.links import *  # noqa: F403
 from apps.projects.models.projects import *  # noqa: F403
 from apps.projects.models.tasks import *  # noqa: F403
 from apps.projects.models.templates import *  # noqa: F403

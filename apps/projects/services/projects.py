@@ -23,6 +23,7 @@ from apps.projects.constants import (
     MemberRole,
 )
 from apps.projects.models import Column, Milestone, Project, ProjectMember
+from apps.projects.services import links
 from apps.projects.services.access import ensure_may, user_of
 
 
@@ -145,9 +146,12 @@ def milestone_create(*, project: Project, name: str, actor=None, **fields) -> Mi
 @transaction.atomic
 def milestone_update(*, milestone: Milestone, actor=None, **fields) -> Milestone:
     fields.pop("project", None)  # a milestone stays in its project
+    reached = "done" in fields and fields["done"] and not milestone.done
     if "done" in fields and fields["done"] != milestone.done:
         fields["completed_at"] = timezone.now() if fields["done"] else None
     record_update(milestone, fields, actor=actor)
+    if reached:
+        links.milestone_done(milestone, actor=actor)  # lead-to-cash: the final milestone
     return milestone
 
 

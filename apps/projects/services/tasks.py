@@ -24,6 +24,7 @@ from apps.core.exceptions import ConflictError
 from apps.core.kit.writes import record_create, record_delete, record_update
 from apps.projects.constants import MAX_DEPENDENCIES, MAX_LABELS, MAX_SHIFTED
 from apps.projects.models import Column, Project, ProjectMember, Task, TaskDependency
+from apps.projects.services import links
 from apps.projects.services.access import ensure_sees, user_of
 
 __all__ = [
@@ -198,8 +199,11 @@ def task_move(*, task: Task, column: Column, position: int | None = None, actor=
         new = size if position is None else min(position, size)
         source.tasks.filter(position__gt=old).update(position=F("position") - 1)
         target.tasks.filter(position__gte=new).update(position=F("position") + 1)
-    _save_move(task, {"column": target, "position": new, **_completion(target, task)}, actor)
+    completion = _completion(target, task)
+    _save_move(task, {"column": target, "position": new, **completion}, actor)
     _check_positions()
+    if completion.get("completed_at"):
+        links.task_completed(task, actor=actor)  # lead-to-cash: the final milestone
     return task
 
 
