@@ -2,6 +2,7 @@
 its tables within 1 %), its files, its API requests and task time by app and its active users,
 measured into one row per tenant and day by the beat's tasks (a rerun updates, never adds)."""
 
+import io
 import time
 
 import psycopg
@@ -9,6 +10,7 @@ import pytest
 from celery.signals import task_postrun, task_prerun
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -160,3 +162,16 @@ def test_the_measurement_task_on_a_real_worker_twice_writes_one_row(tenant_a, ce
         params.pop("context", None)
         with psycopg.connect(**params, autocommit=True) as other:
             other.execute("DELETE FROM public.metering_usageday WHERE day = %s", [day])
+
+
+def test_the_command_measures_the_named_tenant_now(tenant_a, tenant_b):
+    out = io.StringIO()
+
+    call_command("measure_usage", "--slug", "tenant-a", stdout=out)
+    call_command("measure_usage", "--slug", "tenant-a", stdout=out)
+
+    assert UsageDay.objects.filter(tenant=tenant_a, day=timezone.localdate()).count() == 1
+    assert not UsageDay.objects.filter(tenant=tenant_b).exists()
+    assert "tenant-a" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("measure_usage", "--slug", "no-such-tenant")
