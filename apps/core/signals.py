@@ -1,9 +1,11 @@
-"""Celery signal receivers: logs of a task carry its tenant schema and task id, and its writes
-are audited as "task:<name>".
+"""Celery signal receivers: logs of a task carry its tenant schema and task id, its writes
+are audited as "task:<name>", and its run time counts for its tenant's usage (apps.core.usage,
+under the app its name starts with).
 
 Sign-ins (and refused ones) and password changes are audited here, from Django's signals: they
 happen inside django.contrib.auth's own views and forms (login, admin password form, password
-reset, invitation), with no service of ours in between to make the explicit call.
+reset, invitation), with no service of ours in between to make the explicit call. A sign-in
+also marks the user active today (the tenant's usage).
 """
 
 import time
