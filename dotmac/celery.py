@@ -70,4 +70,15 @@ app.conf.beat_schedule = {
         "task": "isp.sla_fan_out",
         "schedule": 60.0,
     },
+    # Each tenant's resource use (schema and file sizes, requests, task time, active users):
+    # today's row every hour, yesterday's closed just after midnight (apps.platform.metering).
+    "metering-hourly": {
+        "task": "metering.measure_all",
+        "schedule": crontab(minute=5),
+    },
+    "metering-close-day": {
+        "task": "metering.measure_all",
+        "schedule": crontab(hour=0, minute=2),
+        "kwargs": {"days_ago": 1},
+    },
 }

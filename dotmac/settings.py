@@ -90,6 +90,7 @@ SHARED_APPS = [
     "apps.platform.licensing",
     "apps.platform.billing",
     "apps.platform.partners",
+    "apps.platform.metering",
     "apps.identity",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -162,6 +163,9 @@ MIDDLEWARE = [
     # Probes and metrics answer on any host (a kubelet calls the pod IP), before routing.
     "apps.core.middleware.OperationsMiddleware",
     "apps.platform.tenants.middleware.TenantRoutingMiddleware",
+    # The tenant's API requests by app and its active users, for its daily usage (read after
+    # the response, when authentication, DRF's too, has put the user on the request).
+    "apps.core.middleware.UsageMiddleware",
     "apps.platform.licensing.middleware.LicenseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -555,6 +559,14 @@ LOGGING = {
 # --- Licensing ---------------------------------------------------------------------------------
 # Days a past-due subscription stays usable before its app switches off.
 LICENSE_GRACE_DAYS = env.int("LICENSE_GRACE_DAYS", default=7)
+
+# --- Metering (apps.platform.metering, apps.core.usage) ----------------------------------------
+# Days the Redis counters of a day (requests, task time, active users) are kept, so a day can be
+# measured again; the percentage of a quota (platform.max_storage_mb, platform.max_db_mb) at
+# which the tenant's super admin is warned; days of the daily series kept.
+USAGE_COUNTER_DAYS = env.int("USAGE_COUNTER_DAYS", default=8)
+QUOTA_WARNING_PERCENT = env.int("QUOTA_WARNING_PERCENT", default=80)
+USAGE_SERIES_DAYS = env.int("USAGE_SERIES_DAYS", default=400)
 
 # --- Platform billing (apps.platform.billing) ---------------------------------------------------
 # The card gateway the platform charges tenants through, days to pay an invoice, the days after

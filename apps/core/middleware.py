@@ -2,7 +2,7 @@
 
 import ipaddress
 
-from apps.core import health, metrics, ratelimit
+from apps.core import health, metrics, ratelimit, usage
 from apps.core.context import (
     accept_request_id,
     actor_var,
@@ -97,3 +97,19 @@ class OperationsMiddleware:
 
 def is_api_request(request) -> bool:
     return request.path_info.startswith("/api/")
+
+
+class UsageMiddleware:
+    """Count the tenant's request for its daily usage (apps.core.usage): an API call under its
+    app, the user active today. After the response, when DRF has authenticated a token's user
+    onto the request too. One pipelined Redis round-trip; nothing on the public host."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        usage.count_request(path=request.path_info, user_id=user_id)
+        return response

@@ -42,6 +42,12 @@ class Registry:
     #: it (lead-to-cash: a won opportunity starts a project, a project activates an ISP
     #: service; a shop order of an ISP plan orders the service). Reached through `operation`.
     operations: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    #: fn(size) raising LimitExceededError when the current tenant may not store `size` more
+    #: bytes (its quotas); set by metering, called by apps.core.uploads.file_save.
+    upload_guard: Callable[[int], None] | None = None
+    #: fn(schema_name) -> the warnings about quotas near or past their limit (str() is the
+    #: text, `.over` whether past it), shown to the tenant's super admin; set by metering.
+    quota_notices: Callable[[str], list] | None = None
 
     def ensure_feature(self, feature: str) -> None:
         if self.feature_guard is None:

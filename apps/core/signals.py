@@ -1,10 +1,14 @@
-"""Celery signal receivers: logs of a task carry its tenant schema and task id, and its writes
-are audited as "task:<name>".
+"""Celery signal receivers: logs of a task carry its tenant schema and task id, its writes
+are audited as "task:<name>", and its run time counts for its tenant's usage (apps.core.usage,
+under the app its name starts with).
 
 Sign-ins (and refused ones) and password changes are audited here, from Django's signals: they
 happen inside django.contrib.auth's own views and forms (login, admin password form, password
-reset, invitation), with no service of ours in between to make the explicit call.
+reset, invitation), with no service of ours in between to make the explicit call. A sign-in
+also marks the user active today (the tenant's usage).
 """
+
+import time
 
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
@@ -14,6 +18,7 @@ from django.db import connection
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from apps.core import usage
 from apps.core.audit import MASK, audit_record
 from apps.core.context import (
     Actor,
@@ -26,11 +31,14 @@ from apps.core.context import (
 )
 
 _tokens: dict = {}
+#: task id → (its schema, when it started): its run time is counted for the tenant's usage.
+_started: dict = {}
 
 
 @task_prerun.connect(weak=False)
 def _set_task_log_context(task_id=None, task=None, **kwargs):
     name = getattr(task, "name", None) or "unknown"
+    _started[task_id] = (connection.schema_name, time.monotonic())
     _tokens[task_id] = (
         (request_id_var, request_id_var.set(f"task_{task_id}")),
         (tenant_var, tenant_var.set(connection.schema_name)),
@@ -43,7 +51,12 @@ def _set_task_log_context(task_id=None, task=None, **kwargs):
 
 
 @task_postrun.connect(weak=False)
-def _reset_task_log_context(task_id=None, **kwargs):
+def _reset_task_log_context(task_id=None, task=None, **kwargs):
+    started = _started.pop(task_id, None)
+    if started is not None:
+        schema, since = started
+        usage.count_task(task_name=getattr(task, "name", None) or "unknown",
+                         seconds=time.monotonic() - since, schema=schema)  # fmt: skip
     for var, token in reversed(_tokens.pop(task_id, ())):
         var.reset(token)
 
@@ -51,6 +64,7 @@ def _reset_task_log_context(task_id=None, **kwargs):
 @receiver(user_logged_in, dispatch_uid="core.audit_login")
 def _audit_login(sender, request=None, user=None, **kwargs):
     audit_record(action="login", instance=user, actor=user)
+    usage.count_active_user(user_id=user.pk)
 
 
 @receiver(user_login_failed, dispatch_uid="core.audit_login_failed")

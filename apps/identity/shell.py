@@ -7,9 +7,11 @@ the API never pay for it.
 
 from functools import cached_property
 
+from django.db import connection
 from django.urls import reverse
 
 from apps.core.kit.declaration import area_for_path
+from apps.core.registry import registry
 from apps.identity.access import launcher_entry, openable_areas
 
 
@@ -40,6 +42,20 @@ class Shell:
         if user is None or not user.is_authenticated:
             return []
         return [launcher_entry(area) for area in openable_areas(user)]
+
+    @cached_property
+    def quota_notices(self) -> list:
+        """The tenant's quotas near or past their limit, for its super admin only."""
+        user = getattr(self.request, "user", None)
+        if (
+            user is None
+            or not user.is_authenticated
+            or not user.is_superuser
+            or registry.quota_notices is None
+            or connection.schema_name == "public"
+        ):
+            return []
+        return registry.quota_notices(connection.schema_name)
 
 
 def shell(request) -> dict:

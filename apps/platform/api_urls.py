@@ -9,6 +9,7 @@ from apps.platform.billing.api.views import (
 )
 from apps.platform.catalog.api.views import AppViewSet, PlanViewSet
 from apps.platform.licensing.api.views import SubscriptionViewSet
+from apps.platform.metering.api.views import PlatformUsageViewSet
 from apps.platform.tenants.api.views import TenantViewSet
 
 router = SimpleRouter()
@@ -19,5 +20,6 @@ router.register("plans", PlanViewSet, basename="platform-plan")
 router.register("billing-accounts", BillingAccountViewSet, basename="platform-billing-account")
 router.register("invoices", PlatformInvoiceViewSet, basename="platform-invoice")
 router.register("payments", PlatformPaymentViewSet, basename="platform-payment")
+router.register("usage", PlatformUsageViewSet, basename="platform-usage")
 
 urlpatterns = router.urls

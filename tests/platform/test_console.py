@@ -355,7 +355,8 @@ def test_plan_with_malformed_limits_is_refused(console):
     plan.refresh_from_db()
     assert response.status_code == 200
     assert "whole number" in page_text(response)
-    assert plan.limits == {"crm.max_users": 25}
+    assert plan.limits == {"crm.max_users": 25, "platform.max_storage_mb": 10240,
+                           "platform.max_db_mb": 10240}  # fmt: skip
 
 
 # --- Subscriptions ---------------------------------------------------------------------------

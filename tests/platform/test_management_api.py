@@ -186,7 +186,12 @@ def test_usage_of_a_tenant(staff, tenant_a):
         "isp.max_devices",
         "crm.max_users",
         "commerce.max_products",
+        "platform.max_storage_mb",  # once, though every plan carries it
+        "platform.max_db_mb",
     }
+    platform = [row["attributes"] for row in response.json()["data"]
+                if row["attributes"]["limit_key"].startswith("platform.")]  # fmt: skip
+    assert len(platform) == 2
 
 
 def test_unknown_tenant_is_not_found(staff):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.core.context import actor_var
 from apps.core.exceptions import ConflictError
 from apps.core.kit.writes import record_create, record_update
+from apps.core.uploads import file_save, upload_check
 from apps.identity.access import can_open
 from apps.isp.constants import TECH_AREA
 from apps.isp.models import (
@@ -33,7 +34,6 @@ from apps.isp.models import (
     WorkOrderPart,
 )
 from apps.isp.services import inventory, subscriptions
-from apps.isp.services.support import upload_check
 
 __all__ = [
     "checklist_tick",
@@ -294,7 +294,7 @@ def _file_add(job: WorkOrder, kind: str, content, content_type: str, actor) -> W
     row = WorkOrderFile(work_order=locked, kind=kind, content_type=content_type,
                         size=content.size, uploaded_by=actor if getattr(
                             actor, "is_authenticated", False) else None)  # fmt: skip
-    row.file.save(f"{kind}.{extension}", content, save=False)
+    file_save(row.file, f"{kind}.{extension}", content)
     return record_create(row, actor=actor)
 
 

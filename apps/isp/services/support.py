@@ -13,10 +13,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 
 from apps.core.exceptions import ConflictError
 from apps.core.kit.writes import record_create, record_delete, record_update
+from apps.core.uploads import file_save, safe_name, upload_check
 from apps.identity.access import can_open
 from apps.isp.constants import AREA
 from apps.isp.models import (
@@ -49,14 +49,8 @@ __all__ = [
 
 S = Ticket.Status
 OPEN = (S.NEW, S.OPEN, S.WAITING)
-#: Attachments: at most this size, of these types (recognised from the content, not the name).
+#: Attachments: at most this size, of the kit's types (recognised from the content, not the name).
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-ATTACHMENT_TYPES = {
-    "image/png": b"\x89PNG\r\n\x1a\n",
-    "image/jpeg": b"\xff\xd8\xff",
-    "image/gif": b"GIF8",
-    "application/pdf": b"%PDF-",
-}
 ATTACHMENTS_PER_TICKET = 50
 
 
@@ -360,42 +354,6 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, actor=None) -> Ticket:
     return _sync(ticket, duplicate)
 
 
-def _sniff(head: bytes) -> str | None:
-    for content_type, magic in ATTACHMENT_TYPES.items():
-        if head.startswith(magic):
-            return content_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return "text/plain" if b"\x00" not in head else None
-
-
-def upload_check(file: UploadedFile, *, max_bytes: int, types: set[str] | None = None) -> str:
-    """The upload's type, recognised from its first bytes; refused (400, `file`) when too big
-    or not one of `types` (default: the attachment types)."""
-    allowed = types or {*ATTACHMENT_TYPES, "image/webp", "text/plain"}
-    if file.size is None or file.size > max_bytes:
-        raise ValidationError({"file": f"A file may be at most {max_bytes // (1024 * 1024)} MB."})
-    if file.size == 0:
-        raise ValidationError({"file": "The file is empty."})
-    file.seek(0)
-    head = file.read(2048)
-    file.seek(0)
-    content_type = _sniff(head)
-    if content_type not in allowed:
-        kinds = ", ".join(sorted(allowed))
-        raise ValidationError({"file": f"This kind of file is not accepted (accepted: {kinds})."})
-    return content_type
-
-
-def safe_name(name: str) -> str:
-    base = get_valid_filename(name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]) or "file"
-    return base[-100:]
-
-
 @transaction.atomic
 def attachment_add(*, ticket: Ticket, file: UploadedFile, internal: bool = False,
                    reply: TicketReply | None = None, actor=None) -> TicketAttachment:  # fmt: skip
@@ -412,7 +370,7 @@ def attachment_add(*, ticket: Ticket, file: UploadedFile, internal: bool = False
         internal=internal, uploaded_by=actor if getattr(actor, "is_authenticated", False)
         else None,
     )  # fmt: skip
-    attachment.file.save(name, file, save=False)
+    file_save(attachment.file, name, file)
     return record_create(attachment, actor=actor)
 
 

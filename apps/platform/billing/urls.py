@@ -7,11 +7,13 @@ from apps.platform.billing.views import (
     BillingHome,
     InvoicePage,
     InvoicePdf,
+    UsagePage,
 )
 
 app_name = "billing"
 urlpatterns = [
     path("", BillingHome.as_view(), name="home"),
+    path("usage/", UsagePage.as_view(), name="usage"),
     path("invoices/<int:pk>/", InvoicePage.as_view(), name="invoice"),
     path("invoices/<int:pk>.pdf", InvoicePdf.as_view(), name="invoice-pdf"),
     path("apps/<slug:app_key>/cancel/", AppCancelPage.as_view(), name="app-cancel"),

@@ -14,6 +14,8 @@ from apps.platform.billing.models import Invoice, Payment
 from apps.platform.billing.services import accounts, changes, collection, retention
 from apps.platform.licensing.models import Subscription
 from apps.platform.licensing.selectors import usage_for_tenant
+from apps.platform.metering import charts, quotas
+from apps.platform.metering import selectors as metering
 
 
 class BillingPage(View):
@@ -59,6 +61,7 @@ class BillingHome(BillingPage):
             "payments": Payment.objects.filter(account=self.account).select_related("invoice")[:24],
             "open": Invoice.objects.filter(account=self.account, status="open").order_by("number"),
             "error": error, "retention_days": settings.BILLING_RETENTION_DAYS,
+            "quota_notices": quotas.quota_notices(request.tenant.schema_name),
         }, status=status)  # fmt: skip
 
     def post(self, request):
@@ -138,3 +141,24 @@ class AppExportPage(BillingHome):
         except DomainError as refusal:
             return super().get(request, error=str(refusal), status=409)
         return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+
+
+class UsagePage(BillingPage):
+    """The organisation's resource use: its quotas, the last 30 days as charts, and the latest
+    day's requests and task time by app (its own series only)."""
+
+    def get(self, request):
+        tenant = request.tenant
+        series = metering.tenant_series(tenant, days=30)
+        latest = series[-1] if series else None
+        by_app = []
+        if latest is not None:
+            apps = sorted(set(latest.api_requests) | set(latest.task_seconds))
+            by_app = [(app, latest.api_requests.get(app, 0), latest.task_seconds.get(app, 0))
+                      for app in apps]  # fmt: skip
+        return render(request, "billing/usage.html", {
+            "tenant": tenant, "latest": latest, "charts": charts.series_charts(series),
+            "quotas": quotas.quotas_for(tenant.schema_name), "by_app": by_app,
+            "quota_notices": quotas.quota_notices(tenant.schema_name),
+            "warning_percent": settings.QUOTA_WARNING_PERCENT,
+        })  # fmt: skip

@@ -1,10 +1,18 @@
 """The catalog a new installation sells (loaded by a data migration; editable in the console).
 
 `platform.*` limits belong to no single app: a tenant gets the highest value over its usable
-licences (e.g. `platform.api_rate_per_minute`, read by the API throttles).
+licences (e.g. `platform.api_rate_per_minute`, read by the API throttles; `platform.max_storage_mb`
+and `platform.max_db_mb`, the quotas of file storage and database size, apps.platform.metering).
 """
 
 from decimal import Decimal
+
+#: The quotas each tier gives (MB of file storage, MB of database), whatever the app.
+QUOTAS = {
+    "basic": {"platform.max_storage_mb": 1024, "platform.max_db_mb": 1024},
+    "pro": {"platform.max_storage_mb": 10240, "platform.max_db_mb": 10240},
+    "enterprise": {"platform.max_storage_mb": 102400, "platform.max_db_mb": 102400},
+}
 
 CATALOG = [
     {
@@ -84,7 +92,7 @@ def load_catalog(App, Plan) -> None:
                     "name": name,
                     "price": Decimal(price),
                     "features": features,
-                    "limits": limits,
+                    "limits": {**QUOTAS.get(key, {}), **limits},
                     "position": position,
                 },
             )

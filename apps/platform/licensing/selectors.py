@@ -39,14 +39,24 @@ class UsageLine:
 
 
 def usage_for_tenant(tenant: Tenant) -> list[UsageLine]:
-    """Current usage against every limit of the tenant's usable apps, counted in its schema."""
+    """Current usage against every limit of the tenant's usable apps, counted in its schema.
+    A `platform.*` limit belongs to no single app: one line (app "platform") with the highest
+    value any usable licence gives (the quotas of apps.platform.metering, the API rates)."""
     entitlements = entitlements_for(tenant.schema_name)
     lines = []
+    platform_keys = set()
     with schema_context(tenant.schema_name):
         for app in entitlements.usable_apps:
             for limit_key, limit in sorted(entitlements.licence(app).limits.items()):
+                if limit_key.startswith("platform."):
+                    platform_keys.add(limit_key)
+                    continue
                 counter = registry.usage_counters.get(limit_key)
                 lines.append(UsageLine(app, limit_key, counter() if counter else None, limit))
+        for limit_key in sorted(platform_keys):
+            counter = registry.usage_counters.get(limit_key)
+            lines.append(UsageLine("platform", limit_key, counter() if counter else None,
+                                   entitlements.highest_limit(limit_key)))  # fmt: skip
     return lines
 
 

@@ -9,10 +9,12 @@ from apps.platform.billing.api.views import (
     TenantPaymentViewSet,
     UpcomingView,
 )
+from apps.platform.metering.api.views import TenantUsageViewSet
 
 router = SimpleRouter()
 router.register("invoices", TenantInvoiceViewSet, basename="billing-invoice")
 router.register("payments", TenantPaymentViewSet, basename="billing-payment")
+router.register("usage", TenantUsageViewSet, basename="billing-usage")
 
 urlpatterns = [
     path("account/", AccountView.as_view(), name="billing-account"),

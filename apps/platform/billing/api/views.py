@@ -2,30 +2,17 @@
 tenant's super admin its own only (/api/v1/billing/ on its host; another tenant's id is a
 404)."""
 
-from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.viewsets import BaseViewSet
-from apps.platform.api_permissions import IsPlatformStaff
+from apps.platform.api_permissions import IsPlatformStaff, IsTenantSuperAdmin
 from apps.platform.billing.api import serializers as s
 from apps.platform.billing.models import BillingAccount, Invoice, Payment
 from apps.platform.billing.services import accounts, changes, collection
-
-
-class IsTenantSuperAdmin(BasePermission):
-    message = "Only the organisation's super admin sees its DotMac bill."
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(
-            connection.schema_name != "public" and user and user.is_authenticated
-            and user.is_active and user.is_superuser
-        )  # fmt: skip
 
 
 class _ReadOnly(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):

@@ -50,6 +50,8 @@ class Command(BaseCommand):
 
         # The platform's bill and the partner (by name: billing and partners sit above tenants).
         call_command("seed_billing_demo", stdout=self.stdout)
+        # Today's resource use, so the usage pages show it before the hourly beat (by name too).
+        call_command("measure_usage", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             f"  Platform  http://{settings.BASE_DOMAIN}:{port}/admin/   {PLATFORM_ADMIN}"

@@ -1,0 +1,1 @@
+from apps.platform.metering.models.usage import *  # noqa: F403
