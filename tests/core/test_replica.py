@@ -18,9 +18,11 @@ PostgreSQL server binaries are absent.
 
 import contextlib
 import glob
+import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -216,7 +218,8 @@ def _tables(queries) -> str:
 
 @pytest.mark.django_db  # also what makes the session create its test database
 def test_without_a_replica_every_read_is_the_primarys():
-    assert routing.REPLICA not in connections.settings
+    if routing.REPLICA in connections.settings:
+        pytest.skip("DATABASE_REPLICA_URL is set for this run")
     with routing.replica():
         assert routing.read_alias() == "default"
 
@@ -336,3 +339,31 @@ def test_the_standby_down_sends_reads_back_to_the_primary(api, cluster):
         routing.forget_verdicts()
     with schema_context(SCHEMA_A), routing.unit_of_work(), routing.replica():
         assert routing.read_alias() == "replica"
+
+
+def test_database_replica_url_adds_the_replica_alias():
+    probe = (
+        "import json; from django.conf import settings as s; r = s.DATABASES['replica'];"
+        "print(json.dumps({'host': r['HOST'], 'port': r['PORT'], 'name': r['NAME'],"
+        "'engine': r['ENGINE'], 'test': r['TEST'], 'timeout': r['OPTIONS']['connect_timeout'],"
+        "'pooler': r.get('POOLER'), 'routers': s.DATABASE_ROUTERS}))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dotmac.settings",
+        "SECRET_KEY": "x" * 50,
+        "DATABASE_REPLICA_URL": "postgres://reader@standby.internal:5433/dotmac",
+        "DATABASE_POOLER": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+
+    assert (values["host"], values["port"], values["name"]) == ("standby.internal", 5433, "dotmac")
+    assert values["engine"] == "apps.core.db"
+    assert values["test"] == {"MIRROR": "default"}  # tests never create a database for it
+    assert values["timeout"] == 2
+    assert values["pooler"] is None
+    assert values["routers"][0] == "apps.core.db.replica.ReplicaRouter"

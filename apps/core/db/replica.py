@@ -122,14 +122,14 @@ def read_alias() -> str:
     primary = connections[PRIMARY]
     if primary.in_atomic_block or _pinned() or not _usable(REPLICA):
         return PRIMARY
+    if primary.tenant is None:  # no schema chosen yet: nothing to mirror
+        return PRIMARY
     standby = connections[REPLICA]
-    tenant = primary.tenant
-    if tenant is not None and (
-        standby.tenant is not tenant
-        or standby.schema_name != primary.schema_name
-        or standby.include_public_schema != primary.include_public_schema
+    if (standby.schema_name, standby.include_public_schema) != (
+        primary.schema_name,
+        primary.include_public_schema,
     ):
-        standby.set_tenant(tenant, primary.include_public_schema)
+        standby.set_tenant(primary.tenant, primary.include_public_schema)
     return REPLICA
 
 
