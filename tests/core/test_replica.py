@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
 from django_tenants.utils import schema_context
 
@@ -339,6 +339,26 @@ def test_the_standby_down_sends_reads_back_to_the_primary(api, cluster):
         routing.forget_verdicts()
     with schema_context(SCHEMA_A), routing.unit_of_work(), routing.replica():
         assert routing.read_alias() == "replica"
+
+
+def test_a_standby_dying_between_checks_fails_one_read_then_reads_go_to_the_primary(
+    db_open, cluster
+):
+    routing.forget_verdicts()
+    with schema_context(SCHEMA_A), routing.unit_of_work(), routing.replica():
+        assert routing.read_alias() == "replica"
+        assert WorkerHeartbeat.objects.count() >= 0  # the replica connection is open and fresh
+        cluster.stop_standby()
+        try:
+            with pytest.raises(OperationalError):
+                WorkerHeartbeat.objects.count()
+            connections["replica"].close()  # as Django does at the end of the failed request
+            # Marked down by the failure itself: no verdict to wait out.
+            assert routing.read_alias() == "default"
+            assert WorkerHeartbeat.objects.count() >= 0
+        finally:
+            cluster.start_standby()
+            routing.forget_verdicts()
 
 
 def test_database_replica_url_adds_the_replica_alias():

@@ -23,7 +23,9 @@ service's read-modify-write never sees a stale row. `read_alias()` is the primar
 - the standby is unreachable: a connection is tried with a short connect timeout
   (DB_REPLICA_CONNECT_TIMEOUT) and the verdict kept for DB_REPLICA_CHECK_SECONDS (up) or
   DB_REPLICA_RETRY_SECONDS (down), per process, so that a dead standby costs one failed connect
-  per process every few seconds, not one per read.
+  per process every few seconds, not one per read. A standby that dies between two checks
+  fails the read in flight (a database error, as on the primary) and marks itself down, so the
+  next reads go to the primary at once.
 
 django-tenants sets the tenant's search_path on the default connection only (its middleware,
 `schema_context`, `tenant_context`; django-tenants #638): `read_alias()` gives the replica
@@ -42,7 +44,7 @@ from dataclasses import dataclass
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +132,24 @@ def read_alias() -> str:
         primary.include_public_schema,
     ):
         standby.set_tenant(primary.tenant, primary.include_public_schema)
+    if _failure_noted not in standby.execute_wrappers:
+        standby.execute_wrappers.append(_failure_noted)
     return REPLICA
+
+
+def _failure_noted(execute, sql, params, many, context):
+    """A standby that died between two checks fails the read in flight (as any database
+    error would); the reads after it go to the primary at once, not after the verdict."""
+    try:
+        return execute(sql, params, many, context)
+    except OperationalError:
+        wrapper = context["connection"]
+        _verdicts[wrapper.alias] = (
+            False,
+            time.monotonic() + getattr(settings, "DB_REPLICA_RETRY_SECONDS", 10.0),
+        )
+        logger.warning("replica: a read failed on %s, reading from the primary", wrapper.alias)
+        raise
 
 
 def _marker_key(schema: str | None, user_pk) -> str:
