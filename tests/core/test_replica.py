@@ -309,6 +309,18 @@ def test_inside_a_write_or_a_transaction_reads_stay_on_the_primary(db_open):
                                        task_id="replica-pinned")  # fmt: skip
         assert routing.read_alias() == "default"
         assert WorkerHeartbeat.objects.filter(task_id="replica-pinned").exists()
+    # An object read from the standby is saved on the primary.
+    with schema_context(SCHEMA_A), routing.unit_of_work():
+        with routing.replica():
+            deadline = time.monotonic() + 20
+            while not (beat := WorkerHeartbeat.objects.filter(task_id="replica-pinned").first()):
+                assert time.monotonic() < deadline, "the standby never received the row"
+                time.sleep(0.1)
+        assert beat._state.db == "replica"
+        beat.source = "replica-saved"
+        beat.save()
+        assert beat._state.db == "default"
+        assert WorkerHeartbeat.objects.get(task_id="replica-pinned").source == "replica-saved"
     # A task is a unit of work of its own (Celery's task_prerun): it starts unpinned.
     routing.task_started()
     try:

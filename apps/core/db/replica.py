@@ -219,7 +219,10 @@ class ReplicaRouter:
     def db_for_write(self, model, **hints):
         if model._meta.label not in _UNPINNED:
             pin_primary()
-        return PRIMARY
+        instance = hints.get("instance")
+        if instance is not None and instance._state.db == REPLICA:
+            return PRIMARY  # an object read from the standby is saved on the primary
+        return None  # the primary, or the alias the instance came from (Django's default)
 
     def allow_relation(self, obj1, obj2, **hints):
         if {obj1._state.db, obj2._state.db} <= {PRIMARY, REPLICA}:
