@@ -172,6 +172,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.core.db.replica.ReplicaMiddleware",
     "apps.identity.sessions.SessionTimeoutMiddleware",
     "apps.identity.middleware.AppAreaAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -231,7 +232,35 @@ if DATABASE_POOLER:
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DB_CONNECT_TIMEOUT", default=5
 )
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# DATABASE_REPLICA_URL: a streaming standby of DATABASE_URL's database. Reports, dashboards and
+# exports that opt in (`apps.core.db.replica.replica()`) read from it; everything else, every
+# write and a writer's reads for DB_REPLICA_PIN_SECONDS after stay on the primary; an
+# unreachable standby (DB_REPLICA_CONNECT_TIMEOUT) sends the reads back to the primary for
+# DB_REPLICA_RETRY_SECONDS. See apps/core/db/replica.py.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+DB_REPLICA_CONNECT_TIMEOUT = env.int("DB_REPLICA_CONNECT_TIMEOUT", default=2)
+DB_REPLICA_CHECK_SECONDS = env.float("DB_REPLICA_CHECK_SECONDS", default=5.0)
+DB_REPLICA_RETRY_SECONDS = env.float("DB_REPLICA_RETRY_SECONDS", default=10.0)
+DB_REPLICA_PIN_SECONDS = env.int("DB_REPLICA_PIN_SECONDS", default=10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "ENGINE": "apps.core.db",
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # The test runner points it at the test database instead of creating one.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = DB_REPLICA_CONNECT_TIMEOUT
+    # Behind pgbouncer in transaction mode too (DATABASE_REPLICA_POOLER, by default the
+    # primary's): every statement carries its search_path.
+    if replica_pooler := env.str("DATABASE_REPLICA_POOLER", default=DATABASE_POOLER):
+        DATABASES["replica"]["POOLER"] = replica_pooler
+        DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+DATABASE_ROUTERS = [
+    "apps.core.db.replica.ReplicaRouter",
+    "django_tenants.routers.TenantSyncRouter",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

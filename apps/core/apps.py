@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
         # Imported here: they use the models, which are loaded only now.
         from apps.core import health, signals, taskwatch  # noqa: F401  (connect receivers)
         from apps.core.api import strict
+        from apps.core.db import replica  # noqa: F401  (its Celery receivers)
         from apps.core.kit.organisation import organisation_ensure
         from apps.core.registry import registry
 

@@ -10,6 +10,7 @@ import io
 
 from django.core.exceptions import ValidationError
 
+from apps.core.db.replica import replica
 from apps.core.exceptions import PermissionDeniedError
 from apps.core.kit.csvimport import (
     ImportResult,
@@ -125,8 +126,10 @@ def csv_import(*, kind: str, text: str, importer: User) -> ImportResult:
     return write_all_or_none(result, write)
 
 
+@replica()
 def csv_export(*, kind: str, queryset) -> str:
-    """The records as CSV, in the import's columns (a round trip re-imports them)."""
+    """The records as CSV, in the import's columns (a round trip re-imports them), read from
+    the standby when there is one (apps/core/db/replica.py)."""
     out = io.StringIO()
     writer = csv.writer(out)
     columns = EXPORT_COLUMNS[kind]

@@ -22,6 +22,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast, JSONObject, Lower, TruncMonth
 
+from apps.core.db.replica import replica
 from apps.core.models import PartyLink
 from apps.crm.constants import APP_KEY, OWNED_MODELS, LeadStatus, StageKind
 from apps.crm.models import Account, Activity, Contact, Lead, Opportunity, Stage, StageChange
@@ -245,6 +246,7 @@ class Bar:
     extra: str = ""
 
 
+@replica()  # a report: read from the standby when there is one
 def pipeline_by_stage(user) -> list[Bar]:
     """Open pipeline value per open stage (every open stage, zero included)."""
     rows = (
@@ -265,6 +267,7 @@ def pipeline_by_stage(user) -> list[Bar]:
     ]
 
 
+@replica()  # a report: read from the standby when there is one
 def weighted_forecast(user) -> list[Bar]:
     """Open opportunities' amount × stage probability, by month of expected close (undated
     ones are left out: they cannot be placed in a month)."""
@@ -284,6 +287,7 @@ def weighted_forecast(user) -> list[Bar]:
     ]
 
 
+@replica()  # a report: read from the standby when there is one
 def win_rate(user) -> dict:
     """Won / (won + lost) over closed opportunities, by count and by amount."""
     closed = opportunities(user).exclude(stage__kind=StageKind.OPEN)
@@ -306,6 +310,7 @@ def win_rate(user) -> dict:
             "lost_amount": lost_amount, "amount_rate": amount_rate}  # fmt: skip
 
 
+@replica()  # a report: read from the standby when there is one
 def conversion_by_source(user) -> list[dict]:
     """Per lead source: leads, converted ones, and the conversion rate (%)."""
     rows = (

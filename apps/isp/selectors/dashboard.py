@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     Count,
     F,
@@ -14,6 +14,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
+from apps.core.db.replica import read_alias, replica
 from apps.core.money import ZERO, money
 from apps.isp.models import (
     Invoice,
@@ -110,7 +111,7 @@ def _subscriber_flow(start: date, as_of: date) -> tuple[dict, dict, int]:
     """New subscribers (first service activated) and churned ones (last service terminated)
     per month since `start`, and those churned over the 30 days up to `as_of`."""
     new, churned, window = {}, {}, 0
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             _SUBSCRIBER_FLOW_SQL.format(service=Service._meta.db_table),
             {"start": start, "as_of": as_of, "window": as_of - timedelta(days=30)},
@@ -125,8 +126,10 @@ def _subscriber_flow(start: date, as_of: date) -> tuple[dict, dict, int]:
     return new, churned, window
 
 
+@replica()
 def dashboard(*, as_of: date | None = None) -> Dashboard:
-    """The staff dashboard's figures and 12-month series (a handful of queries in all)."""
+    """The staff dashboard's figures and 12-month series (a handful of queries in all), read
+    from the standby when there is one (apps/core/db/replica.py)."""
     as_of = as_of or today()
     months = months_back(as_of)
     start = months[0]
