@@ -234,7 +234,7 @@ class TemplateSerializer(ModelSerializer):
                   "updated_at"]  # fmt: skip
 
 
-class ChecklistItemSerializer(ModelSerializer):
+class TaskChecklistItemSerializer(ModelSerializer):
     task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all())
     done_by_name = serializers.SerializerMethodField()
 

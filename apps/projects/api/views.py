@@ -197,7 +197,7 @@ class ChecklistItemViewSet(ProjectsViewSet):
     """The steps of tasks' checklists: whoever may change the task ticks them off (`done`)."""
 
     queryset = selectors.checklist_rows()
-    serializer_class = s.ChecklistItemSerializer
+    serializer_class = s.TaskChecklistItemSerializer
     filterset_class = filters.ChecklistItemFilter
     search_fields = ["text"]
     ordering_fields = ["position", "created_at"]
