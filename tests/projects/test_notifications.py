@@ -6,14 +6,15 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from apps.projects import tasks
 from apps.projects.models import Notification
 from apps.projects.services import notifications
 from apps.projects.services import projects as services
 from apps.projects.services import tasks as task_services
-from apps.projects.tasks import due_soon
 from tests.conftest import HostClient, host_of
 from tests.projects.factories import TaskFactory
 
@@ -95,7 +96,7 @@ def test_due_soon_is_sent_once_per_task_and_due_date(crew, project, tenant_b):
         TaskFactory(project=project, column=done, title="Finished", assignee=crew["dev"],
                     due_date=today)  # fmt: skip
 
-        first, again = due_soon.apply().get(), notifications.due_soon_notify()
+        first, again = tasks.due_soon.apply().get(), notifications.due_soon_notify()
         # the task slips: its new due date, once near, is news again
         task_services.task_update(task=soon, due_date=today + timedelta(days=2))
         after_slip = notifications.due_soon_notify()
@@ -154,3 +155,19 @@ def test_the_notifications_page_lists_them_and_opens_the_task(crew, project, ten
     assert crew.browser("pm").post(f"/projects/notifications/{notice.pk}/read/").status_code == 404
     other = HostClient(host_of("tenant-c")).sign_in()
     assert other.post(f"/projects/notifications/{notice.pk}/read/").status_code == 404
+
+
+def test_the_due_soon_run_is_scheduled_and_fans_out_to_tenants_with_projects(
+    tenant_a, tenant_b, tenant_c, monkeypatch
+):
+    from dotmac.celery import app  # the project's Celery app, as the beat process loads it
+
+    sent = []
+    monkeypatch.setattr(tasks.due_soon, "delay", lambda: sent.append(connection.schema_name))
+
+    count = tasks.due_soon_fan_out()
+
+    assert app.conf.beat_schedule["projects-due-soon"]["task"] == "projects.due_soon_fan_out"
+    assert count == len(sent)
+    assert {tenant_b.schema_name, tenant_c.schema_name} <= set(sent)
+    assert tenant_a.schema_name not in sent  # no Project Management
