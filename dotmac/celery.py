@@ -65,6 +65,11 @@ app.conf.beat_schedule = {
         "task": "commerce.reservations_sweep_fan_out",
         "schedule": 60.0,
     },
+    # Project Management: "due soon" notices (once per task and due date), every morning.
+    "projects-due-soon": {
+        "task": "projects.due_soon_fan_out",
+        "schedule": crontab(hour=6, minute=0),
+    },
     # ISP support: SLA warnings, breaches and escalations, every minute in tenants with isp.sla.
     "isp-sla-sweep": {
         "task": "isp.sla_fan_out",

@@ -38,11 +38,14 @@ def sniff(head: bytes) -> str | None:
             return content_type
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    if b"\x00" in head:
+        return None
     try:
         head.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return "text/plain" if b"\x00" not in head else None
+    except UnicodeDecodeError as error:  # a multi-byte character cut at the end is still text
+        if error.start < len(head) - 3:
+            return None
+    return "text/plain"
 
 
 def upload_check(file: UploadedFile, *, max_bytes: int, types: set[str] | None = None) -> str:

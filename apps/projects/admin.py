@@ -7,16 +7,19 @@ from django.contrib import admin
 
 from apps.core.kit.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 from apps.projects.models import (
+    ChecklistItem,
     Column,
     Comment,
     Milestone,
+    Notification,
     Project,
     ProjectMember,
     ProjectTemplate,
     Task,
+    TaskAttachment,
     TimeLog,
 )
-from apps.projects.services import projects, tasks, templates, time
+from apps.projects.services import checklists, projects, tasks, templates, time
 
 
 class MemberInline(ReadOnlyInline):
@@ -102,3 +105,30 @@ class TemplateAdmin(ServiceAdmin):
     update_service = staticmethod(templates.template_update)
     destroy_service = staticmethod(templates.template_delete)
     service_object = "template"
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(ServiceAdmin):
+    list_display = ["text", "task", "done", "position"]
+    list_filter = ["done"]
+    list_select_related = ["task"]
+    search_fields = ["text", "task__title"]
+    raw_id_fields = ["task"]
+    create_service = staticmethod(checklists.checklist_item_create)
+    update_service = staticmethod(checklists.checklist_item_update)
+    destroy_service = staticmethod(checklists.checklist_item_delete)
+    service_object = "checklist_item"
+
+
+@admin.register(TaskAttachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    list_display = ["name", "task", "content_type", "size", "uploaded_by", "created_at"]
+    list_select_related = ["task", "uploaded_by"]
+    search_fields = ["name", "task__title"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["message", "user", "kind", "read_at", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["user"]

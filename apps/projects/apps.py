@@ -13,7 +13,9 @@ DECLARATION = AppDeclaration(
             "projects", "Project Management", pages="projects", api="projects",
             tabs=(
                 Tab("Projects", "projects:home", "projects"),
+                Tab("Tasks", "projects:tasks", "tasks"),
                 Tab("My tasks", "projects:my-tasks", "my-tasks"),
+                Tab("Notifications", "projects:notifications", "notifications"),
                 Tab("Templates", "projects:templates", "templates"),
             ),
         ),

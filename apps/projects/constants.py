@@ -52,3 +52,11 @@ MAX_COLUMNS = 20
 MAX_TASK_HOURS = 24  # one time log: at most a day's hours
 #: Dependants shifted by one slip, at most (a project's whole chain, bounded).
 MAX_SHIFTED = 2000
+MAX_CHECKLIST_ITEMS = 100  # steps of one task's checklist
+#: Attachments: at most this size, of these types (recognised from the content, not the name).
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENTS_PER_TASK = 50
+#: A task is "due soon" this many days ahead (the daily notice, apps.projects.tasks).
+DUE_SOON_DAYS = 2
+#: Due-soon notices one daily run sends at most (the rest the next day).
+MAX_DUE_SOON_PER_RUN = 2000

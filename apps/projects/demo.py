@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.identity.models import User
 from apps.projects.constants import ProjectStatus
 from apps.projects.models import Project, ProjectTemplate, Task
-from apps.projects.services import tasks, templates, time
+from apps.projects.services import checklists, notifications, tasks, templates, time
 
 
 @transaction.atomic
@@ -36,9 +36,14 @@ def projects_demo_ensure(*, tenant, demo, password: str, **_) -> None:
         tasks.task_update(task=task, assignee=admin, actor=admin)
         if column != "Backlog":
             tasks.task_move(task=task, column=columns[column], actor=admin)
-    tasks.task_create(project=north, title="Order splice closures", column=columns["Review"],
-                      assignee=admin, priority="high", labels=["procurement"], actor=admin,
-                      due_date=today + timedelta(days=3), estimate_hours=Decimal("2"))  # fmt: skip
+    closures = tasks.task_create(
+        project=north, title="Order splice closures", column=columns["Review"], assignee=admin,
+        priority="high", labels=["procurement"], actor=admin, due_date=today + timedelta(days=2),
+        estimate_hours=Decimal("2"),
+    )  # fmt: skip
+    for n, step in enumerate(("Count the closures per cabinet", "Get three quotes",
+                              "Purchase order approved", "Delivery booked")):  # fmt: skip
+        checklists.checklist_item_create(task=closures, text=step, done=n < 2, actor=admin)
     # The civil works slipped by a week: the backbone and everything after it moved with them.
     civil = next(t for t in plan if t.title == "Civil works")
     tasks.task_update(task=civil, due_date=civil.due_date + timedelta(days=7), actor=admin)
@@ -62,6 +67,11 @@ def projects_demo_ensure(*, tenant, demo, password: str, **_) -> None:
             first = project.tasks.order_by("start_date", "id")
             tasks.task_move(task=first[0], column=cols["Done"], actor=admin)
             tasks.task_move(task=first[1], column=cols["In progress"], actor=admin)
+            for step, done in (("Photograph the drop route", True),
+                               ("Landlord signs the wayleave", True),
+                               ("Council permit filed", False)):  # fmt: skip
+                checklists.checklist_item_create(task=first[1], text=step, done=done,
+                                                 actor=admin)  # fmt: skip
             time.time_log_create(
                 task=first[0],
                 user=admin,
@@ -70,3 +80,5 @@ def projects_demo_ensure(*, tenant, demo, password: str, **_) -> None:
                 work_date=today - timedelta(days=5),
                 rate=Decimal("40.00"),
             )
+    # what the morning's run tells the admin: their tasks due in the next days
+    notifications.due_soon_notify(today=today)

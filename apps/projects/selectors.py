@@ -31,12 +31,15 @@ from django.db.models.functions import Coalesce
 
 from apps.identity.objects import objects_visible_to
 from apps.projects.models import (
+    ChecklistItem,
     Column,
     Comment,
     Milestone,
+    Notification,
     Project,
     ProjectMember,
     Task,
+    TaskAttachment,
     TaskDependency,
     TimeLog,
 )
@@ -52,8 +55,12 @@ CHILD_RULES = {
     "timelog": {"view": "view", "change": "own", "delete": "own"},
     "comment": {"view": "view", "change": "own", "delete": "own"},
     "projectmember": {"view": "view", "change": "change", "delete": "change"},
+    "checklistitem": {"view": "view", "change": "view", "delete": "view"},
+    "taskattachment": {"view": "view", "change": "own", "delete": "own"},
 }
-WRITER = {"timelog": "user", "comment": "author"}
+WRITER = {"timelog": "user", "comment": "author", "taskattachment": "uploaded_by"}
+#: Rows that belong to a project through their task.
+ON_A_TASK = ("timelog", "comment", "checklistitem", "taskattachment")
 
 
 def is_admin(user) -> bool:
@@ -73,6 +80,10 @@ def visible(queryset: QuerySet, user, action: str = "view") -> QuerySet:
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
     name = queryset.model._meta.model_name
+    if name == "notification":  # one's own, about tasks one still sees
+        return queryset.filter(user=user).filter(
+            task__project__in=projects_for(user, "view").values("pk")
+        )
     if name == "project":
         if user.has_perm(f"projects.{action}_project"):
             return queryset
@@ -81,7 +92,7 @@ def visible(queryset: QuerySet, user, action: str = "view") -> QuerySet:
     if rules is None:  # templates: the whole area's
         return queryset
     needed = rules.get(action, "change")
-    project_field = "task__project" if name in ("timelog", "comment") else "project"
+    project_field = "task__project" if name in ON_A_TASK else "project"
     if needed == "own":
         if is_admin(user):
             return queryset
@@ -158,6 +169,22 @@ def time_log_rows() -> QuerySet:
 
 def comment_rows() -> QuerySet:
     return Comment.objects.select_related("author", "task").prefetch_related("mentions")
+
+
+def checklist_rows() -> QuerySet:
+    return ChecklistItem.objects.select_related("done_by")
+
+
+def attachment_rows() -> QuerySet:
+    return TaskAttachment.objects.select_related("uploaded_by")
+
+
+def notification_rows() -> QuerySet:
+    return Notification.objects.select_related("task")
+
+
+def unread_count(user) -> int:
+    return visible(Notification.objects.all(), user).filter(read_at__isnull=True).count()
 
 
 def member_rows(project: Project) -> QuerySet:

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q
-from django.http import JsonResponse
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -19,11 +19,22 @@ from apps.core.kit.pages import ActionPage, DetailPage, FormPage, ListPage, Page
 from apps.core.kit.refusals import REFUSALS, refusal_text
 from apps.identity.models import User
 from apps.platform.licensing.entitlements import entitlements_for
-from apps.projects import forms, selectors, timeline
+from apps.projects import forms, reports, selectors, timeline
 from apps.projects.api.filters import ProjectFilter, TaskFilter
-from apps.projects.constants import AREA, TIME_TRACKING, TIMELINE
-from apps.projects.models import Column, ProjectTemplate
-from apps.projects.services import comments, links, projects, tasks, templates, time
+from apps.projects.api.views import attachment_file
+from apps.projects.constants import AREA, TIME_TRACKING, TIMELINE, Priority
+from apps.projects.models import ChecklistItem, Column, ProjectTemplate
+from apps.projects.services import (
+    attachments,
+    checklists,
+    comments,
+    links,
+    notifications,
+    projects,
+    tasks,
+    templates,
+    time,
+)
 
 
 def tenant_has_feature(feature: str) -> bool:
@@ -43,7 +54,8 @@ class ProjectsPage(Page):
 
     def page_context(self) -> dict:
         return {"has_timeline": tenant_has_feature(TIMELINE),
-                "has_time_tracking": tenant_has_feature(TIME_TRACKING)}  # fmt: skip
+                "has_time_tracking": tenant_has_feature(TIME_TRACKING),
+                "unread_notifications": selectors.unread_count(self.request.user)}  # fmt: skip
 
 
 class HomeView(ProjectsPage, ListPage):
@@ -240,6 +252,8 @@ class TaskView(ProjectsPage, DetailPage):
             "subtasks": task.subtasks.select_related("column").order_by("position"),
             "comments": selectors.comment_rows().filter(task=task),
             "time_logs": selectors.time_log_rows().filter(task=task)[:100],
+            "checklist": selectors.checklist_rows().filter(task=task),
+            "attachments": selectors.attachment_rows().filter(task=task),
             "comment_form": forms.CommentForm(),
             "time_form": forms.TimeLogForm(initial={"work_date": timezone.localdate()}),
         }
@@ -314,3 +328,167 @@ class TimelineView(ProjectsPage):
             "start_date", "due_date", "id")[:500])  # fmt: skip
         chart = timeline.gantt(rows, list(project.milestones.all()), today=timezone.localdate())
         return self.render(project=project, chart=chart)
+
+
+# --- Checklists and attachments of a task -----------------------------------------------------
+
+
+class TaskActionPage(ProjectsPage, ActionPage):
+    """A button on the task page: its task (404 to whoever does not see it), then back."""
+
+    def task(self):
+        return self.get_row(selectors.task_rows(), self.kwargs["pk"], "change")
+
+    def done(self):
+        return redirect("projects:task", pk=self.kwargs["pk"])
+
+
+class ChecklistView(TaskActionPage):
+    """Add a step (`text`), tick one off or back (`item`, `done`=1/0), or delete one
+    (`item`, `delete`=1)."""
+
+    def act(self) -> str:
+        task = self.task()
+        post = self.request.POST
+        if not post.get("item"):
+            checklists.checklist_item_create(task=task, text=post.get("text", "")[:300],
+                                             actor=self.actor)  # fmt: skip
+            return "Step added."
+        item = ChecklistItem.objects.filter(task=task, pk=post["item"] if post["item"].isdigit()
+                                            else 0).first()  # fmt: skip
+        if item is None:
+            raise ValidationError({"item": "No such step."})
+        if post.get("delete"):
+            checklists.checklist_item_delete(checklist_item=item, actor=self.actor)
+            return "Step deleted."
+        checklists.checklist_item_update(checklist_item=item, done=post.get("done") == "1",
+                                         actor=self.actor)  # fmt: skip
+        return "Step done." if item.done else "Step open again."
+
+
+class AttachmentUploadView(TaskActionPage):
+    def act(self) -> str:
+        task = self.task()
+        file = self.request.FILES.get("file")
+        if file is None:
+            raise ValidationError({"file": "Choose a file."})
+        attachments.attachment_add(task=task, file=file, actor=self.actor)
+        return "File attached."
+
+
+class AttachmentDeleteView(TaskActionPage):
+    def act(self) -> str:
+        task = self.get_row(selectors.task_rows(), self.kwargs["pk"])
+        attachment = self.get_row(selectors.attachment_rows().filter(task=task),
+                                  self.kwargs["file"], "delete")  # fmt: skip
+        attachments.attachment_delete(attachment=attachment, actor=self.actor)
+        return f"{attachment.name} deleted."
+
+
+class AttachmentDownloadView(ProjectsPage):
+    def get(self, request, pk, file):
+        task = self.get_row(selectors.task_rows(), pk)
+        attachment = selectors.attachment_rows().filter(task=task, pk=file).first()
+        if attachment is None:
+            raise Http404("No such file.")
+        return attachment_file(attachment)
+
+
+# --- Tasks across projects ---------------------------------------------------------------------
+
+PRIORITY_RANK = Case(*(When(priority=value, then=Value(rank)) for rank, value in enumerate(
+    [Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW])),
+    output_field=IntegerField())  # fmt: skip
+#: ?sort= → the order of the list (the default first).
+TASK_SORTS = {
+    "due": ("Due date", [F("due_date").asc(nulls_last=True), "id"]),
+    "priority": ("Priority", ["priority_rank", F("due_date").asc(nulls_last=True), "id"]),
+    "updated": ("Recently changed", ["-updated_at", "-id"]),
+    "title": ("Title", ["title", "id"]),
+    "project": ("Project", ["project__name", "column__position", "position", "id"]),
+}
+
+
+class TaskListView(ProjectsPage, ListPage):
+    """The tasks of the projects I see, filtered (project, status column, assignee, priority,
+    label, due before/after, open or done), searched, sorted and paginated."""
+
+    section = "tasks"
+    template_name = "projects/tasks.html"
+    search_fields = ("title", "description")
+    filterset_class = TaskFilter
+
+    def rows(self):
+        return selectors.task_rows().annotate(priority_rank=PRIORITY_RANK)
+
+    def listed(self):
+        sort = self.request.GET.get("sort", "")
+        self.sort = sort if sort in TASK_SORTS else "due"
+        return super().listed().order_by(*TASK_SORTS[self.sort][1])
+
+    def list_context(self) -> dict:
+        user = self.request.user
+        visible_projects = selectors.projects_for(user).order_by("name")
+        return {
+            "sort": self.sort,
+            "sorts": [(key, label) for key, (label, _) in TASK_SORTS.items()],
+            "projects": visible_projects.only("pk", "name"),
+            "column_names": Column.objects.filter(project__in=visible_projects.values("pk"))
+            .order_by("name").values_list("name", flat=True).distinct()[:100],
+            "people": User.objects.filter(is_active=True, project_memberships__project__in=
+                                          visible_projects.values("pk")).distinct()
+            .order_by("username")[:200],
+            "priorities": Priority.choices,
+            "today": timezone.localdate(),
+        }  # fmt: skip
+
+
+# --- The progress report -----------------------------------------------------------------------
+
+
+class ReportView(ProjectsPage):
+    """A project's progress: burn-down of the remaining estimate, hours by person and per
+    week, the budget used (hours and money), with charts."""
+
+    template_name = "projects/report.html"
+
+    def get(self, request, pk):
+        project = self.project()
+        return self.render(project=project,
+                           **reports.progress(project, today=timezone.localdate()))  # fmt: skip
+
+
+# --- Notifications -----------------------------------------------------------------------------
+
+
+class NotificationsView(ProjectsPage, ListPage):
+    """My notifications, newest first, the unread ones marked."""
+
+    section = "notifications"
+    template_name = "projects/notifications.html"
+
+    def rows(self):
+        return selectors.notification_rows().select_related("task__project", "actor")
+
+    def listed(self):
+        rows = super().listed()
+        if self.request.GET.get("unread"):
+            rows = rows.filter(read_at__isnull=True)
+        return rows
+
+
+class NotificationReadView(ProjectsPage, ActionPage):
+    """Mark one notification read (pk) and open its task, or every one read (no pk)."""
+
+    def act(self) -> str:
+        if "pk" not in self.kwargs:
+            count = notifications.notifications_read_all(user=self.request.user, actor=self.actor)
+            return f"{count} marked read." if count else ""
+        self.notification = self.get_row(selectors.notification_rows(), self.kwargs["pk"])
+        notifications.notification_read(notification=self.notification, actor=self.actor)
+        return ""
+
+    def done(self):
+        if "pk" in self.kwargs and getattr(self, "notification", None) is not None:
+            return redirect("projects:task", pk=self.notification.task_id)
+        return redirect("projects:notifications")

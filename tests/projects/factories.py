@@ -5,17 +5,21 @@ services, see conftest.Crew.member)."""
 from decimal import Decimal
 
 import factory
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from apps.identity.models import User
 from apps.projects.constants import DEFAULT_COLUMNS
 from apps.projects.models import (
+    ChecklistItem,
     Column,
     Comment,
     Milestone,
+    Notification,
     Project,
     ProjectTemplate,
     Task,
+    TaskAttachment,
     TimeLog,
 )
 
@@ -109,3 +113,41 @@ class TemplateFactory(factory.django.DjangoModelFactory):
         {"title": "Second", "start_offset_days": 2, "duration_days": 3, "estimate_hours": "5",
          "milestone": 0, "depends_on": [0], "priority": "high", "labels": []},
     ])  # fmt: skip
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+class ChecklistItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChecklistItem
+
+    task = factory.SubFactory(TaskFactory)
+    text = factory.Sequence(lambda n: f"Step {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    """A small PNG under the tenant's storage prefix."""
+
+    class Meta:
+        model = TaskAttachment
+
+    task = factory.SubFactory(TaskFactory)
+    name = "photo.png"
+    content_type = "image/png"
+    size = len(PNG)
+    file = factory.LazyFunction(lambda: ContentFile(PNG, name="photo.png"))
+    uploaded_by = factory.LazyFunction(_someone)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """A notification for the tenant's first super admin."""
+
+    class Meta:
+        model = Notification
+
+    user = factory.LazyFunction(_someone)
+    kind = "assigned"
+    task = factory.SubFactory(TaskFactory)
+    message = factory.Sequence(lambda n: f"Someone assigned you task {n}")

@@ -6,9 +6,12 @@ import pytest
 
 from apps.projects.models import Column
 from tests.projects.factories import (
+    AttachmentFactory,
+    ChecklistItemFactory,
     ColumnFactory,
     CommentFactory,
     MilestoneFactory,
+    NotificationFactory,
     ProjectFactory,
     TaskFactory,
     TemplateFactory,
@@ -102,3 +105,32 @@ class TestTemplates(ProjectResourceTests):
                   {"title": "Install", "start_offset_days": 3, "duration_days": 2,
                    "depends_on": [0], "milestone": 0}],
     }  # fmt: skip
+
+
+class TestChecklistItems(ProjectResourceTests):
+    path = "/api/v1/projects/checklist-items/"
+    resource_type = "checklist_item"
+    factory = ChecklistItemFactory
+    update_data = {"text": "Photograph the closure", "done": True}
+    invalid_data = {"task": 987_654_321, "text": ""}
+
+    def create_data(self):
+        return {"task": TaskFactory().pk, "text": "Check the wayleave", "done": False}
+
+
+class TestAttachments(ProjectResourceTests):
+    """Uploaded with POST tasks/{id}/attachments/ (tests/projects/test_checklists_files.py)."""
+
+    path = "/api/v1/projects/attachments/"
+    resource_type = "taskattachment"
+    factory = AttachmentFactory
+    operations = {"list", "retrieve", "delete"}
+
+
+class TestNotifications(ProjectResourceTests):
+    """Written by the services (assigned, mentioned, due soon); read and marked read."""
+
+    path = "/api/v1/projects/notifications/"
+    resource_type = "notification"
+    factory = NotificationFactory
+    operations = {"list", "retrieve"}

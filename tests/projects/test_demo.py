@@ -6,7 +6,15 @@ import pytest
 from django.core.management import call_command
 from django_tenants.utils import schema_context
 
-from apps.projects.models import Column, Project, Task, TaskDependency, TimeLog
+from apps.projects.models import (
+    ChecklistItem,
+    Column,
+    Notification,
+    Project,
+    Task,
+    TaskDependency,
+    TimeLog,
+)
 from tests.conftest import HostClient, obtain_tokens
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
@@ -14,7 +22,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_tenant")]
 
 def counts() -> dict[str, int]:
     with schema_context("xyz_isp"):
-        return {m.__name__: m.objects.count() for m in (Project, Task, TimeLog, TaskDependency)}
+        return {
+            m.__name__: m.objects.count()
+            for m in (Project, Task, TimeLog, TaskDependency, ChecklistItem, Notification)
+        }
 
 
 def test_xyz_isp_runs_projects_and_abc_corp_is_offered_an_upgrade(settings):
@@ -36,6 +47,11 @@ def test_xyz_isp_runs_projects_and_abc_corp_is_offered_an_upgrade(settings):
         backbone = Task.objects.get(project=north, title="Backbone fibre and POP")
         assert backbone.start_date > civil.due_date  # shifted after the slip
         assert (civil.due_date - civil.start_date).days == 36  # 30 days planned, 7 late
+        closures = Task.objects.get(project=north, title="Order splice closures")
+        assert list(closures.checklist.values_list("done", flat=True)) == [True, True, False,
+                                                                           False]  # fmt: skip
+        assert Notification.objects.filter(user__username="admin", kind="due_soon",
+                                           task=closures).exists()  # fmt: skip
     password = settings.DEMO_PASSWORD
     xyz = HostClient("xyz-isp.localhost")
     xyz.authenticate(obtain_tokens(xyz, "admin", password)["access"])

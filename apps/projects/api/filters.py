@@ -4,7 +4,17 @@ import django_filters as filters
 
 from apps.core.api.filters import FilterSet
 from apps.projects.constants import Priority
-from apps.projects.models import Column, Comment, Milestone, Project, Task, TimeLog
+from apps.projects.models import (
+    ChecklistItem,
+    Column,
+    Comment,
+    Milestone,
+    Notification,
+    Project,
+    Task,
+    TaskAttachment,
+    TimeLog,
+)
 
 
 class ProjectFilter(FilterSet):
@@ -35,6 +45,8 @@ class TaskFilter(FilterSet):
     done = filters.BooleanFilter(field_name="column__is_done")
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
     due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    column_name = filters.CharFilter(field_name="column__name", lookup_expr="iexact",
+                                     label="A status column's name, in any project")  # fmt: skip
 
     class Meta:
         model = Task
@@ -68,3 +80,23 @@ class CommentFilter(FilterSet):
     class Meta:
         model = Comment
         fields = ["task", "author"]
+
+
+class ChecklistItemFilter(FilterSet):
+    class Meta:
+        model = ChecklistItem
+        fields = ["task", "done"]
+
+
+class AttachmentFilter(FilterSet):
+    class Meta:
+        model = TaskAttachment
+        fields = ["task"]
+
+
+class NotificationFilter(FilterSet):
+    unread = filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Notification
+        fields = ["kind", "task"]

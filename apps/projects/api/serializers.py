@@ -6,13 +6,16 @@ from apps.core.api.serializers import CurrencyField, DateField, ModelSerializer
 from apps.identity.models import User
 from apps.projects.constants import MAX_DEPENDENCIES, MAX_LABELS, MemberRole
 from apps.projects.models import (
+    ChecklistItem,
     Column,
     Comment,
     Milestone,
+    Notification,
     Project,
     ProjectMember,
     ProjectTemplate,
     Task,
+    TaskAttachment,
     TimeLog,
 )
 
@@ -229,3 +232,55 @@ class TemplateSerializer(ModelSerializer):
         model = ProjectTemplate
         fields = ["id", "name", "description", "milestones", "tasks", "created_at",
                   "updated_at"]  # fmt: skip
+
+
+class TaskChecklistItemSerializer(ModelSerializer):
+    task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all())
+    done_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChecklistItem
+        fields = ["id", "task", "text", "done", "position", "done_at", "done_by",
+                  "done_by_name", "created_at"]  # fmt: skip
+        read_only_fields = ["done_at", "done_by"]
+        extra_kwargs = {"position": {"required": False,
+                                     "help_text": "Top to bottom (default: last)."}}  # fmt: skip
+
+    def get_done_by_name(self, obj) -> str:
+        return _name(obj.done_by)
+
+
+class AttachmentSerializer(ModelSerializer):
+    uploaded_by_name = serializers.SerializerMethodField()
+    download = serializers.SerializerMethodField(help_text="The file itself (GET).")
+
+    class Meta:
+        model = TaskAttachment
+        fields = ["id", "task", "name", "content_type", "size", "uploaded_by",
+                  "uploaded_by_name", "download", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_uploaded_by_name(self, obj) -> str:
+        return _name(obj.uploaded_by)
+
+    def get_download(self, obj) -> str:
+        return f"/api/v1/projects/attachments/{obj.pk}/download/"
+
+
+class NotificationSerializer(ModelSerializer):
+    task_title = serializers.CharField(source="task.title", read_only=True)
+    project = serializers.IntegerField(source="task.project_id", read_only=True)
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "message", "task", "task_title", "project", "comment",
+                  "due_date", "read", "read_at", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_read(self, obj) -> bool:
+        return obj.read_at is not None
+
+
+class UnreadSerializer(serializers.Serializer):
+    unread = serializers.IntegerField()

@@ -12,6 +12,9 @@ router.register("tasks", views.TaskViewSet, basename="projects-task")
 router.register("time-logs", views.TimeLogViewSet, basename="projects-time-log")
 router.register("comments", views.CommentViewSet, basename="projects-comment")
 router.register("templates", views.TemplateViewSet, basename="projects-template")
+router.register("checklist-items", views.ChecklistItemViewSet, basename="projects-checklist-item")
+router.register("attachments", views.AttachmentViewSet, basename="projects-attachment")
+router.register("notifications", views.NotificationViewSet, basename="projects-notification")
 
 #: area → its API routes (apps.core.kit.urls mounts them at the area's API path).
 by_area = {"projects": router.urls}

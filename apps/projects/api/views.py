@@ -5,19 +5,40 @@ non-member's project and everything in it is a 404; what a member sees but may n
 403) and writes through the services, which hold the rules.
 """
 
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DrfValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from apps.core.api.viewsets import ModelViewSet
+from apps.core.api.viewsets import BaseViewSet, ModelViewSet, ReadOnlyModelViewSet
 from apps.identity.permissions import AppAreaAccess
 from apps.projects import selectors
 from apps.projects.api import filters
 from apps.projects.api import serializers as s
 from apps.projects.constants import TIME_TRACKING
 from apps.projects.models import ProjectTemplate
-from apps.projects.services import comments, projects, tasks, templates, time
+from apps.projects.services import (
+    attachments,
+    checklists,
+    comments,
+    notifications,
+    projects,
+    tasks,
+    templates,
+    time,
+)
+
+UPLOAD_SCHEMA = extend_schema(
+    request={"multipart/form-data": {"type": "object", "required": ["file"],
+                                     "properties": {"file": {"type": "string",
+                                                             "format": "binary"}}}},
+    responses={201: s.AttachmentSerializer},
+)  # fmt: skip
 
 
 class ProjectsViewSet(ModelViewSet):
@@ -116,7 +137,7 @@ class TaskViewSet(ProjectsViewSet):
     create_service = staticmethod(tasks.task_create)
     update_service = staticmethod(tasks.task_update)
     destroy_service = staticmethod(tasks.task_delete)
-    object_actions = {**ModelViewSet.object_actions, "move": "change"}
+    object_actions = {**ModelViewSet.object_actions, "move": "change", "attach": "change"}
 
     @extend_schema(request=s.TaskMoveInput)
     @action(detail=True, methods=["post"])
@@ -125,6 +146,20 @@ class TaskViewSet(ProjectsViewSet):
         task = self.get_object()
         data = self.validated(s.TaskMoveInput)
         return self.respond(tasks.task_move(task=task, actor=self.actor, **data))
+
+    @UPLOAD_SCHEMA
+    @action(detail=True, methods=["post"], url_path="attachments", parser_classes=[MultiPartParser],
+            resource_type="taskattachment")  # fmt: skip
+    def attach(self, request, pk=None):
+        """Attach a file (multipart `file`; at most 10 MB: PNG, JPEG, GIF, WebP, PDF or plain
+        text, recognised from the content), kept under the organisation's storage."""
+        task = self.get_object()
+        file = request.FILES.get("file")
+        if file is None:
+            raise DrfValidationError({"file": "Send the file as multipart form data (`file`)."})
+        attachment = attachments.attachment_add(task=task, file=file, actor=self.actor)
+        found = selectors.attachment_rows().get(pk=attachment.pk)
+        return Response(s.AttachmentSerializer(found).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.TaskSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="mine", filter_backends=[])
@@ -156,6 +191,83 @@ class CommentViewSet(ProjectsViewSet):
     create_service = staticmethod(comments.comment_create)
     update_service = staticmethod(comments.comment_update)
     destroy_service = staticmethod(comments.comment_delete)
+
+
+class ChecklistItemViewSet(ProjectsViewSet):
+    """The steps of tasks' checklists: whoever may change the task ticks them off (`done`)."""
+
+    queryset = selectors.checklist_rows()
+    serializer_class = s.TaskChecklistItemSerializer
+    filterset_class = filters.ChecklistItemFilter
+    search_fields = ["text"]
+    ordering_fields = ["position", "created_at"]
+    resource_type = "checklist_item"
+    create_service = staticmethod(checklists.checklist_item_create)
+    update_service = staticmethod(checklists.checklist_item_update)
+    destroy_service = staticmethod(checklists.checklist_item_delete)
+    service_object = "checklist_item"
+
+
+class AttachmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin,
+                        mixins.DestroyModelMixin, BaseViewSet):  # fmt: skip
+    """Files attached to tasks (upload: POST tasks/{id}/attachments/); deleted by their
+    uploader or a project manager."""
+
+    restrict = staticmethod(selectors.visible)
+    queryset = selectors.attachment_rows()
+    serializer_class = s.AttachmentSerializer
+    filterset_class = filters.AttachmentFilter
+    search_fields = ["name"]
+    ordering_fields = ["created_at", "name", "size"]
+    resource_type = "taskattachment"
+    destroy_service = staticmethod(attachments.attachment_delete)
+    service_object = "attachment"
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def download(self, request, pk=None):
+        """The file itself, as an attachment."""
+        attachment = self.get_object()
+        return attachment_file(attachment)
+
+
+def attachment_file(attachment) -> FileResponse:
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                            as_attachment=True, filename=attachment.name)  # fmt: skip
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class NotificationViewSet(ReadOnlyModelViewSet):
+    """The requester's notifications (assigned, mentioned, due soon), newest first; `read`
+    marks one read, `read-all` every one, `unread` counts those not read."""
+
+    restrict = staticmethod(selectors.visible)
+    queryset = selectors.notification_rows()
+    serializer_class = s.NotificationSerializer
+    filterset_class = filters.NotificationFilter
+    ordering_fields = ["created_at"]
+    object_actions = {"read": "view"}
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        return self.respond(notifications.notification_read(notification=notification,
+                                                            actor=self.actor))  # fmt: skip
+
+    @extend_schema(request=None, responses=s.UnreadSerializer)
+    @action(detail=False, methods=["post"], url_path="read-all", resource_type="unread",
+            filter_backends=[])  # fmt: skip
+    def read_all(self, request):
+        notifications.notifications_read_all(user=request.user, actor=self.actor)
+        return Response(s.UnreadSerializer({"unread": 0}).data)
+
+    @extend_schema(responses=s.UnreadSerializer)
+    @action(detail=False, methods=["get"], resource_type="unread", filter_backends=[])
+    def unread(self, request):
+        count = self.get_queryset().filter(read_at__isnull=True).count()
+        return Response(s.UnreadSerializer({"unread": count}).data)
 
 
 class TemplateWrites(BasePermission):

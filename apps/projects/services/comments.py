@@ -10,6 +10,7 @@ from apps.core.kit.writes import record_create, record_delete, record_update
 from apps.identity.models import User
 from apps.projects.models import Comment, Task
 from apps.projects.services.access import ensure_sees, user_of
+from apps.projects.services.notifications import notify_mentioned
 
 __all__ = ["comment_create", "comment_delete", "comment_update", "mentioned_users"]
 
@@ -35,6 +36,8 @@ def _mention(comment: Comment, *, actor) -> None:
     before = sorted(comment.mentions.values_list("username", flat=True))
     comment.mentions.set(users)
     after = sorted(user.username for user in users)
+    notify_mentioned(comment=comment, users=[u for u in users if u.username not in before],
+                     actor=actor)  # fmt: skip
     if before != after:
         audit_record(action="mention", instance=comment, changes={"mentions": [before, after]},
                      actor=actor)  # fmt: skip

@@ -14,7 +14,7 @@ ADMIN_ROLE = "Projects Admin"
 ADMIN_PERMISSIONS = [
     f"{action}_{model}"
     for model in ("project", "projectmember", "milestone", "column", "task", "timelog",
-                  "comment", "projecttemplate")
+                  "comment", "projecttemplate", "checklistitem", "taskattachment")
     for action in ("view", "add", "change", "delete")
 ]  # fmt: skip
 

@@ -26,6 +26,7 @@ from apps.projects.constants import MAX_DEPENDENCIES, MAX_LABELS, MAX_SHIFTED
 from apps.projects.models import Column, Project, ProjectMember, Task, TaskDependency
 from apps.projects.services import links
 from apps.projects.services.access import ensure_sees, user_of
+from apps.projects.services.notifications import notify_assigned
 
 __all__ = [
     "dependencies_set", "normalise_labels", "task_create", "task_delete", "task_move",
@@ -109,6 +110,7 @@ def task_create(*, project: Project, title: str, column: Column | None = None,
     task.completed_at = timezone.now() if column.is_done else None
     record_create(task, actor=actor)
     _check_positions()
+    notify_assigned(task=task, actor=actor)
     if depends_on:
         dependencies_set(task=task, depends_on=depends_on, actor=actor)
     return task
@@ -130,8 +132,10 @@ def task_update(*, task: Task, actor=None, depends_on: list[Task] | None = None,
         fields["labels"] = normalise_labels(fields["labels"])
     if "parent" in fields and fields["parent"] is not None:
         _ensure_not_own_ancestor(task, fields["parent"])
-    before = _finish(task)
+    before, assignee = _finish(task), task.assignee_id
     record_update(task, fields, actor=actor)
+    if task.assignee_id != assignee:
+        notify_assigned(task=task, actor=actor)
     if depends_on is not None:
         dependencies_set(task=task, depends_on=depends_on, actor=actor)
         if depends_on:  # it may now start before what it waits for is finished

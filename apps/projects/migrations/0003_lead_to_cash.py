@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("projects", "0001_initial"),
+        ("projects", "0002_checklists_attachments_notifications"),
     ]
 
     operations = [
