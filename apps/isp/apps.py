@@ -49,7 +49,10 @@ DECLARATION = AppDeclaration(
         "isp.max_devices": "apps.isp.services.monitoring.monitored_count",
     },
     party_directory="apps.isp.parties.IspCustomers",
-    operations={},
+    operations={
+        "plans_on_sale": "apps.isp.operations.plans_on_sale",
+        "service_order": "apps.isp.operations.service_order",
+    },
     admin_features={
         "isp.dunningstep": "isp.dunning", "isp.dunningnotice": "isp.dunning",
         **{f"isp.{model}": "isp.monitoring" for model in (

@@ -38,7 +38,7 @@ from apps.commerce.models import (
     ShippingMethod,
     ShopperAddress,
 )
-from apps.commerce.services import inventory, orders, pricing, vendors
+from apps.commerce.services import inventory, isp_plans, orders, pricing, vendors
 from apps.commerce.services.carts import shop_settings
 from apps.core.audit import audit_created, audit_record
 from apps.core.errors import ErrorCode
@@ -156,6 +156,8 @@ def checkout(
     unknown = [sku for sku in merged if sku not in variants]
     if unknown:
         raise ValidationError({"lines": f"No product on sale has the SKU {', '.join(unknown)}."})
+    for sku, units in merged.items():
+        isp_plans.variant_check(variants[sku], units, customer=customer, checkout=True)
     method = ShippingMethod.objects.filter(code=shipping_method, is_active=True).first()
     if method is None:
         raise ValidationError({"shipping_method": f"No shipping method {shipping_method!r}."})
@@ -200,7 +202,8 @@ def _place(order: Order, merged, variants, method, card_number: str, actor, cart
         name = variant.product.name + (f" ({variant.name})" if variant.name else "")
         lines.append(OrderLine(order=order, variant=variant, sku=variant.sku, name=name[:300],
                                quantity=item.quantity, unit_price=item.unit_price,
-                               tax_rate=item.tax_rate, total=item.total))  # fmt: skip
+                               tax_rate=item.tax_rate, total=item.total,
+                               isp_plan=variant.product.isp_plan))  # fmt: skip
     lines = OrderLine.objects.bulk_create(lines)
     vendors.fulfilments_create(order, lines)
     order.subtotal, order.shipping_total = priced.subtotal, priced.shipping_total

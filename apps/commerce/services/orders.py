@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 
 from apps.commerce.constants import MovementKind, OrderStatus, PaymentStatus
 from apps.commerce.models import Order, OrderEvent, OrderLine, OrderReturn, Payment, ReturnLine
-from apps.commerce.services import inventory, vendors
+from apps.commerce.services import inventory, isp_plans, vendors
 from apps.core import payments
 from apps.core.audit import audit_created, audit_record, audit_updated, resolve_actor
 from apps.core.exceptions import ConflictError
@@ -77,6 +77,7 @@ def order_transition(
     )
     if to == S.PAID:
         vendors.commissions_accrue(order, actor=actor)
+        isp_plans.services_order(order, actor=actor)
     follows = {S.PARTIALLY_FULFILLED: "fulfilled", S.FULFILLED: "fulfilled"}.get(to, to)
     vendors.fulfilments_follow(order, follows, tracking=tracking)
     return order
