@@ -270,6 +270,23 @@ def payout_batch_create(*, until: date | None = None, actor=None) -> PayoutBatch
     return batch
 
 
+@transaction.atomic
+def payout_mark_paid(*, payout: Payout, actor=None) -> Payout:
+    """The money of a payout was sent (the bank run of its batch's CSV): it is marked paid,
+    once (a payout marked paid already is a CONFLICT and changes nothing)."""
+    locked = Payout.objects.select_for_update().select_related("vendor").get(pk=payout.pk)
+    if locked.paid_at is not None:
+        raise ConflictError(
+            f"The payout to {locked.vendor.name} was marked paid on {locked.paid_at:%d %b %Y}."
+        )
+    before = {"paid_at": None, "paid_by": ""}
+    locked.paid_at, locked.paid_by = timezone.now(), resolve_actor(actor).name[:150]
+    Payout.objects.filter(pk=locked.pk).update(paid_at=locked.paid_at, paid_by=locked.paid_by)
+    audit_updated(locked, before, actor=actor, action="mark_paid")
+    payout.paid_at, payout.paid_by = locked.paid_at, locked.paid_by
+    return locked
+
+
 CSV_COLUMNS = ("batch", "vendor_code", "vendor_name", "email", "amount", "currency", "entries")
 
 
