@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('commerce', '0004_isp_plan_products'),
+        ("commerce", "0004_isp_plan_products"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='payout',
-            name='paid_at',
+            model_name="payout",
+            name="paid_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='paid_by',
+            model_name="payout",
+            name="paid_by",
             field=models.CharField(blank=True, editable=False, max_length=150),
         ),
     ]
