@@ -82,9 +82,15 @@ def linked_customer(user_id: int) -> str:
     return link.other_ref if link.app == APP else link.ref
 
 
-def services_order(order, *, actor=None) -> list[dict]:
+def services_order(order, *, lines=None, actor=None) -> list[dict]:
     """The order became paid: order the ISP service of each of its lines tied to a plan that
-    has none yet (inside the caller's transaction; a refusal of the ISP refuses the payment)."""
+    has none yet (inside the caller's transaction; a refusal of the ISP refuses the payment).
+    `lines`: the order's lines when the caller has them (checkout: just made), else read."""
+    given = {}
+    if lines is not None:
+        given = {line.pk: line for line in lines if line.isp_plan and not line.isp_service}
+        if not given:
+            return []
     lines = list(OrderLine.objects.select_for_update().filter(order=order, isp_service="")
                  .exclude(isp_plan="").order_by("pk"))  # fmt: skip
     if not lines:
@@ -105,6 +111,8 @@ def services_order(order, *, actor=None) -> list[dict]:
             actor=actor,
         )  # fmt: skip
         OrderLine.objects.filter(pk=line.pk).update(isp_service=str(result["service"]))
+        if line.pk in given:  # the caller's copy too (checkout answers it)
+            given[line.pk].isp_service = str(result["service"])
         if not linked:
             linked = party_link(app=APP, ref=shopper.pk, other_app=OTHER,
                                 other_ref=result["customer"], actor=actor)  # fmt: skip
