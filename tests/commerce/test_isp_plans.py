@@ -82,6 +82,16 @@ def test_buying_a_plan_product_orders_a_pending_service_for_a_new_account(tenant
         assert (link.other_app, link.other_ref) == ("isp", str(account.pk))
         assert counts() == tuple(n + 1 for n in before)
         assert account.timeline.filter(data__ordered_by__startswith="commerce-line:").exists()
+    order_id = response.json()["data"]["id"]
+    staff = HostClient(host_of(TENANTS["a"])).sign_in()
+    assert (
+        f"service {line['isp_service']} ordered"
+        in staff.get(f"/commerce/orders/{order_id}/").content.decode()
+    )
+    assert (
+        "orders ISP plan shop-isp-new"
+        in staff.get("/commerce/products/?q=ISP-NEW").content.decode()
+    )
 
 
 def test_the_shoppers_own_isp_account_gets_the_service(tenant_a):
