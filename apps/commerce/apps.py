@@ -45,7 +45,10 @@ DECLARATION = AppDeclaration(
     usage_counters={"commerce.max_products": "apps.commerce.services.catalog.products_counted"},
     party_directory="apps.commerce.parties.CommerceShoppers",
     operations={},
-    admin_features={},
+    admin_features={
+        f"commerce.{model}": "commerce.vendor_portal"
+        for model in ("vendor", "commissionentry", "payoutbatch", "payout")
+    },
     order=60,
 )  # fmt: skip
 

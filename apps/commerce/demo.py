@@ -40,7 +40,7 @@ from apps.commerce.models import (
     StockMovement,
     Warehouse,
 )
-from apps.commerce.services import catalog, checkout, orders, vendors
+from apps.commerce.services import catalog, checkout, isp_plans, orders, vendors
 from apps.commerce.services.setup import commerce_defaults_ensure
 from apps.core.kit import organisation
 from apps.core.money import ZERO, money
@@ -60,6 +60,8 @@ FAMILIES = (
     ("Accessories", "Power Adapter type {n}", "PWR-{n}", "14.90", 8, (), None),
     ("Accessories", "Wall Mount kit {n}", "MNT-{n}", "7.50", 6, (), None),
 )  # fmt: skip
+#: Upgrades that order an ISP plan for the buyer's account (where the tenant has the ISP app).
+UPGRADE_PLANS = {"UPG-300": "fiber-300", "UPG-1G": "fiber-1000"}
 PLAN_UPGRADES = (
     ("Speed boost to 300 Mbit/s", "UPG-300", "10.00"),
     ("Speed boost to 500 Mbit/s", "UPG-500", "18.00"),
@@ -116,8 +118,11 @@ def _seed(demo, password: str) -> None:
             else:
                 catalog.product_create(sku=stem.format(n=n), **fields)
                 stock_of[stem.format(n=n)] = rng.randint(3, 80)
+    plans = {plan["code"] for plan in isp_plans.plans_on_sale()}  # [] without the ISP app
     for name, sku, price in PLAN_UPGRADES:
+        tied = UPGRADE_PLANS.get(sku, "")
         catalog.product_create(name=name, sku=sku, price=price, status="published",
+                               isp_plan=tied if tied in plans else "",
                                category=categories["Plan upgrades"], actor="demo",
                                description="Ordered here, activated on your ISP service by "
                                "our staff.")  # fmt: skip

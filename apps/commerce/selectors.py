@@ -30,6 +30,7 @@ from apps.commerce.models import (
     Stock,
     Vendor,
 )
+from apps.commerce.services.isp_plans import isp_offered
 from apps.identity.access import can_open
 
 
@@ -72,9 +73,10 @@ def products_with_variants() -> QuerySet[Product]:
 
 def storefront_products() -> QuerySet[Product]:
     """Published products, each with its variants and what is available of them."""
-    return (
-        products_with_variants().filter(status=ProductStatus.PUBLISHED).select_related("category")
-    )
+    products = products_with_variants().filter(status=ProductStatus.PUBLISHED)
+    if not isp_offered():  # a product ordering an ISP service is not sold without the ISP
+        products = products.filter(isp_plan="")
+    return products.select_related("category")
 
 
 def stock_with_reserved() -> QuerySet[Stock]:

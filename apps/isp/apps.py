@@ -56,6 +56,9 @@ DECLARATION = AppDeclaration(
         "service_activate": "apps.isp.operations.service_activate",
         "charges_add": "apps.isp.operations.charges_add",
         "charges_of": "apps.isp.operations.charges_of",
+        # the shop (E-commerce)
+        "plans_on_sale": "apps.isp.operations.plans_on_sale",
+        "service_order": "apps.isp.operations.service_order",
     },
     admin_features={
         "isp.dunningstep": "isp.dunning", "isp.dunningnotice": "isp.dunning",

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.commerce.models import Allocation, Cart, DiscountCode, Order, Reservation, Stock
-from apps.commerce.services import carts
+from apps.commerce.services import carts, orders
 from apps.commerce.services import shop as shop_services
 from tests.commerce import factories as f
 from tests.commerce.test_checkout import buy, shopper
+from tests.dispatching import record_dispatch
 
 pytestmark = pytest.mark.django_db
 CARTS = "/api/v1/commerce/carts/"
@@ -103,8 +104,10 @@ def test_reserved_units_cannot_be_bought_by_another_until_the_reservation_expire
 
 
 def test_a_cart_checks_out_once_under_its_key_and_its_reservation_becomes_the_allocation(
-    api_a, tenant_a, django_capture_on_commit_callbacks
+    api_a, tenant_a, django_capture_on_commit_callbacks, monkeypatch
 ):
+    # the confirmation is the worker's (task commerce.order_mail), run here in its stead
+    mailed = record_dispatch(monkeypatch, "commerce.order_mail", then=orders.order_mail)
     with schema_context(tenant_a.schema_name):
         f.product(sku="CART-1", stock=5, price="10.00")
     cart = open_cart(api_a)
@@ -130,6 +133,7 @@ def test_a_cart_checks_out_once_under_its_key_and_its_reservation_becomes_the_al
         assert Order.objects.filter(cart_token=cart["attributes"]["token"]).count() == 1
     assert api_a.get(f"{CARTS}{cart['id']}/").status_code == 404  # closed: a new cart next
     assert open_cart(api_a)["id"] != cart["id"]
+    assert mailed == [int(order["id"])]
     assert [m.subject for m in mail.outbox] == [
         f"Your order {order['attributes']['number']} is confirmed"]  # fmt: skip
     assert "28.90" in mail.outbox[0].body

@@ -24,6 +24,7 @@ from apps.core.demo import DemoTenant
 from apps.identity import services as identity
 from apps.identity.models import Role
 from tests.conftest import PASSWORD
+from tests.isp.factories import ServicePlanFactory
 
 pytestmark = pytest.mark.django_db
 ABC = DemoTenant(slug="abc-corp", name="ABC", apps=("isp", "crm", "commerce"))
@@ -32,6 +33,7 @@ ABC = DemoTenant(slug="abc-corp", name="ABC", apps=("isp", "crm", "commerce"))
 def test_the_demo_shop_has_products_vendors_a_year_of_orders_and_janes(in_tenant_a):
     jane = identity.user_create(username="jane", password=PASSWORD, email="jane@example.com")
     identity.role_grant(user=jane, role=Role.objects.get(name="Customer"))
+    ServicePlanFactory(code="fiber-300")  # the ISP's demo plan (fiber-1000 is not there)
 
     started = time.monotonic()
     demo.commerce_demo_ensure(tenant=in_tenant_a, demo=ABC, password=PASSWORD)
@@ -39,6 +41,8 @@ def test_the_demo_shop_has_products_vendors_a_year_of_orders_and_janes(in_tenant
 
     assert 55 <= Product.objects.count() <= 65
     assert Product.objects.filter(category__name="Plan upgrades").count() == 8
+    tied = dict(Product.objects.exclude(isp_plan="").values_list("variants__sku", "isp_plan"))
+    assert tied == {"UPG-300": "fiber-300"}  # buying it orders the plan; UPG-1G's is missing
     assert set(Vendor.objects.values_list("code", flat=True)) == {"routerworks", "cableco"}
     for vendor in Vendor.objects.all():
         assert vendor.products.exists()

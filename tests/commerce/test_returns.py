@@ -12,6 +12,7 @@ from apps.commerce.models import Order, OrderReturn, Payment, Stock, StockMoveme
 from apps.commerce.services import orders
 from apps.core.models import AuditEntry
 from tests.commerce import factories as f
+from tests.dispatching import record_dispatch
 
 pytestmark = pytest.mark.django_db
 ORDERS = "/api/v1/commerce/orders/"
@@ -115,8 +116,10 @@ def test_a_shopper_cannot_refund_their_own_order(tenant_a, in_tenant_a):
 
 
 def test_shipping_sends_the_customer_an_email_with_the_tracking_number(
-    api_a, in_tenant_a, django_capture_on_commit_callbacks
+    api_a, in_tenant_a, django_capture_on_commit_callbacks, monkeypatch
 ):
+    # the email is the worker's (task commerce.order_mail), run here in its stead
+    mailed = record_dispatch(monkeypatch, "commerce.order_mail", then=orders.order_mail)
     order = fulfilled(1)
     order.email = "buyer@example.com"
     Order.objects.filter(pk=order.pk).update(email="buyer@example.com")
@@ -124,6 +127,7 @@ def test_shipping_sends_the_customer_an_email_with_the_tracking_number(
     with django_capture_on_commit_callbacks(execute=True):
         api_a.post_json(f"{ORDERS}{order.pk}/ship/", {"tracking": "TRK-42"})
 
+    assert mailed == [order.pk]
     assert [m.to for m in mail.outbox] == [["buyer@example.com"]]
     assert mail.outbox[0].subject == f"Your order {order.number} is on its way"
     assert "TRK-42" in mail.outbox[0].body

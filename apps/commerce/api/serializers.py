@@ -75,7 +75,7 @@ class ProductSerializer(ModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "name", "slug", "description", "category", "tax_class", "price",
-                  "currency", "status", "vendor", "sku", "variants", "created_at",
+                  "currency", "status", "vendor", "isp_plan", "sku", "variants", "created_at",
                   "updated_at"]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {"slug": {"required": False}, "tax_class": {"required": False}}
@@ -180,7 +180,7 @@ class OrderLineSerializer(ModelSerializer):
     class Meta:
         model = OrderLine
         fields = ["id", "sku", "name", "quantity", "quantity_fulfilled", "quantity_returned",
-                  "unit_price", "tax_rate", "total"]  # fmt: skip
+                  "unit_price", "tax_rate", "total", "isp_plan", "isp_service"]  # fmt: skip
         read_only_fields = fields
 
 

@@ -97,7 +97,7 @@ class PayoutSerializer(ModelSerializer):
     class Meta:
         model = Payout
         fields = ["id", "batch", "batch_reference", "vendor", "vendor_code", "amount",
-                  "entries_count", "created_at"]  # fmt: skip
+                  "entries_count", "paid_at", "paid_by", "created_at"]  # fmt: skip
         read_only_fields = fields
 
 

@@ -5,6 +5,7 @@ Access: the back-office area `commerce` (the default permission); orders and che
 open to shoppers (area `commerce.shop`), who see only their own orders.
 """
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -19,6 +20,7 @@ from apps.commerce.constants import DISCOUNTS
 from apps.commerce.models import (
     Category,
     DiscountCode,
+    OrderEvent,
     ShippingMethod,
     StockMovement,
     TaxClass,
@@ -236,10 +238,14 @@ class CheckoutViewSet(BaseViewSet):
             customer=request.user, idempotency_key=request.headers.get("Idempotency-Key", ""),
             actor=self.actor, **data,
         )  # fmt: skip
-        response = self.respond(order, status.HTTP_201_CREATED)
         if not created:
+            response = self.respond(order, status.HTTP_201_CREATED)
             response["Idempotent-Replayed"] = "true"
-        return response
+            return response
+        # the new order as the checkout made it (its lines with it): only its timeline is read
+        events = OrderEvent.objects.order_by("created_at", "id")
+        prefetch_related_objects([order], Prefetch("events", queryset=events))
+        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
 
 
 class DiscountCodeViewSet(ModelViewSet):

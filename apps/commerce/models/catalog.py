@@ -90,6 +90,12 @@ class Product(models.Model):
         "commerce.Vendor", null=True, blank=True, on_delete=models.PROTECT,
         related_name="products", help_text="The vendor selling it (empty: the shop itself).",
     )  # fmt: skip
+    #: The code of the ISP plan that buying it orders (a pending service of the buyer's ISP
+    #: account, apps.commerce.services.isp_plans); a code, never a key: the ISP app may be off.
+    isp_plan = models.CharField(
+        "ISP plan", max_length=40, blank=True,
+        help_text="Code of the ISP plan that buying this orders for the buyer (empty: none).",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -116,6 +116,10 @@ class OrderLine(models.Model):
     unit_price = MoneyField(help_text="Net price of one unit.")
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
     total = MoneyField(help_text="Net total of the line.")
+    #: The ISP plan the product was tied to when bought, and the ISP service ordered for it
+    #: once the order was paid (its id in the ISP app; empty until then, set once).
+    isp_plan = models.CharField("ISP plan", max_length=40, blank=True, editable=False)
+    isp_service = models.CharField("ISP service", max_length=20, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]

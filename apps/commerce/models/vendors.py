@@ -102,6 +102,9 @@ class Payout(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="payouts")
     amount = MoneyField(validators=[non_negative])
     entries_count = models.PositiveIntegerField(default=0)
+    #: When the money was sent (services.vendors.payout_mark_paid; set once), and by whom.
+    paid_at = models.DateTimeField(null=True, blank=True, editable=False)
+    paid_by = models.CharField(max_length=150, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.commerce.constants import MAX_CART_LINES, MAX_LINE_QUANTITY, STALE_CART_DAYS
 from apps.commerce.models import Cart, CartLine, ProductVariant, Reservation, ShopSettings
-from apps.commerce.services import inventory
+from apps.commerce.services import inventory, isp_plans
 from apps.commerce.services.pricing import discount_find
 from apps.core.audit import audit_created, audit_record
 from apps.core.exceptions import ConflictError
@@ -113,6 +113,8 @@ def cart_line_set(*, cart: Cart, sku: str, quantity: int, add: bool = False, act
         quantity += line.quantity
     if quantity > MAX_LINE_QUANTITY:
         raise ValidationError({"quantity": f"At most {MAX_LINE_QUANTITY} units of a SKU."})
+    if quantity:
+        isp_plans.variant_check(variant, quantity)
     before = line.quantity if line is not None else 0
     if quantity == 0:
         if line is not None:

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from apps.commerce.constants import MAX_CATEGORY_DEPTH, MAX_PRODUCTS, MAX_VARIANTS_PER_PRODUCT
 from apps.commerce.models import Category, Product, ProductVariant
+from apps.commerce.services import isp_plans
 from apps.commerce.services.setup import default_tax_class
 from apps.core.kit.writes import record_create, record_delete, record_update
 from apps.platform.licensing.guards import within_limit
@@ -27,6 +28,7 @@ PRODUCT_FIELDS = (
     "price",
     "status",
     "vendor",
+    "isp_plan",
 )
 VARIANT_FIELDS = ("sku", "name", "attributes", "barcode", "price", "low_stock_threshold")
 
@@ -122,6 +124,8 @@ def product_create(
         _only(variant, VARIANT_FIELDS)
     if len({v.get("sku") for v in variants}) < len(variants):
         raise ValidationError({"variants": "Each variant needs a SKU of its own."})
+    if fields.get("isp_plan"):
+        fields["isp_plan"] = isp_plans.plan_check(fields["isp_plan"])
     with within_limit(MAX_PRODUCTS), transaction.atomic():
         fields.setdefault("tax_class", default_tax_class())
         if not fields.get("slug"):
@@ -135,6 +139,8 @@ def product_create(
 @transaction.atomic
 def product_update(*, product: Product, actor=None, **fields) -> Product:
     _only(fields, PRODUCT_FIELDS)
+    if "isp_plan" in fields and (fields["isp_plan"] or "") != product.isp_plan:
+        fields["isp_plan"] = isp_plans.plan_check(fields["isp_plan"])
     record_update(product, fields, actor=actor)
     return product
 

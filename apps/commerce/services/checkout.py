@@ -38,9 +38,10 @@ from apps.commerce.models import (
     ShippingMethod,
     ShopperAddress,
 )
-from apps.commerce.services import inventory, orders, pricing, vendors
+from apps.commerce.services import inventory, isp_plans, orders, pricing, vendors
 from apps.commerce.services.carts import shop_settings
 from apps.core.audit import audit_created, audit_record
+from apps.core.dispatch import dispatch
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import ConflictError, DomainError
 from apps.core.kit import organisation
@@ -135,7 +136,7 @@ def checkout(
                  for line in cart.lines.select_related("variant")]  # fmt: skip
         discount_code = discount_code or (cart.discount.code if cart.discount_id else "")
     merged = _merged(lines or [])
-    shipping_address = (shipping_address or "").strip()
+    shipping_address, saved = (shipping_address or "").strip(), False
     if not shipping_address and customer is not None:
         saved = ShopperAddress.objects.filter(customer=customer).first()
         shipping_address = saved.address if saved else ""
@@ -149,17 +150,21 @@ def checkout(
 
     variants = {
         v.sku: v
-        for v in ProductVariant.objects.select_related("product__tax_class").filter(
-            sku__in=list(merged), product__status=ProductStatus.PUBLISHED
-        )
+        for v in ProductVariant.objects.select_related(
+            "product__tax_class", "product__vendor"
+        ).filter(sku__in=list(merged), product__status=ProductStatus.PUBLISHED)
     }
     unknown = [sku for sku in merged if sku not in variants]
     if unknown:
         raise ValidationError({"lines": f"No product on sale has the SKU {', '.join(unknown)}."})
+    for sku, units in merged.items():
+        isp_plans.variant_check(variants[sku], units, customer=customer, checkout=True)
     method = ShippingMethod.objects.filter(code=shipping_method, is_active=True).first()
     if method is None:
         raise ValidationError({"shipping_method": f"No shipping method {shipping_method!r}."})
     discount = pricing.discount_find(discount_code) if discount_code else None
+    priced = pricing.price([(variants[sku], units) for sku, units in merged.items()],
+                           method=method, discount=discount)  # fmt: skip
 
     with transaction.atomic():
         try:
@@ -171,13 +176,16 @@ def checkout(
                     shipping_address=shipping_address, currency=organisation.currency(),
                     cart_token=cart.token if cart else None,
                     discount_code=discount.code if discount else "",
+                    subtotal=priced.subtotal, shipping_total=priced.shipping_total,
+                    discount_total=priced.discount_total, tax_total=priced.tax_total,
+                    total=priced.total,
                 )  # fmt: skip
         except IntegrityError:
             # the same key's (or cart's) checkout committed meanwhile: its order, not a second
             return _replayed(customer, key, digest, cart), False
         if discount is not None:
             pricing.discount_use(discount, actor=actor)
-        order = _place(order, merged, variants, method, card_number, actor, cart, discount)
+        order = _place(order, priced, card_number, actor, cart)
         if cart is not None:
             Reservation.objects.filter(line__cart=cart).delete()
             Cart.objects.filter(pk=cart.pk).update(checked_out_at=timezone.now())
@@ -185,31 +193,26 @@ def checkout(
                          object_repr=f"cart {cart.pk}",
                          changes={"order": [None, order.number]}, actor=actor)  # fmt: skip
         if customer is not None and shipping_address:
-            _address_remember(customer, shipping_address, actor)
-        transaction.on_commit(lambda: orders.order_mail(order.pk, "confirmation"))
+            _address_remember(customer, shipping_address, actor, saved=saved)
+        # the confirmation is mailed by a worker once the order is committed, not in the request
+        dispatch("commerce.order_mail", order.pk, "confirmation")
         return order, True
 
 
-def _place(order: Order, merged, variants, method, card_number: str, actor, cart=None,
-           discount=None) -> Order:  # fmt: skip
-    priced = pricing.price([(variants[sku], units) for sku, units in merged.items()],
-                           method=method, discount=discount)  # fmt: skip
+def _place(order: Order, priced, card_number: str, actor, cart=None) -> Order:
+    """The order (inserted with its totals) gets its lines, each in its vendor's fulfilment
+    (made first: a line is inserted with its fulfilment), its allocations, its timeline and its
+    charge, and becomes paid."""
     lines = []
     for item in priced.lines:
         variant = item.variant
         name = variant.product.name + (f" ({variant.name})" if variant.name else "")
         lines.append(OrderLine(order=order, variant=variant, sku=variant.sku, name=name[:300],
                                quantity=item.quantity, unit_price=item.unit_price,
-                               tax_rate=item.tax_rate, total=item.total))  # fmt: skip
-    lines = OrderLine.objects.bulk_create(lines)
+                               tax_rate=item.tax_rate, total=item.total,
+                               isp_plan=variant.product.isp_plan))  # fmt: skip
     vendors.fulfilments_create(order, lines)
-    order.subtotal, order.shipping_total = priced.subtotal, priced.shipping_total
-    order.discount_total, order.tax_total, order.total = (
-        priced.discount_total, priced.tax_total, priced.total)  # fmt: skip
-    Order.objects.filter(pk=order.pk).update(
-        subtotal=order.subtotal, shipping_total=order.shipping_total, tax_total=order.tax_total,
-        discount_total=order.discount_total, total=order.total,
-    )  # fmt: skip
+    lines = OrderLine.objects.bulk_create(lines)
     audit_created(order, actor=actor)
     shortages = inventory.allocate(lines, actor=actor, cart=cart)
     if shortages:
@@ -237,16 +240,23 @@ def _place(order: Order, merged, variants, method, card_number: str, actor, cart
         )  # fmt: skip
         orders.order_transition(
             order=order, to=OrderStatus.PAID, message=f"Paid {order.total} {order.currency}",
-            actor=actor,
+            actor=actor, lines=lines,
         )  # fmt: skip
     except BaseException:
         gateway.refund(reference=result.reference, amount=order.total, currency=order.currency)
         raise
+    # the lines as written, for the answer (the order is answered as made, not read again)
+    written = OrderLine.objects.filter(order=order)
+    written._result_cache, written._prefetch_done = lines, True
+    order._prefetched_objects_cache = {"lines": written}
     return order
 
 
-def _address_remember(customer, address: str, actor) -> None:
-    saved = ShopperAddress.objects.filter(customer=customer).first()
+def _address_remember(customer, address: str, actor, saved=False) -> None:
+    """The address the customer shipped to is their default next time (`saved`: their saved
+    address if the caller has read it, None for none; False: not read yet)."""
+    if saved is False:
+        saved = ShopperAddress.objects.filter(customer=customer).first()
     if saved is None:
         audit_created(ShopperAddress.objects.create(customer=customer, address=address),
                       actor=actor)  # fmt: skip

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.commerce.constants import MAX_STOCK_DELTA, MovementKind
@@ -29,6 +30,7 @@ __all__ = [
     "allocations_release",
     "reserved_by_others",
     "stocks_locked",
+    "stocks_locked_with_reserved",
     "warehouse_of",
     "stock_adjust",
     "stock_recount",
@@ -188,6 +190,22 @@ def stocks_locked(variant_ids) -> list[Stock]:
     )
 
 
+def stocks_locked_with_reserved(variant_ids, cart=None) -> list[Stock]:
+    """`stocks_locked`, each row with `reserved_by_others` (the units carts other than `cart`
+    reserve there, unexpired), read in the same statement as the lock: reservations are
+    written under these locks, so the figure holds while they are held."""
+    held = Reservation.objects.filter(stock=OuterRef("pk"), reserved_until__gt=timezone.now())
+    if cart is not None:
+        held = held.exclude(line__cart=cart)
+    held = held.order_by().values("stock").annotate(units=Sum("quantity")).values("units")
+    return list(
+        Stock.objects.select_for_update(of=("self",))
+        .filter(variant_id__in=sorted(set(variant_ids)), warehouse__is_active=True)
+        .annotate(reserved_by_others=Coalesce(Subquery(held, output_field=IntegerField()), 0))
+        .order_by("pk")
+    )
+
+
 def reserved_by_others(stock_ids, cart=None) -> dict[int, int]:
     """Units of these stock rows that carts other than `cart` reserve and whose reservation
     has not expired (read under the rows' locks: reservations are written under them too)."""
@@ -205,11 +223,10 @@ def allocate(lines, *, actor=None, cart=None) -> list[Shortage]:
     order first; units other carts reserve (unexpired) are not free, the buyer's own `cart`'s
     are. Answers the shortages (then nothing is allocated: the caller's transaction is rolled
     back by the conflict it raises)."""
-    stocks = stocks_locked(line.variant_id for line in lines)
-    reserved = reserved_by_others([s.pk for s in stocks], cart)
+    stocks = stocks_locked_with_reserved((line.variant_id for line in lines), cart)
     by_variant = defaultdict(list)
     for stock in stocks:
-        stock.free = max(0, stock.available - reserved.get(stock.pk, 0))
+        stock.free = max(0, stock.available - stock.reserved_by_others)
         by_variant[stock.variant_id].append(stock)
     taken: dict[int, int] = defaultdict(int)  # stock pk → units allocated here
     plan, shortages = [], []

@@ -17,9 +17,10 @@ from django.template.loader import render_to_string
 
 from apps.commerce.constants import MovementKind, OrderStatus, PaymentStatus
 from apps.commerce.models import Order, OrderEvent, OrderLine, OrderReturn, Payment, ReturnLine
-from apps.commerce.services import inventory, vendors
+from apps.commerce.services import inventory, isp_plans, vendors
 from apps.core import payments
 from apps.core.audit import audit_created, audit_record, audit_updated, resolve_actor
+from apps.core.dispatch import dispatch
 from apps.core.exceptions import ConflictError
 from apps.core.money import ZERO, money
 
@@ -62,11 +63,13 @@ def _ensure_allowed(order: Order, to: str) -> None:
 
 
 def order_transition(
-    *, order: Order, to: str, message: str = "", tracking: str = "", actor=None
+    *, order: Order, to: str, message: str = "", tracking: str = "", actor=None, lines=None
 ) -> Order:
     """Move a (locked) order to status `to`: allowed moves only (CONFLICT otherwise), on the
     timeline and audited. The one place an order's status is written: its vendors'
-    commissions accrue when it becomes paid, its fulfilments follow it."""
+    commissions accrue when it becomes paid and its ISP services are ordered, its fulfilments
+    follow it. `lines`: the order's lines (with their fulfilments), when the caller has them
+    (checkout: not read again)."""
     _ensure_allowed(order, to)
     before = {"status": order.status}
     Order.objects.filter(pk=order.pk).update(status=to)
@@ -76,7 +79,8 @@ def order_transition(
         order=order, kind=to, message=message or f"Order {S(to).label.lower()}", actor=actor
     )
     if to == S.PAID:
-        vendors.commissions_accrue(order, actor=actor)
+        vendors.commissions_accrue(order, lines=lines, actor=actor)
+        isp_plans.services_order(order, lines=lines, actor=actor)
     follows = {S.PARTIALLY_FULFILLED: "fulfilled", S.FULFILLED: "fulfilled"}.get(to, to)
     vendors.fulfilments_follow(order, follows, tracking=tracking)
     return order
@@ -123,7 +127,7 @@ def order_ship(*, order: Order, tracking: str = "", actor=None) -> Order:
     message = f"Shipped (tracking {tracking})" if tracking else "Shipped"
     order = order_transition(order=_locked(order), to=S.SHIPPED, message=message,
                              tracking=tracking, actor=actor)  # fmt: skip
-    transaction.on_commit(lambda: order_mail(order.pk, "shipped", tracking=tracking))
+    dispatch("commerce.order_mail", order.pk, "shipped", tracking)
     return order
 
 
@@ -270,14 +274,14 @@ def order_return(
     return made
 
 
-def order_mail(order_id: int, kind: str, **context) -> None:
-    """The customer's email about their order (`confirmation`, `shipped`), sent once the
-    transaction that made the news has committed; a mail server's failure is logged, the
-    order stands."""
+def order_mail(order_id: int, kind: str, tracking: str = "") -> None:
+    """The customer's email about their order (`confirmation`, `shipped`), sent by a worker
+    (task `commerce.order_mail`, dispatched when the transaction that made the news commits);
+    a mail server's failure is logged, the order stands."""
     order = Order.objects.select_related("shipping_method").filter(pk=order_id).first()
     if order is None or not order.email:
         return
-    context = {"order": order, "lines": list(order.lines.all()), **context}
+    context = {"order": order, "lines": list(order.lines.all()), "tracking": tracking}
     subject = {"confirmation": f"Your order {order.number} is confirmed",
                "shipped": f"Your order {order.number} is on its way"}[kind]  # fmt: skip
     try:

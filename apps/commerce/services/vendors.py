@@ -115,17 +115,20 @@ def vendor_delete(*, vendor: Vendor, actor=None) -> None:
 
 def fulfilments_create(order: Order, lines: list[OrderLine]) -> list[Fulfilment]:
     """At checkout: one fulfilment per vendor of the order's lines (and one for the shop's own
-    lines), each line tied to its own."""
+    lines), each line (not saved yet: it is inserted with it) tied to its own, whose vendor
+    is its product's (loaded with it)."""
     by_vendor: dict[int | None, list[OrderLine]] = defaultdict(list)
+    vendor_of_id = {}
     for line in lines:
-        by_vendor[line.variant.product.vendor_id].append(line)
+        product = line.variant.product
+        by_vendor[product.vendor_id].append(line)
+        vendor_of_id[product.vendor_id] = product.vendor if product.vendor_id else None
     made = Fulfilment.objects.bulk_create(
-        [Fulfilment(order=order, vendor_id=vendor_id) for vendor_id in by_vendor]
+        [Fulfilment(order=order, vendor=vendor_of_id[vendor_id]) for vendor_id in by_vendor]
     )
     for fulfilment in made:
         for line in by_vendor[fulfilment.vendor_id]:
             line.fulfilment = fulfilment
-    OrderLine.objects.bulk_update(lines, ["fulfilment"])
     return made
 
 
@@ -148,11 +151,16 @@ def fulfilments_follow(order: Order, to: str, tracking: str = "") -> None:
 # --- commissions -----------------------------------------------------------------------------
 
 
-def commissions_accrue(order: Order, *, actor=None) -> list[CommissionEntry]:
-    """The order became paid: an accrual for each of its vendors' lines (once per line)."""
-    lines = (OrderLine.objects.filter(order=order, fulfilment__vendor__isnull=False)
-             .exclude(commissions__kind=LedgerKind.ACCRUAL)
-             .select_related("fulfilment__vendor"))  # fmt: skip
+def commissions_accrue(order: Order, *, lines=None, actor=None) -> list[CommissionEntry]:
+    """The order became paid: an accrual for each of its vendors' lines (once per line: the
+    unique constraint). `lines`: the order's lines with their fulfilments and vendors, when
+    the caller has them (checkout), else read."""
+    if lines is None:
+        lines = (OrderLine.objects.filter(order=order, fulfilment__vendor__isnull=False)
+                 .exclude(commissions__kind=LedgerKind.ACCRUAL)
+                 .select_related("fulfilment__vendor"))  # fmt: skip
+    else:
+        lines = [line for line in lines if line.fulfilment and line.fulfilment.vendor_id]
     entries = []
     for line in lines:
         vendor = line.fulfilment.vendor
@@ -162,6 +170,8 @@ def commissions_accrue(order: Order, *, actor=None) -> list[CommissionEntry]:
             rate=vendor.commission_rate, commission=commission,
             earnings=line.total - commission, note=f"{order.number}: {line.quantity} × {line.sku}",
         ))  # fmt: skip
+    if not entries:
+        return []
     made = CommissionEntry.objects.bulk_create(entries, ignore_conflicts=True)
     if made:
         audit_record(action="commission_accrue", instance=order, object_repr=order.number,
@@ -268,6 +278,23 @@ def payout_batch_create(*, until: date | None = None, actor=None) -> PayoutBatch
         audit_created(payout, actor=actor)
     audit_created(batch, actor=actor)
     return batch
+
+
+@transaction.atomic
+def payout_mark_paid(*, payout: Payout, actor=None) -> Payout:
+    """The money of a payout was sent (the bank run of its batch's CSV): it is marked paid,
+    once (a payout marked paid already is a CONFLICT and changes nothing)."""
+    locked = Payout.objects.select_for_update().select_related("vendor").get(pk=payout.pk)
+    if locked.paid_at is not None:
+        raise ConflictError(
+            f"The payout to {locked.vendor.name} was marked paid on {locked.paid_at:%d %b %Y}."
+        )
+    before = {"paid_at": None, "paid_by": ""}
+    locked.paid_at, locked.paid_by = timezone.now(), resolve_actor(actor).name[:150]
+    Payout.objects.filter(pk=locked.pk).update(paid_at=locked.paid_at, paid_by=locked.paid_by)
+    audit_updated(locked, before, actor=actor, action="mark_paid")
+    payout.paid_at, payout.paid_by = locked.paid_at, locked.paid_by
+    return locked
 
 
 CSV_COLUMNS = ("batch", "vendor_code", "vendor_name", "email", "amount", "currency", "entries")
