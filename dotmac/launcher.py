@@ -47,6 +47,18 @@ def free_port(preferred: int) -> int:
     raise RuntimeError("no free TCP port")
 
 
+def stop_process(process: subprocess.Popen | None, name: str) -> None:
+    """Stop a server the launcher started: SIGTERM, then SIGKILL after 5 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(5)
+    if process.poll() is None:
+        process.kill()
+    log(f"{name} stopped")
+
+
 class LocalPostgres:
     """PostgreSQL from the pgserver wheel, data in .data/postgres, reached by Unix socket."""
 
@@ -123,13 +135,7 @@ class LocalRedis:
         return self.url
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(5)
-            if self.process.poll() is None:
-                self.process.kill()
-            log("Redis stopped")
+        stop_process(self.process, "Redis")
         self.process = None
 
 
@@ -202,13 +208,7 @@ class LocalPgbouncer:
         return {"DATABASE_URL": url, "DATABASE_POOLER": "pgbouncer"}
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(5)
-            if self.process.poll() is None:
-                self.process.kill()
-            log("pgbouncer stopped")
+        stop_process(self.process, "pgbouncer")
         self.process = None
 
 

@@ -2,14 +2,15 @@
 the budget used, as figures and as server-drawn charts (inline SVG, no scripts or CDN; the
 same approach as the CRM's reports and the Gantt, apps/projects/timeline.py)."""
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.db.models import Min, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
+from apps.core.kit import charts
 from apps.projects import selectors
 from apps.projects.models import Project, Task, TimeLog
 
@@ -17,37 +18,10 @@ from apps.projects.models import Project, Task, TimeLog
 MAX_POINTS = 120
 #: Days of a project's burn-down at most (the last ones).
 MAX_DAYS = 3 * 366
-PLOT_WIDTH = 300  # px of a bar chart's bars
 LINE_WIDTH, LINE_HEIGHT, PAD = 640, 220, 40
 
-
-@dataclass(frozen=True)
-class ChartBar:
-    label: str
-    value_text: str
-    note: str
-    y: int
-    width: float
-
-
-@dataclass(frozen=True)
-class BarChart:
-    """A horizontal bar chart laid out for an inline SVG (projects/_bar_chart.html)."""
-
-    bars: list[ChartBar]
-    height: int
-
-
-def bar_chart(items: list[tuple[str, Decimal, str]], fmt: str = "{:,.1f}",
-              top: float | None = None) -> BarChart:  # fmt: skip
-    """items: (label, value, note), scaled to `top` (a budget), else to the largest value."""
-    top = top or max((float(value) for _, value, _ in items), default=0.0) or 1.0
-    bars = [
-        ChartBar(label, fmt.format(value), note, 8 + index * 34,
-                 round(min(max(float(value), 0) / top, 1.0) * PLOT_WIDTH, 1))
-        for index, (label, value, note) in enumerate(items)
-    ]  # fmt: skip
-    return BarChart(bars, height=16 + 34 * max(len(bars), 1))
+#: The kit's bar chart with hours to one decimal (a caller may pass another `fmt`).
+bar_chart = partial(charts.bar_chart, fmt="{:,.1f}")
 
 
 def burndown(project: Project, *, today: date) -> dict:

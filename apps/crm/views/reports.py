@@ -5,8 +5,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from apps.core.kit.charts import bar_chart
 from apps.core.kit.csvimport import CsvImportPage
-from apps.crm import forms, imports, reports, selectors
+from apps.crm import forms, imports, selectors
 from apps.crm.constants import FORECASTING
 from apps.crm.views.base import CrmPage, tenant_has_feature
 from apps.crm.views.records import ListView
@@ -27,15 +28,15 @@ class ReportsView(CrmPage):
         forecast = selectors.weighted_forecast(user) if forecasting else []
         return self.render(
             pipeline=pipeline,
-            pipeline_chart=reports.bar_chart([(b.label, b.value, b.extra) for b in pipeline]),
+            pipeline_chart=bar_chart([(b.label, b.value, b.extra) for b in pipeline]),
             pipeline_total=sum((b.value for b in pipeline), 0),
             forecasting=forecasting,
             forecast=forecast,
-            forecast_chart=reports.bar_chart([(b.label, b.value, b.extra) for b in forecast]),
+            forecast_chart=bar_chart([(b.label, b.value, b.extra) for b in forecast]),
             forecast_total=sum((b.value for b in forecast), 0),
             win=selectors.win_rate(user),
             conversion=conversion,
-            conversion_chart=reports.bar_chart(
+            conversion_chart=bar_chart(
                 [(r["label"], r["rate"], f"{r['converted']}/{r['total']}") for r in conversion],
                 fmt="{:.1f}%",
                 top=100,
@@ -54,7 +55,7 @@ class ForecastView(CrmPage):
         forecast = selectors.weighted_forecast(request.user)
         return self.render(
             "crm/forecast.html", forecast=forecast,
-            forecast_chart=reports.bar_chart([(b.label, b.value, b.extra) for b in forecast]),
+            forecast_chart=bar_chart([(b.label, b.value, b.extra) for b in forecast]),
             forecast_total=sum((b.value for b in forecast), 0),
         )  # fmt: skip
 
