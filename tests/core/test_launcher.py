@@ -108,7 +108,9 @@ def test_make_services_prints_urls_that_a_child_process_connects_with(tmp_path):
         assert child.stdout.split() == ["dotmac", "True"]
     finally:
         launcher.send_signal(signal.SIGINT)
-        launcher.wait(60)
+        # PostgreSQL's shutdown checkpoint of the fresh cluster took over a minute on a
+        # machine loaded by other suites (CI); the stop itself is not what this test measures.
+        launcher.wait(180)
     assert launcher.returncode == 0
 
 
