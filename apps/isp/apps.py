@@ -59,6 +59,7 @@ DECLARATION = AppDeclaration(
         # the shop (E-commerce)
         "plans_on_sale": "apps.isp.operations.plans_on_sale",
         "service_order": "apps.isp.operations.service_order",
+        "service_order_cancel": "apps.isp.operations.service_order_cancel",
     },
     admin_features={
         "isp.dunningstep": "isp.dunning", "isp.dunningnotice": "isp.dunning",

@@ -221,6 +221,35 @@ def service_order(
         return _ordered(service, customer_created=customer_created, created=True)
 
 
+def service_order_cancel(*, reference: str, actor=None) -> dict | None:
+    """The order `reference` (as given to `service_order`) was cancelled or refunded: its
+    service, if still pending (never activated), is terminated (nothing was billed: no invoice,
+    no credit note). A service already active, suspended or ended is left as it is — the ISP
+    staff decide. Idempotent. Answers {"service", "status", "cancelled"} (`cancelled`: ended by
+    this call), None when the reference ordered no service."""
+    reference = str(reference or "").strip()[:100]
+    if not reference:
+        return None
+    earlier = (TimelineEvent.objects.filter(kind=TimelineEvent.Kind.SERVICE,
+                                            data__ordered_by=reference)
+               .values_list("data__service", flat=True).first())  # fmt: skip
+    if earlier is None:
+        return None
+    with transaction.atomic():
+        service = Service.objects.select_for_update().filter(pk=earlier).first()
+        if service is None:
+            return None
+        cancelled = service.status == Service.Status.PENDING
+        if cancelled:
+            subscriptions.service_terminate(service=service, actor=actor)
+            timeline_record(
+                customer=service.customer, kind=TimelineEvent.Kind.SERVICE,
+                message=f"Service {service.pk} cancelled before activation ({reference})",
+                data={"service": service.pk, "cancelled_by": reference}, actor=actor,
+            )  # fmt: skip
+    return {"service": service.pk, "status": service.status, "cancelled": cancelled}
+
+
 def _ordered(service: Service, *, customer_created: bool, created: bool) -> dict:
     return {
         "service": service.pk, "customer": service.customer_id,

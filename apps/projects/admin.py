@@ -13,11 +13,13 @@ from apps.projects.models import (
     Milestone,
     Notification,
     Project,
+    ProjectLink,
     ProjectMember,
     ProjectTemplate,
     Task,
     TaskAttachment,
     TimeLog,
+    TimeLogCharge,
 )
 from apps.projects.services import checklists, projects, tasks, templates, time
 
@@ -132,3 +134,24 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["message", "user", "kind", "read_at", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["user"]
+
+
+@admin.register(ProjectLink)
+class ProjectLinkAdmin(ReadOnlyAdmin):
+    """Lead-to-cash: the records of other apps a project is linked to (apps.projects.services
+    .links writes them)."""
+
+    list_display = ["project", "role", "app", "ref", "reached_at", "created_at"]
+    list_filter = ["role", "app"]
+    list_select_related = ["project"]
+    search_fields = ["project__name", "ref"]
+
+
+@admin.register(TimeLogCharge)
+class TimeLogChargeAdmin(ReadOnlyAdmin):
+    """Billable time logs put on another app's invoice, each once."""
+
+    list_display = ["time_log", "app", "ref", "charged_at"]
+    list_filter = ["app"]
+    list_select_related = ["time_log"]
+    search_fields = ["ref", "time_log__task__title"]

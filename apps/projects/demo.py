@@ -1,5 +1,7 @@
 """Demo data of Project Management (DESIGN.md §10): xyz-isp runs network build-out and
-installation projects, with tasks in every column, time logged and a slipped dependency."""
+installation projects, with tasks in every column, time logged and a slipped dependency; where
+the tenant has the ISP app too, the Harbour Road installation delivers a pending ISP service
+(lead-to-cash: ordered and linked through the same operations and services as in use)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -7,10 +9,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.registry import registry
 from apps.identity.models import User
 from apps.projects.constants import ProjectStatus
 from apps.projects.models import Project, ProjectTemplate, Task
-from apps.projects.services import checklists, notifications, tasks, templates, time
+from apps.projects.services import checklists, links, notifications, tasks, templates, time
 
 
 @transaction.atomic
@@ -80,5 +83,21 @@ def projects_demo_ensure(*, tenant, demo, password: str, **_) -> None:
                 work_date=today - timedelta(days=5),
                 rate=Decimal("40.00"),
             )
+            _service_link(project, admin)
     # what the morning's run tells the admin: their tasks due in the next days
     notifications.due_soon_notify(today=today)
+
+
+def _service_link(project: Project, admin: User) -> None:
+    """The installation delivers a new business customer's pending ISP service (its final
+    milestone reached activates it); nothing without the ISP app or a plan on sale."""
+    order, plans = registry.operation("isp.service_order"), registry.operation("isp.plans_on_sale")
+    on_sale = plans() if plans is not None else []
+    if order is None or not on_sale:
+        return
+    code = next((p["code"] for p in on_sale if p["code"] == "fiber-300"), on_sale[0]["code"])
+    ordered = order(plan=code, reference="projects-demo:harbour-road", actor=admin,
+                    email="facilities@harbour-road.example.com", name="12 Harbour Road Ltd",
+                    note="Fibre installation at 12 Harbour Road ordered")  # fmt: skip
+    links.project_link_set(project=project, role=links.Role.SERVICE, ref=ordered["service"],
+                           actor=admin)  # fmt: skip

@@ -52,3 +52,37 @@ def test_a_tenant_without_projects_does_not_list_them(tenant_a):
     console = HostClient(host_of("tenant-a")).sign_in()
 
     assert console.get("/admin/projects/project/").status_code == 403
+
+
+def test_the_lead_to_cash_records_are_shown_never_edited(console, tenant_b):
+    """ProjectLink and TimeLogCharge: the services write them; the console only shows them."""
+    from apps.projects.models import ProjectLink, TimeLogCharge
+
+    with schema_context(tenant_b.schema_name):
+        log = TimeLogFactory()
+        link = ProjectLink.objects.create(project=log.task.project, role="service", app="isp",
+                                          ref="42")  # fmt: skip
+        charge = TimeLogCharge.objects.create(time_log=log, app="isp", ref="42")
+
+    for model, row in (("projectlink", link), ("timelogcharge", charge)):
+        listed = console.get(f"/admin/projects/{model}/")
+        shown = console.get(f"/admin/projects/{model}/{row.pk}/change/")
+        assert listed.status_code == 200, model
+        assert str(row).encode() in listed.content or row.ref.encode() in listed.content
+        assert shown.status_code == 200, model
+        assert b'name="_save"' not in shown.content  # read-only: nothing to save
+        assert console.get(f"/admin/projects/{model}/add/").status_code == 403
+        assert console.post(f"/admin/projects/{model}/{row.pk}/delete/",
+                            {"post": "yes"}).status_code == 403  # fmt: skip
+        assert console.post(f"/admin/projects/{model}/{row.pk}/change/",
+                            {"ref": "99"}).status_code == 403  # fmt: skip
+    with schema_context(tenant_b.schema_name):
+        assert ProjectLink.objects.get(pk=link.pk).ref == "42"
+        assert TimeLogCharge.objects.filter(pk=charge.pk, ref="42").exists()
+
+
+def test_a_tenant_without_projects_does_not_list_the_lead_to_cash_records(tenant_a):
+    console = HostClient(host_of("tenant-a")).sign_in()
+
+    for model in ("projectlink", "timelogcharge"):
+        assert console.get(f"/admin/projects/{model}/").status_code == 403

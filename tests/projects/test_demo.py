@@ -11,6 +11,7 @@ from apps.projects.models import (
     Column,
     Notification,
     Project,
+    ProjectLink,
     Task,
     TaskDependency,
     TimeLog,
@@ -24,7 +25,15 @@ def counts() -> dict[str, int]:
     with schema_context("xyz_isp"):
         return {
             m.__name__: m.objects.count()
-            for m in (Project, Task, TimeLog, TaskDependency, ChecklistItem, Notification)
+            for m in (
+                Project,
+                Task,
+                TimeLog,
+                TaskDependency,
+                ChecklistItem,
+                Notification,
+                ProjectLink,
+            )
         }
 
 
@@ -52,11 +61,24 @@ def test_xyz_isp_runs_projects_and_abc_corp_is_offered_an_upgrade(settings):
                                                                            False]  # fmt: skip
         assert Notification.objects.filter(user__username="admin", kind="due_soon",
                                            task=closures).exists()  # fmt: skip
+        # lead-to-cash: the Harbour Road installation delivers a pending ISP service
+        harbour = Project.objects.get(name="Installation: 12 Harbour Road")
+        link = ProjectLink.objects.get(project=harbour, role="service")
+        from apps.isp.models import Service
+
+        service = Service.objects.select_related("customer").get(pk=int(link.ref))
+        assert service.status == Service.Status.PENDING
+        assert service.customer.name == "12 Harbour Road Ltd"
+        assert link.reached_at is None
     password = settings.DEMO_PASSWORD
     xyz = HostClient("xyz-isp.localhost")
     xyz.authenticate(obtain_tokens(xyz, "admin", password)["access"])
     board = xyz.get(f"/api/v1/projects/tasks/?project={north.pk}")
     assert board.status_code == 200
+    staff = HostClient("xyz-isp.localhost")
+    staff.post("/login/", {"username": "admin", "password": password})
+    shown = staff.get(f"/projects/{harbour.pk}/").content.decode()
+    assert "12 Harbour Road Ltd" in shown
     abc = HostClient("abc-corp.localhost")
     abc.authenticate(obtain_tokens(abc, "john", password)["access"])
     refused = abc.get("/api/v1/projects/projects/")

@@ -13,6 +13,9 @@ ISP account, a pending service that the ISP staff activate.
 - The shopper and the ISP customer are one party: the account is the one the shopper's party
   link names, else the ISP's match (their portal user, their email), else a new account; the
   link is made (apps.core.parties) when there was none.
+- The order cancelled or wholly refunded (`services_cancel`): each service it ordered that is
+  still pending is ended through `isp.service_order_cancel`; one already active is left to the
+  ISP staff, with a note on the order's timeline saying so.
 """
 
 from django.core.exceptions import ValidationError
@@ -27,6 +30,7 @@ from apps.core.registry import registry
 
 PLANS = "isp.plans_on_sale"
 ORDER = "isp.service_order"
+CANCEL = "isp.service_order_cancel"
 APP, OTHER = "commerce", "isp"
 
 
@@ -125,3 +129,31 @@ def services_order(order, *, lines=None, actor=None) -> list[dict]:
                      actor=actor)  # fmt: skip
         made.append(result)
     return made
+
+
+def services_cancel(order, *, actor=None) -> list[dict]:
+    """The order was cancelled or wholly refunded: end the ISP services its lines ordered that
+    are still pending (inside the caller's transaction); each outcome goes on the order's
+    timeline once (a line already reported is skipped)."""
+    lines = list(OrderLine.objects.filter(order=order).exclude(isp_service="").order_by("pk"))
+    reported = set(OrderEvent.objects.filter(order=order, kind="isp_service_cancel")
+                   .values_list("message", flat=True))  # fmt: skip
+    cancel = registry.operation(CANCEL)
+    who = resolve_actor(actor).name[:150]
+    done = []
+    for line in lines:
+        if any(message.startswith(f"ISP service {line.isp_service} ") for message in reported):
+            continue
+        result = cancel(reference=f"commerce-line:{line.pk}", actor=actor) if cancel else None
+        if result is not None and result["cancelled"]:
+            message = f"ISP service {line.isp_service} cancelled (it was never activated)"
+        elif result is not None and result["status"] == "terminated":
+            message = f"ISP service {line.isp_service} had already ended"
+        else:
+            state = result["status"] if result is not None else "not reachable (no ISP app)"
+            message = (f"ISP service {line.isp_service} is {state}: staff must end it in the "
+                       "ISP app")  # fmt: skip
+        OrderEvent.objects.create(order=order, kind="isp_service_cancel", message=message[:300],
+                                  actor=who)  # fmt: skip
+        done.append({"line": line.pk, "service": line.isp_service, "message": message})
+    return done

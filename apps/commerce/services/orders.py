@@ -152,7 +152,9 @@ def order_cancel(*, order: Order, reason: str = "", actor=None) -> Order:
     vendors.commissions_reverse(order, {line.pk: Decimal(1) for line in order.lines.all()},
                                 note=f"Cancellation of {order.number}", actor=actor)  # fmt: skip
     message = f"Cancelled: {reason}" if reason else "Cancelled"
-    return order_transition(order=order, to=S.CANCELLED, message=message[:300], actor=actor)
+    order = order_transition(order=order, to=S.CANCELLED, message=message[:300], actor=actor)
+    isp_plans.services_cancel(order, actor=actor)
+    return order
 
 
 def _refund(order: Order, amount: Decimal, *, actor=None) -> None:
@@ -210,6 +212,8 @@ def order_refund(*, order: Order, amount, reason: str = "", actor=None) -> Order
                                 note=f"Refund on {order.number}", actor=actor)  # fmt: skip
     if reason:
         timeline_record(order=order, kind="note", message=f"Refund: {reason}", actor=actor)
+    if not _refundable(Order.objects.get(pk=order.pk)):  # wholly refunded
+        isp_plans.services_cancel(order, actor=actor)
     return Order.objects.get(pk=order.pk)
 
 

@@ -78,6 +78,11 @@ class CreateProjectInput(serializers.Serializer):
                                              min_value=0)  # fmt: skip
 
 
+class InvoiceTimeSerializer(serializers.Serializer):
+    charged = serializers.IntegerField(help_text="Time logs put on the invoice now (0: none left).")
+    service = serializers.CharField(help_text="The linked ISP service whose customer is charged.")
+
+
 class TotalsSerializer(serializers.Serializer):
     task_count = serializers.IntegerField()
     done_count = serializers.IntegerField()

@@ -26,6 +26,7 @@ from apps.projects.services import (
     attachments,
     checklists,
     comments,
+    links,
     notifications,
     projects,
     tasks,
@@ -59,7 +60,8 @@ class ProjectViewSet(ProjectsViewSet):
     update_service = staticmethod(projects.project_update)
     destroy_service = staticmethod(projects.project_delete)
     object_actions = {**ModelViewSet.object_actions, "members": "change",
-                      "remove_member": "change", "from_template": "change"}  # fmt: skip
+                      "remove_member": "change", "from_template": "change",
+                      "invoice_time": "change"}  # fmt: skip
 
     @extend_schema(request=s.MemberInput)
     @action(detail=True, methods=["post"])
@@ -86,6 +88,19 @@ class ProjectViewSet(ProjectsViewSet):
         project = self.get_object()
         data = self.validated(s.FromTemplateInput)
         return self.respond(templates.template_apply(project=project, actor=self.actor, **data))
+
+    @extend_schema(request=None, responses=s.InvoiceTimeSerializer)
+    @action(detail=True, methods=["post"], url_path="invoice-time", resource_type="time_charges",
+            filter_backends=[])  # fmt: skip
+    def invoice_time(self, request, pk=None):
+        """Put the project's billable time not yet invoiced on the next invoice of the customer
+        of its linked ISP service (as the project page's "Invoice billable time"; at most 500
+        logs a call, each log once: `charged` 0 when none is left). Project managers only;
+        409 CONFLICT without a linked service; 403 APP_NOT_SUBSCRIBED without the ISP app."""
+        project = self.get_object()
+        charged = links.billable_time_charge(project=project, actor=self.actor)
+        link = project.links.get(role=links.Role.SERVICE)
+        return Response(s.InvoiceTimeSerializer({"charged": charged, "service": link.ref}).data)
 
     @extend_schema(responses=s.TotalsSerializer)
     @action(detail=True, methods=["get"], resource_type="project_totals", filter_backends=[])

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.audit import audit_created, audit_updated, snapshot
-from apps.core.exceptions import AppNotSubscribedError, DomainError
+from apps.core.exceptions import AppNotSubscribedError, ConflictError, DomainError
 from apps.core.kit.writes import record_create, record_delete, record_update
 from apps.core.parties import PartyFacts
 from apps.core.registry import registry
@@ -204,14 +204,15 @@ def _description(log: TimeLog) -> str:
 @transaction.atomic
 def billable_time_charge(*, project: Project, actor=None) -> int:
     """Put the project's billable time not yet charged on the next invoice of the customer of
-    its linked ISP service; each log is marked charged, never billed twice. Answers how many."""
+    its linked ISP service; each log is marked charged, never billed twice. Answers how many
+    (0: nothing left to charge; ConflictError without a linked service)."""
     ensure_may(actor, project, "change", "invoice the project's time")
     charges_add = registry.operation("isp.charges_add")
     if charges_add is None:
         raise AppNotSubscribedError("Your organisation does not subscribe to the ISP app.")
     link = ProjectLink.objects.filter(project=project, role=Role.SERVICE).first()
     if link is None:
-        raise ValidationError({"service": "Link the project to an ISP service first."})
+        raise ConflictError("Link the project to an ISP service first.")
     Project.objects.select_for_update().filter(pk=project.pk).first()  # one charging at a time
     logs = list(billable_uncharged(project).select_for_update(of=("self",))[:MAX_CHARGED])
     logs = [log for log in logs if log.hours * log.rate > 0]
