@@ -105,6 +105,20 @@ def visible(queryset: QuerySet, user, action: str = "view") -> QuerySet:
     return queryset.filter(**{f"{project_field}__in": projects_for(user, needed).values("pk")})
 
 
+def implied_by_view(model, action: str) -> bool:
+    """Whether `visible(queryset of model, user, action)` is, for every user, the same rows as
+    `visible(..., "view")`: a task's "change" (any member may move a card) is its "view"."""
+    name = model._meta.model_name
+    if name == "notification":  # visible does not look at the action
+        return True
+    if name == "project":
+        return action == "view"
+    rules = CHILD_RULES.get(name)
+    if rules is None:  # templates: visible does not look at the action
+        return True
+    return rules.get(action, "change") == rules["view"]
+
+
 def can(user, obj, action: str) -> bool:
     return visible(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
 

@@ -47,6 +47,9 @@ class ProjectsViewSet(ModelViewSet):
 
     restrict = staticmethod(selectors.visible)
 
+    def implied_by_view(self, model, action: str) -> bool:
+        return selectors.implied_by_view(model, action)
+
 
 class ProjectViewSet(ProjectsViewSet):
     """Projects the requester is a member of (every one for a Projects admin)."""

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Func, Q, Subquery, Value, When
 from django.utils import timezone
 
 from apps.core.audit import audit_updated, snapshot
@@ -58,11 +58,11 @@ def _check_positions() -> None:
                        "SET CONSTRAINTS projects_task_column_position DEFERRED")  # fmt: skip
 
 
-def _ensure_room(column: Column, *, adding: Task | None = None) -> None:
+def _ensure_room(column: Column, *, count: int | None = None) -> None:
+    """Refuse a card more in a column at its WIP limit (`count`: its cards, when known)."""
     if column.wip_limit is None:
         return
-    cards = column.tasks.exclude(pk=adding.pk) if adding is not None and adding.pk else column.tasks
-    if cards.count() >= column.wip_limit:
+    if (column.tasks.count() if count is None else count) >= column.wip_limit:
         raise ConflictError(
             f'"{column.name}" is at its WIP limit ({column.wip_limit}); finish a task first.',
             [{"field": "column", "message": f"WIP limit {column.wip_limit} reached"}],
@@ -181,13 +181,17 @@ def task_move(*, task: Task, column: Column, position: int | None = None, actor=
     if position is not None and position < 0:
         raise ValidationError({"position": "Ensure this value is greater than or equal to 0."})
     locked = _lock_columns(task.column_id, column.pk)
-    task = Task.objects.select_for_update().get(pk=task.pk)
+    # the target's cards counted in the same statement: it starts once both columns are locked,
+    # and every writer of a column's cards holds its lock, so the count is the current one
+    cards = Task.objects.filter(column_id=column.pk).order_by()
+    size = Subquery(cards.annotate(n=Func("pk", function="COUNT")).values("n"))
+    task = Task.objects.select_for_update().annotate(target_size=size).get(pk=task.pk)
     if task.column_id not in locked:
         raise ConflictError("The task was moved by someone else meanwhile; reload the board.")
     source, target = locked[task.column_id], locked[column.pk]
-    old = task.position
+    old, size = task.position, task.target_size
     if source.pk == target.pk:
-        last = target.tasks.count() - 1
+        last = size - 1
         new = last if position is None else min(position, last)
         if new == old:
             return task
@@ -198,11 +202,13 @@ def task_move(*, task: Task, column: Column, position: int | None = None, actor=
             target.tasks.filter(position__gt=old, position__lte=new).update(
                 position=F("position") - 1)  # fmt: skip
     else:
-        _ensure_room(target, adding=task)
-        size = target.tasks.count()
+        _ensure_room(target, count=size)  # the card is not in it yet
         new = size if position is None else min(position, size)
-        source.tasks.filter(position__gt=old).update(position=F("position") - 1)
-        target.tasks.filter(position__gte=new).update(position=F("position") + 1)
+        # one statement: the cards below it in the source move up, those from `new` down
+        Task.objects.filter(
+            Q(column_id=source.pk, position__gt=old) | Q(column_id=target.pk, position__gte=new)
+        ).update(position=F("position") + Case(When(column_id=source.pk, then=Value(-1)),
+                                               default=Value(1)))  # fmt: skip
     completion = _completion(target, task)
     _save_move(task, {"column": target, "position": new, **completion}, actor)
     _check_positions()
