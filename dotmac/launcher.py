@@ -380,6 +380,10 @@ def test(pytest_args: list[str]) -> int:
 
 
 def services() -> int:
+    # Ctrl-C and SIGTERM stop it even when its parent started it with SIGINT ignored (a child
+    # inherits an ignored signal; Python then never raises KeyboardInterrupt for it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with Services() as service_env:
         for key, value in service_env.items():
             print(f"{key}={value}", flush=True)
