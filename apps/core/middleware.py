@@ -111,5 +111,5 @@ class UsageMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         user_id = user.pk if user is not None and user.is_authenticated else None
-        usage.count_request(path=request.path_info, user_id=user_id)
+        usage.count_request(path=request.path_info, user_id=user_id, status=response.status_code)
         return response

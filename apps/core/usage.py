@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from apps.core.kit.declaration import declared
 from apps.core.localcache import redis_client
 
 __all__ = [
@@ -58,12 +59,22 @@ def api_app_of(path: str) -> str | None:
     return parts[3][:40]
 
 
-def count_request(*, path: str, user_id: int | None, schema: str | None = None) -> None:
-    """One request of the current tenant: an API call under its app, its user active today."""
+#: What an API path that matched no route counts under: a client inventing prefixes
+#: (`/api/v1/<anything>/`) must not grow the day's hash with one field per invention.
+UNROUTED = "unrouted"
+
+
+def count_request(
+    *, path: str, user_id: int | None, schema: str | None = None, status: int = 200
+) -> None:
+    """One request of the current tenant: an API call under its app, its user active today. A
+    404 under a prefix that is no app's counts as UNROUTED."""
     schema = schema or connection.schema_name
     if schema == PUBLIC:
         return
     app = api_app_of(path)
+    if app is not None and status == 404 and declared(app) is None:
+        app = UNROUTED
     if app is None and user_id is None:
         return
     day, ttl = _today(), _ttl()

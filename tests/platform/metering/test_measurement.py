@@ -91,6 +91,19 @@ def test_a_request_on_another_tenants_host_counts_for_that_tenant_only(client_b,
     assert services.usage_measure(tenant=tenant_b).api_requests.get("isp", 0) == before_b + 1
 
 
+def test_invented_api_prefixes_count_under_one_key_and_grow_nothing(api_a, tenant_a):
+    """A client requesting /api/v1/<anything>/ gets 404s; each counts, under one key, so that
+    the day's hash in Redis cannot be grown one field per invented prefix."""
+    before = services.usage_measure(tenant=tenant_a)
+
+    answers = {api_a.get(f"/api/v1/invented-{n}/").status_code for n in range(5)}
+    after = services.usage_measure(tenant=tenant_a)
+
+    assert answers == {404}
+    assert not [key for key in after.api_requests if key.startswith("invented")]
+    assert after.api_requests["unrouted"] - before.api_requests.get("unrouted", 0) == 5
+
+
 def test_background_task_time_is_counted_by_the_tasks_app(tenant_a):
     """Core's task receivers (apps/core/signals.py) count a task's time under the app its name
     starts with, for the schema it ran in. Called directly, in the schema a worker switches to
