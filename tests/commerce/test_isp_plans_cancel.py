@@ -6,7 +6,7 @@ nothing."""
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.commerce.models import Order
+from apps.commerce.models import Order, Warehouse
 from apps.commerce.services import isp_plans, orders
 from apps.core.registry import registry
 from apps.isp.models import Service
@@ -64,3 +64,17 @@ def test_an_active_service_is_left_to_the_staff_and_a_partial_refund_changes_not
         assert service.status == Service.Status.ACTIVE
         assert _notes(order) == [
             f"ISP service {service.pk} is active: staff must end it in the ISP app"]  # fmt: skip
+
+
+def test_a_return_refunding_everything_ends_the_pending_service(tenant_a):
+    order = _bought(tenant_a, "cancel-return", "ISP-RETURN")
+    with schema_context(tenant_a.schema_name):
+        line = order.lines.get()
+        orders.order_fulfil(order=order)
+        warehouse = Warehouse.objects.order_by("pk").first().code  # restocked anywhere
+        orders.order_return(order=order, lines=[{"line": line.pk, "quantity": 1}],
+                            warehouse=warehouse, refund=orders._refundable(order))  # fmt: skip
+
+        service = Service.objects.get(pk=int(line.isp_service))
+        assert service.status == Service.Status.TERMINATED
+        assert _notes(order) == [f"ISP service {service.pk} cancelled (it was never activated)"]

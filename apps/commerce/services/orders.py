@@ -223,7 +223,8 @@ def order_return(
 ) -> OrderReturn:
     """Units sent back (`lines`: [{"line": id, "quantity": n}] of fulfilled units): restocked
     into `warehouse` (return movements of the ledger) and refunded — by default their price
-    with its tax share, or `refund` (a partial refund) — through the gateway."""
+    with its tax share, or `refund` (a partial refund) — through the gateway. Wholly refunded,
+    the order's pending ISP services end as on a refund."""
     order = _locked(order)
     if order.status not in (S.PARTIALLY_FULFILLED, S.FULFILLED, S.SHIPPED, S.DELIVERED):
         raise ConflictError(
@@ -275,6 +276,8 @@ def order_return(
         shares = {pk: Decimal(n) / by_pk[pk].quantity * scale for pk, n in wanted.items()}
         vendors.commissions_reverse(order, shares, note=f"Return on {order.number}",
                                     actor=actor)  # fmt: skip
+        if not _refundable(Order.objects.get(pk=order.pk)):  # wholly refunded
+            isp_plans.services_cancel(order, actor=actor)
     return made
 
 
