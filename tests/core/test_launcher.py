@@ -251,8 +251,10 @@ def test_make_run_puts_pgbouncer_in_front_of_postgresql_for_its_servers(tmp_path
     """The web server and workers get a URL through a pgbouncer in transaction mode, with
     DATABASE_POOLER set; a Django process connects with it and reads the tenants."""
     env = radius_env(tmp_path)
-    if env["DATABASE_URL"].count("host=/"):
-        pytest.skip("the test PostgreSQL listens on a socket only (embedded path)")
+    if launcher.pgbouncer.target_of(connection.settings_dict)[0].startswith("/") and (
+        os.geteuid() == 0
+    ):
+        pytest.skip("as root pgbouncer runs as nobody, who cannot reach the embedded socket")
     pooler = launcher.LocalPgbouncer(tmp_path)
     try:
         pooled = pooler.start(env)

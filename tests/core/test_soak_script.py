@@ -25,7 +25,8 @@ sys.path.insert(0, str(SCRIPT.parent))
 import soak  # noqa: E402  (benchmarks/ is not a package: the script is imported by file name)
 
 
-def run_script(*args: str, tmp_path: Path, timeout: float = 150) -> subprocess.CompletedProcess:
+# A short soak is about a minute on a quiet machine; 150 s ran out while two suites shared 2 cores.
+def run_script(*args: str, tmp_path: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
