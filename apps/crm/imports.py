@@ -16,6 +16,7 @@ from apps.core.kit.csvimport import (
     ImportResult,
     ImportRow,
     read_import,
+    spreadsheet_safe,
     write_all_or_none,
 )
 from apps.crm import selectors
@@ -144,19 +145,6 @@ def csv_export(*, kind: str, queryset) -> str:
                 value = ", ".join(obj.tags)
             elif column in ("account", "contact", "stage"):
                 value = "" if value is None else str(value)
-            row.append("" if value is None else _safe(str(value)))
+            row.append("" if value is None else spreadsheet_safe(value))
         writer.writerow(row)
     return out.getvalue()
-
-
-def _safe(value: str) -> str:
-    """No spreadsheet formula injection: a cell starting with =, +, - or @ is quoted."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") and not _is_number(value) else value
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 
+from apps.core.kit.csvimport import spreadsheet_safe
 from apps.core.kit.pages import ActionPage
 from apps.projects.services import links
 from apps.projects.views import ProjectsPage
@@ -43,11 +44,6 @@ class InvoiceTimeView(ProjectsPage, ActionPage):
         return redirect("projects:project", pk=self.kwargs["pk"])
 
 
-def _cell(value) -> str:
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 COLUMNS = ("date", "task", "person", "hours", "rate", "amount", "note", "invoiced")
 
 
@@ -58,7 +54,7 @@ def billable_time_csv(project, start, end) -> str:
     rows = links.billable_time(project).filter(work_date__gte=start, work_date__lte=end)
     for log in rows.iterator(chunk_size=500):
         charged = hasattr(log, "charge")  # its TimeLogCharge (selected with it)
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([spreadsheet_safe(v) for v in (
             log.work_date.isoformat(), log.task.title, log.user.get_username(), log.hours,
             log.rate, log.amount, log.note, "yes" if charged else "no",
         )])  # fmt: skip

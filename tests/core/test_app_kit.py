@@ -135,3 +135,14 @@ def test_an_operation_is_offered_only_where_the_tenant_may_use_its_app(tenant_a,
         registry.operations.pop("projects.kit_probe")
     with pytest.raises(ValueError, match="<app>.<verb>"):
         registry.register_operation("no_app_prefix", print)
+
+
+@pytest.mark.parametrize(
+    ("cell", "exported"),
+    [("=SUM(A1)", "'=SUM(A1)"), ("+1+2", "'+1+2"), ("@cmd", "'@cmd"), ("\tx", "'\tx"),
+     ("\rx", "'\rx"), ("-x", "'-x"), ("-12.50", "-12.50"), ("Acme", "Acme"), (3, "3")],
+)  # fmt: skip
+def test_an_exported_csv_cell_that_a_spreadsheet_would_run_is_quoted(cell, exported):
+    from apps.core.kit.csvimport import spreadsheet_safe
+
+    assert spreadsheet_safe(cell) == exported

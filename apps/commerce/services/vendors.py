@@ -43,6 +43,7 @@ from apps.commerce.models import (
 )
 from apps.core.audit import audit_created, audit_record, audit_updated, resolve_actor
 from apps.core.exceptions import ConflictError
+from apps.core.kit.csvimport import spreadsheet_safe
 from apps.core.money import ZERO, money
 from apps.identity import services as identity
 from apps.identity.models import Role, User
@@ -308,12 +309,8 @@ def payout_batch_csv(batch: PayoutBatch, currency: str) -> str:
     for payout in batch.payouts.select_related("vendor__user").order_by("vendor__code")[
         :MAX_PAYOUT_ROWS
     ]:
-        writer.writerow([batch.reference, payout.vendor.code, _safe(payout.vendor.name),
-                         _safe(payout.vendor.user.email), f"{payout.amount:.2f}", currency,
-                         payout.entries_count])  # fmt: skip
+        writer.writerow([batch.reference, payout.vendor.code,
+                         spreadsheet_safe(payout.vendor.name),
+                         spreadsheet_safe(payout.vendor.user.email), f"{payout.amount:.2f}",
+                         currency, payout.entries_count])  # fmt: skip
     return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    """A cell a spreadsheet would run as a formula is quoted (CSV injection)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

@@ -107,6 +107,23 @@ class ImportResult:
             raise ImportRejected(self.message, self.details())
 
 
+#: A cell starting with one of these is run as a formula by spreadsheets (CSV injection, OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """A cell of an exported CSV: quoted with a leading ' when a spreadsheet would run it as a
+    formula; a number (a negative amount) stays as it is."""
+    text = str(value)
+    if text[:1] not in FORMULA_STARTS:
+        return text
+    try:
+        float(text)
+    except ValueError:
+        return f"'{text}"
+    return text
+
+
 def _size(max_bytes: int) -> str:
     if max_bytes >= 1024 * 1024:
         return f"{max_bytes / 1024 / 1024:g} MB"
