@@ -145,6 +145,6 @@ def csv_export(*, kind: str, queryset) -> str:
                 value = ", ".join(obj.tags)
             elif column in ("account", "contact", "stage"):
                 value = "" if value is None else str(value)
-            row.append("" if value is None else spreadsheet_safe(value))
+            row.append("" if value is None else spreadsheet_safe(value, numbers_as_is=True))
         writer.writerow(row)
     return out.getvalue()

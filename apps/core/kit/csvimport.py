@@ -111,17 +111,20 @@ class ImportResult:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_safe(value) -> str:
+def spreadsheet_safe(value, *, numbers_as_is: bool = False) -> str:
     """A cell of an exported CSV: quoted with a leading ' when a spreadsheet would run it as a
-    formula; a number (a negative amount) stays as it is."""
+    formula; with `numbers_as_is`, a number (a negative amount) is left as it is."""
     text = str(value)
     if text[:1] not in FORMULA_STARTS:
         return text
-    try:
-        float(text)
-    except ValueError:
-        return f"'{text}"
-    return text
+    if numbers_as_is:
+        try:
+            float(text)
+        except ValueError:
+            pass
+        else:
+            return text
+    return f"'{text}"
 
 
 def _size(max_bytes: int) -> str:
